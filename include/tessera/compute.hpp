@@ -1,0 +1,54 @@
+#pragma once
+/// compute: run a graph and get its outputs.
+///
+///     tessera::ComputeOptions options{.scheduler = tessera::SchedulerKind::sync};
+///     std::vector<tessera::Value> out = tessera::compute(graph, {tessera::Key("z")}, options);
+///     int z = out[0].get<int>();
+///
+/// The schedulers: `sync` runs one task at a time in the graph's order on the
+/// calling thread (deterministic, for debugging); `threads` runs on a
+/// work-stealing pool of `threads` workers (default TESSERA_THREADS, else the
+/// cores available). Both free each result as soon as no remaining task needs
+/// it; outputs are kept and returned. A task that throws stops the run: no
+/// further task starts and compute throws TaskError naming the task's key.
+#include <tessera/graph.hpp>
+
+#include <cstddef>
+#include <span>
+#include <vector>
+
+namespace tessera {
+
+enum class SchedulerKind { sync, threads };
+
+/// What a run did, for tests and benchmarks.
+struct ComputeStats {
+  std::size_t tasks_run = 0;          // tasks whose function was called
+  std::size_t peak_live_results = 0;  // most results held at once, outputs included
+  std::size_t peak_live_bytes = 0;    // their nbytes() at that moment
+  unsigned threads = 0;
+};
+
+struct ComputeOptions {
+  SchedulerKind scheduler = SchedulerKind::threads;
+  unsigned threads = 0;           // 0: TESSERA_THREADS, else the cores available
+  bool cull = true;               // drop what the outputs do not need
+  bool fuse = false;              // fuse linear chains into single tasks
+  ComputeStats* stats = nullptr;  // filled in when given
+};
+
+/// The workers `threads` resolves to: TESSERA_THREADS when set, else the cores available.
+unsigned default_thread_count();
+
+std::vector<Value> compute(const Graph& graph, std::span<const Key> outputs, const ComputeOptions& options = {});
+inline std::vector<Value> compute(const Graph& graph, std::initializer_list<Key> outputs,
+                                  const ComputeOptions& options = {}) {
+  return compute(graph, std::span<const Key>(outputs.begin(), outputs.size()), options);
+}
+
+/// For graph builders that already hold node ids; `cull` is ignored (the
+/// caller built only what the outputs need).
+std::vector<Value> compute_nodes(const Graph& graph, std::span<const NodeId> outputs,
+                                 const ComputeOptions& options = {});
+
+}  // namespace tessera

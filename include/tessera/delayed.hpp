@@ -1,0 +1,127 @@
+#pragma once
+/// Delayed: write ordinary function calls, get a task graph, run it later.
+///
+///     auto load      = tessera::delayed(read_table, "load");
+///     auto process   = tessera::delayed(clean, "process");
+///     std::vector<tessera::Delayed<Table>> parts;
+///     for (const auto& path : paths) parts.push_back(process(load(path)));
+///     auto summary   = tessera::delayed(summarize, "summarize")(parts);  // a vector of Delayed
+///     Summary s      = tessera::compute(summary);
+///     auto [lo, hi]  = tessera::split(tessera::delayed(min_max)(data));  // Dask's nout
+///     auto [a, b]    = tessera::compute(lo, hi);                          // several at once
+///
+/// Arguments may be plain values (captured by value), Delayed values (passed
+/// to the function as const T&), or std::vector, std::array, std::tuple,
+/// std::pair and std::map holding them, at any depth (passed as the same
+/// container of plain values). Lambdas with captures are fine: every rank
+/// builds the same graph (DESIGN.md §1). Keys are the function's name and a
+/// call counter, ('load', 7): the same on every rank that makes the same calls.
+#include <tessera/compute.hpp>
+#include <tessera/graph.hpp>
+
+#include <array>
+#include <map>
+#include <memory>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+namespace tessera {
+
+namespace detail {
+/// One call in a Delayed graph. The graph is these nodes, linked through
+/// `deps`; compute() walks it from the outputs, so it is culled by construction.
+struct DelayedNode {
+  Key key;
+  TaskFunction fn;  // empty for a value node (delayed_value, persisted results)
+  Value data;
+  std::vector<std::shared_ptr<const DelayedNode>> deps;
+
+  DelayedNode() = default;
+  DelayedNode(const DelayedNode&) = delete;
+  DelayedNode& operator=(const DelayedNode&) = delete;
+  ~DelayedNode();  // iterative, so that a long chain does not overflow the stack
+};
+using DelayedNodePtr = std::shared_ptr<const DelayedNode>;
+
+std::int64_t next_delayed_index();
+/// The graph of everything `outputs` need; ids[i] is outputs[i]'s node.
+Graph delayed_graph(std::span<const DelayedNodePtr> outputs, std::vector<NodeId>& ids);
+std::vector<Value> compute_delayed(std::span<const DelayedNodePtr> outputs, const ComputeOptions& options);
+}  // namespace detail
+
+template <class T>
+class Delayed {
+ public:
+  using value_type = T;
+
+  Delayed() = default;
+  explicit Delayed(detail::DelayedNodePtr node) : node_(std::move(node)) {}
+
+  const Key& key() const { return node_->key; }
+  const detail::DelayedNodePtr& node() const { return node_; }
+
+  T compute(const ComputeOptions& options = {}) const;
+  /// Computes now and returns a Delayed that holds the result (same key).
+  Delayed persist(const ComputeOptions& options = {}) const;
+  /// The graph this value needs, for inspection and drawing.
+  Graph graph() const;
+  void visualize(const std::string& path) const { graph().visualize(path); }
+
+  /// Element I of a tuple-like result, as its own Delayed (Dask's nout).
+  template <std::size_t I>
+  auto get() const;
+
+ private:
+  detail::DelayedNodePtr node_;
+};
+
+/// A callable whose calls build Delayed values instead of running.
+template <class F>
+class DelayedFunction {
+ public:
+  DelayedFunction(F f, std::string_view name) : f_(std::move(f)), name_(name) {}
+
+  template <class... A>
+  auto operator()(A&&... args) const;
+
+ private:
+  F f_;
+  KeyName name_;
+};
+
+template <class F>
+DelayedFunction<std::decay_t<F>> delayed(F&& f, std::string_view name = "delayed") {
+  return DelayedFunction<std::decay_t<F>>(std::forward<F>(f), name);
+}
+
+/// A plain value as a Delayed (Dask's `delayed(obj)`).
+template <class T>
+Delayed<std::decay_t<T>> delayed_value(T&& value, std::string_view name = "value");
+
+/// Computes several values in one run (shared work is done once).
+template <class T>
+T compute(const Delayed<T>& value, const ComputeOptions& options = {});
+template <class T1, class T2, class... Ts>
+std::tuple<T1, T2, Ts...> compute(const Delayed<T1>& a, const Delayed<T2>& b, const Delayed<Ts>&... rest);
+template <class... Ts>
+std::tuple<Ts...> compute(const ComputeOptions& options, const Delayed<Ts>&... values);
+template <class T>
+std::vector<T> compute(const std::vector<Delayed<T>>& values, const ComputeOptions& options = {});
+
+template <class T>
+Delayed<T> persist(const Delayed<T>& value, const ComputeOptions& options = {});
+template <class T>
+std::vector<Delayed<T>> persist(const std::vector<Delayed<T>>& values, const ComputeOptions& options = {});
+
+/// Splits a Delayed tuple or pair into one Delayed per element (Dask's nout).
+template <class T>
+auto split(const Delayed<T>& value);
+/// Splits a Delayed vector of known length n into n Delayed elements.
+template <class T>
+std::vector<Delayed<T>> split(const Delayed<std::vector<T>>& value, std::size_t n);
+
+}  // namespace tessera
+
+#include <tessera/detail/delayed_impl.hpp>

@@ -1,0 +1,62 @@
+#pragma once
+/// Errors: every exception Tessera throws derives from tessera::Error, so
+/// catching `const tessera::Error&` around Tessera calls is always enough.
+///
+///     try {
+///       auto total = tessera::compute(summary);
+///     } catch (const tessera::TaskError& e) {
+///       std::cerr << e.what() << "\n";        // names the key, rank, type and message
+///       std::cerr << e.info().key << "\n";    // ('process', 3)
+///     }
+///
+/// ErrorInfo is a plain value: it crosses threads (and later ranks) and can be
+/// rethrown anywhere as the same exception type.
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace tessera {
+
+enum class ErrorKind : std::uint8_t { generic, input, graph, task, type, mismatch, comm, cancelled };
+
+struct ErrorInfo {
+  ErrorKind kind = ErrorKind::generic;
+  std::string message;         // what happened, in the user's words
+  std::string key;             // the task key involved, printed, or empty
+  int rank = -1;               // the rank it happened on, or -1 when not known
+  std::string original_type;   // for task errors: the demangled type of what the task threw
+  std::string hint;            // what to do about it, or empty
+
+  /// The one-line text `what()` returns, built from the fields above.
+  std::string describe() const;
+};
+
+class Error : public std::runtime_error {
+ public:
+  explicit Error(ErrorInfo info);
+  const ErrorInfo& info() const noexcept { return info_; }
+
+ private:
+  ErrorInfo info_;
+};
+
+/// Bad input the user can fix: a file, line, field, dataset or shape.
+class InputError : public Error { public: using Error::Error; };
+/// An invalid graph: a cycle, a reference to a missing key, a duplicate key.
+class GraphError : public Error { public: using Error::Error; };
+/// A user task threw; info() names the key, rank and the original type and message.
+class TaskError : public Error { public: using Error::Error; };
+/// A value was read as a type other than the one it holds.
+class TypeError : public Error { public: using Error::Error; };
+/// The ranks built different graphs (fingerprint mismatch).
+class GraphMismatch : public Error { public: using Error::Error; };
+/// An MPI failure, a lost rank or a timeout.
+class CommError : public Error { public: using Error::Error; };
+
+/// Throws the exception class that matches info.kind.
+[[noreturn]] void throw_error(ErrorInfo info);
+
+/// The demangled name of a type, for messages.
+std::string demangle(const char* mangled);
+
+}  // namespace tessera

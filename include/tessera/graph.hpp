@@ -1,0 +1,178 @@
+#pragma once
+/// Graph: tasks named by keys, each a callable over the results of other keys.
+///
+///     tessera::Graph g;
+///     g.add_data(tessera::Key("x"), 20);
+///     g.add_task(tessera::Key("y"), [](int x, int k) { return x + k; },
+///                tessera::ref<int>(tessera::Key("x")), 1);           // a reference, a literal
+///     g.add_task(tessera::Key("z"), [](int y) { return 2 * y; }, tessera::ref<int>(tessera::Key("y")));
+///     g.validate();                                   // cycles, missing keys: GraphError
+///     auto r = tessera::compute(g, {tessera::Key("z")});  // r[0].get<int>() == 42
+///     g.visualize("g.svg");                           // Graphviz
+///
+/// This is the layer below the collections: Delayed, and later Array,
+/// DataFrame and Bag, build a Graph; the schedulers run one. The optimisations
+/// are plain functions from Graph to Graph (cull, fuse_linear) or to an order.
+#include <tessera/key.hpp>
+#include <tessera/value.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace tessera {
+
+using NodeId = std::uint32_t;
+
+/// The values a task receives: its dependencies' results, in order.
+using TaskArgs = std::span<const Value* const>;
+
+namespace detail {
+class TaskBody {
+ public:
+  virtual ~TaskBody() = default;
+  virtual Value run(TaskArgs args) const = 0;
+};
+template <class F>
+class TaskBodyOf final : public TaskBody {
+ public:
+  explicit TaskBodyOf(F f) : f_(std::move(f)) {}
+  Value run(TaskArgs args) const override { return f_(args); }
+
+ private:
+  F f_;
+};
+}  // namespace detail
+
+/// A task's callable, shared: copying one is a reference count, so a graph
+/// can be culled, fused and reordered without copying closures.
+class TaskFunction {
+ public:
+  TaskFunction() = default;
+  /// f: Value(TaskArgs).
+  template <class F>
+    requires std::is_invocable_r_v<Value, const F&, TaskArgs> && (!std::is_same_v<std::decay_t<F>, TaskFunction>)
+  explicit TaskFunction(F f) : body_(std::make_shared<const detail::TaskBodyOf<F>>(std::move(f))) {}
+
+  Value operator()(TaskArgs args) const { return body_->run(args); }
+  explicit operator bool() const noexcept { return body_ != nullptr; }
+
+ private:
+  std::shared_ptr<const detail::TaskBody> body_;
+};
+
+/// A typed reference to another key's result, for Graph::add_task.
+template <class T>
+struct KeyRef {
+  Key key;
+};
+template <class T>
+KeyRef<T> ref(Key key) {
+  return {std::move(key)};
+}
+
+class Graph {
+ public:
+  struct Node {
+    Key key;
+    TaskFunction fn;       // empty for a data node
+    Value data;            // the literal of a data node
+    std::uint32_t dep_begin = 0;
+    std::uint32_t dep_count = 0;
+    bool is_data() const { return !fn; }
+  };
+
+  Graph() = default;
+
+  /// A literal result: Dask's {'x': 1}.
+  NodeId add_data(Key key, Value value);
+  template <class T>
+    requires(!std::is_same_v<std::decay_t<T>, Value>)
+  NodeId add_data(Key key, T&& value) {
+    return add_data(std::move(key), Value::of(std::forward<T>(value)));
+  }
+
+  /// The low-level form: fn receives the results of deps, in order. Deps may
+  /// name keys added later; validate() resolves them.
+  NodeId add_task(Key key, TaskFunction fn, std::span<const Key> deps);
+  NodeId add_task(Key key, TaskFunction fn, std::initializer_list<Key> deps) {
+    return add_task(std::move(key), std::move(fn), std::span<const Key>(deps.begin(), deps.size()));
+  }
+  /// The typed form: each argument is a KeyRef<T> (passed to f as const T&)
+  /// or a literal (captured, passed as const&).
+  template <class F, class... A>
+    requires(!std::is_same_v<std::decay_t<F>, TaskFunction>)
+  NodeId add_task(Key key, F f, A&&... args);
+
+  /// For the builders in lib/ that already know node ids (Delayed): no key lookup.
+  NodeId add_resolved(Key key, TaskFunction fn, Value data, std::span<const NodeId> deps);
+
+  std::size_t size() const { return nodes_.size(); }
+  const Node& node(NodeId id) const { return nodes_[id]; }
+  std::span<const NodeId> deps(NodeId id) const {
+    const Node& n = nodes_[id];
+    return {dep_ids_.data() + n.dep_begin, n.dep_count};
+  }
+  std::span<const Node> nodes() const { return nodes_; }
+
+  /// The node of a key; GraphError naming it when absent.
+  NodeId find(const Key& key) const;
+  bool contains(const Key& key) const;
+
+  /// Resolves key references and checks the graph: a duplicate key, a
+  /// reference to a missing key, or a cycle is a GraphError naming the keys.
+  void validate() const;
+  /// What running needs: every reference resolved, no cycle. Linear when each
+  /// node only depends on earlier ids (as the builders in lib/ make them);
+  /// otherwise the full validate().
+  void validate_structure() const;
+
+  /// A content hash of the structure (keys and edges): equal on every rank
+  /// that built the same graph.
+  std::uint64_t fingerprint() const;
+
+  /// Graphviz: .dot is written directly; .svg/.png/.pdf are drawn with `dot`.
+  /// Graphs over `summarise_above` nodes are drawn one node per key name.
+  void visualize(const std::string& path, std::size_t summarise_above = 2000) const;
+  std::string to_dot(std::size_t summarise_above = 2000) const;
+
+ private:
+  struct PendingDep {
+    std::uint32_t slot;  // index into dep_ids_
+    NodeId owner;
+    Key key;
+  };
+  void build_index() const;
+  void resolve() const;
+
+  std::vector<Node> nodes_;
+  mutable std::vector<NodeId> dep_ids_;
+  mutable std::vector<PendingDep> pending_;
+  mutable std::unordered_map<Key, NodeId, KeyHash> index_;
+  mutable std::size_t indexed_ = 0;  // nodes_[0, indexed_) are in index_
+  mutable bool validated_ = false;
+};
+
+/// Only what the outputs need.
+Graph cull(const Graph& graph, std::span<const Key> outputs);
+
+/// Fuses linear chains (a task whose only dependent has it as its only
+/// dependency) into one task named by the chain's last key; keys in `keep`
+/// stay addressable. An exception inside a fused task still names its own key.
+Graph fuse_linear(const Graph& graph, std::span<const Key> keep);
+
+/// An execution order that runs depth-first toward the outputs, so that few
+/// results are alive at once (the idea of dask.order): result[i] is the
+/// position of node i in the order; a topological order of the graph.
+std::vector<std::uint32_t> order(const Graph& graph, std::span<const NodeId> outputs);
+
+}  // namespace tessera
+
+#include <tessera/detail/graph_impl.hpp>

@@ -1,0 +1,128 @@
+// tessera bench tasks: the per-task overhead of building and running graphs
+// of trivial tasks through Delayed, the shapes of Dask's W4 benchmark.
+//   map:   n independent inc(i), all of them outputs
+//   chain: inc(inc(...inc(0))), n deep
+//   tree:  n/2 leaves inc(i) summed by a binary tree of add (n-1 tasks in all, ~n)
+// The last line is machine-readable; the checksum is checked against its closed form.
+#include "commands.hpp"
+
+#include <tessera/delayed.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+namespace tessera::launcher {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::int64_t inc(std::int64_t x) { return x + 1; }
+std::int64_t add(std::int64_t a, std::int64_t b) { return a + b; }
+
+struct Run {
+  std::size_t tasks = 0;
+  double build_seconds = 0, run_seconds = 0;
+  std::int64_t result = 0, expected = 0;
+};
+
+Run run_shape(const std::string& shape, std::int64_t n, const ComputeOptions& options) {
+  Run run;
+  auto d_inc = delayed(inc, "inc");
+  auto d_add = delayed(add, "add");
+  auto start = Clock::now();
+  if (shape == "map") {
+    std::vector<Delayed<std::int64_t>> outs;
+    outs.reserve(static_cast<std::size_t>(n));
+    for (std::int64_t i = 0; i < n; ++i) outs.push_back(d_inc(i));
+    run.build_seconds = seconds_since(start);
+    run.tasks = outs.size();
+    start = Clock::now();
+    auto values = compute(outs, options);
+    run.run_seconds = seconds_since(start);
+    for (auto v : values) run.result += v;
+    run.expected = n * (n + 1) / 2;
+  } else if (shape == "chain") {
+    Delayed<std::int64_t> x = d_inc(std::int64_t{0});
+    for (std::int64_t i = 1; i < n; ++i) x = d_inc(x);
+    run.build_seconds = seconds_since(start);
+    run.tasks = static_cast<std::size_t>(n);
+    start = Clock::now();
+    run.result = compute(x, options);
+    run.run_seconds = seconds_since(start);
+    run.expected = n;
+  } else {
+    const std::int64_t leaves = std::max<std::int64_t>(1, (n + 1) / 2);
+    std::vector<Delayed<std::int64_t>> level;
+    level.reserve(static_cast<std::size_t>(leaves));
+    for (std::int64_t i = 0; i < leaves; ++i) level.push_back(d_inc(i));
+    run.tasks = level.size();
+    while (level.size() > 1) {
+      std::vector<Delayed<std::int64_t>> next;
+      next.reserve(level.size() / 2 + 1);
+      for (std::size_t i = 0; i < level.size(); i += 2) {
+        next.push_back(i + 1 < level.size() ? d_add(level[i], level[i + 1]) : level[i]);
+      }
+      run.tasks += level.size() / 2;
+      level = std::move(next);
+    }
+    run.build_seconds = seconds_since(start);
+    start = Clock::now();
+    run.result = compute(level[0], options);
+    run.run_seconds = seconds_since(start);
+    run.expected = leaves * (leaves + 1) / 2;
+  }
+  return run;
+}
+
+}  // namespace
+
+Action add_bench(CLI::App& app, const GlobalOptions& global) {
+  struct Options {
+    std::string shape = "tree";
+    std::int64_t n = 100'000;
+    std::string scheduler = "threads";
+    int repeat = 3;
+    bool fuse = false;
+  };
+  auto options = std::make_shared<Options>();
+  auto* bench = app.add_subcommand("bench", "benchmarks");
+  bench->require_subcommand(1);
+  auto* tasks = bench->add_subcommand("tasks", "build and run a graph of n trivial tasks");
+  tasks->add_option("--shape", options->shape, "map, chain or tree")->check(CLI::IsMember({"map", "chain", "tree"}));
+  tasks->add_option("--n", options->n, "number of tasks")->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}));
+  tasks->add_option("--scheduler", options->scheduler, "sync or threads")->check(CLI::IsMember({"sync", "threads"}));
+  tasks->add_option("--repeat", options->repeat, "runs; the fastest is reported")->check(CLI::Range(1, 1000));
+  tasks->add_flag("--fuse", options->fuse, "fuse linear chains before running");
+  return [options, &global] {
+    ComputeOptions compute_options;
+    compute_options.scheduler = options->scheduler == "sync" ? SchedulerKind::sync : SchedulerKind::threads;
+    compute_options.threads = global.threads;
+    compute_options.fuse = options->fuse;
+    ComputeStats stats;
+    compute_options.stats = &stats;
+    Run best;
+    for (int r = 0; r < options->repeat; ++r) {
+      Run run = run_shape(options->shape, options->n, compute_options);
+      if (run.result != run.expected) {
+        std::fprintf(stderr, "tessera bench: wrong result %lld, expected %lld\n", static_cast<long long>(run.result),
+                     static_cast<long long>(run.expected));
+        return 1;
+      }
+      if (r == 0 || run.run_seconds < best.run_seconds) best.run_seconds = run.run_seconds;
+      if (r == 0 || run.build_seconds < best.build_seconds) best.build_seconds = run.build_seconds;
+      best.tasks = run.tasks;
+    }
+    const double tasks = static_cast<double>(best.tasks);
+    std::printf("shape=%s n=%zu ranks=1 threads=%u build_us_per_task=%.3f us_per_task=%.3f\n",
+                options->shape.c_str(), best.tasks, stats.threads, best.build_seconds / tasks * 1e6,
+                best.run_seconds / tasks * 1e6);
+    return 0;
+  };
+}
+
+}  // namespace tessera::launcher

@@ -1,0 +1,20 @@
+#pragma once
+// One function per subcommand: each adds itself to the app and returns the
+// action to run when it was chosen.
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace tessera::launcher {
+
+struct GlobalOptions {
+  unsigned threads = 0;  // 0: TESSERA_THREADS or the cores available
+};
+
+using Action = std::function<int()>;
+
+Action add_info(CLI::App& app, const GlobalOptions& global);
+Action add_demo(CLI::App& app, const GlobalOptions& global);
+Action add_bench(CLI::App& app, const GlobalOptions& global);
+
+}  // namespace tessera::launcher

@@ -1,0 +1,82 @@
+// Delayed graphs at run time: turn the linked DelayedNodes reachable from
+// the outputs into a Graph (post-order, so ids are topological and only what
+// the outputs need is included), then hand it to compute_nodes.
+#include <tessera/delayed.hpp>
+
+#include <atomic>
+#include <unordered_map>
+
+namespace tessera::detail {
+
+DelayedNode::~DelayedNode() {
+  // Releasing deps recursively would put a chain's whole length on the
+  // stack. Instead the first destructor on this thread drains a work list;
+  // nested destructors only add to it.
+  thread_local std::vector<DelayedNodePtr> pending;
+  thread_local bool draining = false;
+  for (auto& dep : deps) {
+    if (dep.use_count() == 1) pending.push_back(std::move(dep));
+  }
+  deps.clear();
+  if (draining) return;
+  draining = true;
+  while (!pending.empty()) {
+    DelayedNodePtr last = std::move(pending.back());
+    pending.pop_back();
+    last.reset();  // may push its own deps onto `pending`
+  }
+  draining = false;
+}
+
+std::int64_t next_delayed_index() {
+  static std::atomic<std::int64_t> counter{0};
+  return counter.fetch_add(1, std::memory_order_relaxed);
+}
+
+Graph delayed_graph(std::span<const DelayedNodePtr> outputs, std::vector<NodeId>& ids) {
+  Graph graph;
+  std::unordered_map<const DelayedNode*, NodeId> id_of;
+  struct Frame {
+    const DelayedNode* node;
+    std::uint32_t next;
+  };
+  std::vector<Frame> stack;
+  std::vector<NodeId> dep_ids;
+  ids.clear();
+  for (const auto& out : outputs) {
+    if (!id_of.count(out.get())) {
+      stack.push_back({out.get(), 0});
+      while (!stack.empty()) {
+        Frame& top = stack.back();
+        if (top.next < top.node->deps.size()) {
+          const DelayedNode* dep = top.node->deps[top.next++].get();
+          if (!id_of.count(dep)) stack.push_back({dep, 0});
+          continue;
+        }
+        const DelayedNode* node = top.node;
+        stack.pop_back();
+        if (id_of.count(node)) continue;  // reached twice while on the stack (diamond)
+        dep_ids.clear();
+        for (const auto& dep : node->deps) dep_ids.push_back(id_of.at(dep.get()));
+        id_of.emplace(node, graph.add_resolved(node->key, node->fn, node->data, dep_ids));
+      }
+    }
+    ids.push_back(id_of.at(out.get()));
+  }
+  return graph;
+}
+
+std::vector<Value> compute_delayed(std::span<const DelayedNodePtr> outputs, const ComputeOptions& options) {
+  std::vector<NodeId> ids;
+  Graph graph = delayed_graph(outputs, ids);
+  if (options.fuse) {
+    std::vector<Key> keep;
+    for (NodeId id : ids) keep.push_back(graph.node(id).key);
+    Graph fused = fuse_linear(graph, keep);
+    for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = fused.find(keep[i]);
+    return compute_nodes(fused, ids, options);
+  }
+  return compute_nodes(graph, ids, options);
+}
+
+}  // namespace tessera::detail

@@ -1,0 +1,94 @@
+#include <tessera/graph.hpp>
+
+namespace tessera {
+namespace {
+[[noreturn]] void graph_error(std::string message, const Key& key, std::string hint = {}) {
+  ErrorInfo info;
+  info.kind = ErrorKind::graph;
+  info.message = std::move(message);
+  info.key = key.str();
+  info.hint = std::move(hint);
+  throw_error(std::move(info));
+}
+}  // namespace
+
+NodeId Graph::add_data(Key key, Value value) {
+  return add_resolved(std::move(key), TaskFunction(), std::move(value), {});
+}
+
+NodeId Graph::add_task(Key key, TaskFunction fn, std::span<const Key> deps) {
+  if (!fn) graph_error("add_task was given an empty task function", key);
+  auto id = static_cast<NodeId>(nodes_.size());
+  Node node{std::move(key), std::move(fn), Value(), static_cast<std::uint32_t>(dep_ids_.size()),
+            static_cast<std::uint32_t>(deps.size())};
+  for (const Key& dep : deps) {
+    pending_.push_back({static_cast<std::uint32_t>(dep_ids_.size()), id, dep});
+    dep_ids_.push_back(0);
+  }
+  nodes_.push_back(std::move(node));
+  validated_ = false;
+  return id;
+}
+
+NodeId Graph::add_resolved(Key key, TaskFunction fn, Value data, std::span<const NodeId> deps) {
+  auto id = static_cast<NodeId>(nodes_.size());
+  nodes_.push_back(Node{std::move(key), std::move(fn), std::move(data),
+                        static_cast<std::uint32_t>(dep_ids_.size()), static_cast<std::uint32_t>(deps.size())});
+  dep_ids_.insert(dep_ids_.end(), deps.begin(), deps.end());
+  validated_ = false;
+  return id;
+}
+
+void Graph::build_index() const {
+  index_.reserve(nodes_.size());
+  for (; indexed_ < nodes_.size(); ++indexed_) {
+    auto [it, inserted] = index_.emplace(nodes_[indexed_].key, static_cast<NodeId>(indexed_));
+    if (!inserted) {
+      graph_error("the graph has two tasks with the same key", nodes_[indexed_].key,
+                  "every task needs its own key");
+    }
+  }
+}
+
+NodeId Graph::find(const Key& key) const {
+  build_index();
+  auto it = index_.find(key);
+  if (it == index_.end()) graph_error("key is not in the graph", key);
+  return it->second;
+}
+
+bool Graph::contains(const Key& key) const {
+  build_index();
+  return index_.count(key) != 0;
+}
+
+void Graph::resolve() const {
+  build_index();
+  for (const PendingDep& dep : pending_) {
+    auto it = index_.find(dep.key);
+    if (it == index_.end()) {
+      graph_error("task " + nodes_[dep.owner].key.str() + " depends on " + dep.key.str() +
+                      ", which is not in the graph",
+                  dep.key, "add the missing task or data, or fix the reference");
+    }
+    dep_ids_[dep.slot] = it->second;
+  }
+  pending_.clear();
+}
+
+std::uint64_t Graph::fingerprint() const {
+  validate();
+  std::uint64_t h = 0x84222325cbf29ce4ull ^ nodes_.size();
+  auto mix = [&h](std::uint64_t v) {
+    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 29;
+  };
+  for (NodeId id = 0; id < nodes_.size(); ++id) {
+    mix(nodes_[id].key.hash());
+    for (NodeId dep : deps(id)) mix(nodes_[dep].key.hash());
+  }
+  return h;
+}
+
+}  // namespace tessera

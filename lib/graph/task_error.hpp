@@ -1,0 +1,14 @@
+#pragma once
+// Turns whatever a task threw into a TaskError's ErrorInfo naming the task.
+#include <tessera/error.hpp>
+#include <tessera/key.hpp>
+
+#include <exception>
+
+namespace tessera::graph {
+
+/// An exception that already is a TaskError keeps its key (a fused task's
+/// inner key, say); anything else is named after `key`.
+ErrorInfo task_error_info(const Key& key, std::exception_ptr error);
+
+}  // namespace tessera::graph

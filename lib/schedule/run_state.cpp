@@ -1,0 +1,116 @@
+#include "schedule/run_state.hpp"
+
+#include "graph/task_error.hpp"
+
+#include <algorithm>
+
+namespace tessera::schedule {
+
+RunState::RunState(const Graph& graph, std::span<const NodeId> outputs)
+    : graph_(graph), outputs_(outputs.begin(), outputs.end()), priority_(order(graph, outputs)) {
+  const std::size_t n = graph.size();
+  dependents_offset_.assign(n + 1, 0);
+  waiting_ = std::make_unique<std::atomic<std::uint32_t>[]>(n);
+  holds_ = std::make_unique<std::atomic<std::uint32_t>[]>(n);
+  for (NodeId id = 0; id < n; ++id) {
+    auto deps = graph.deps(id);
+    waiting_[id].store(static_cast<std::uint32_t>(deps.size()), std::memory_order_relaxed);
+    for (NodeId dep : deps) ++dependents_offset_[dep + 1];
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    holds_[i].store(dependents_offset_[i + 1], std::memory_order_relaxed);
+    dependents_offset_[i + 1] += dependents_offset_[i];
+  }
+  dependents_.resize(dependents_offset_[n]);
+  std::vector<std::uint32_t> fill(dependents_offset_.begin(), dependents_offset_.end() - 1);
+  for (NodeId id = 0; id < n; ++id) {
+    for (NodeId dep : graph.deps(id)) dependents_[fill[dep]++] = id;
+    if (graph.deps(id).empty()) initial_ready_.push_back(id);
+  }
+  for (NodeId out : outputs_) holds_[out].fetch_add(1, std::memory_order_relaxed);
+  std::sort(initial_ready_.begin(), initial_ready_.end(),
+            [this](NodeId a, NodeId b) { return priority_[a] < priority_[b]; });
+  results_.resize(n);
+}
+
+std::vector<NodeId> RunState::sequence() const {
+  std::vector<NodeId> seq(priority_.size());
+  for (NodeId id = 0; id < priority_.size(); ++id) seq[priority_[id]] = id;
+  return seq;
+}
+
+bool RunState::execute(NodeId id) {
+  const Graph::Node& node = graph_.node(id);
+  if (node.is_data()) {
+    results_[id] = node.data;
+  } else {
+    // Most tasks have few inputs: gather their addresses on the stack.
+    constexpr std::size_t small = 8;
+    auto deps = graph_.deps(id);
+    const Value* small_args[small];
+    std::vector<const Value*> large_args;
+    const Value** args = small_args;
+    if (deps.size() > small) {
+      large_args.resize(deps.size());
+      args = large_args.data();
+    }
+    for (std::size_t i = 0; i < deps.size(); ++i) args[i] = &results_[deps[i]];
+    try {
+      results_[id] = node.fn(TaskArgs(args, deps.size()));
+    } catch (...) {
+      ErrorInfo info = graph::task_error_info(node.key, std::current_exception());
+      std::lock_guard lock(error_mutex_);
+      if (!error_) error_ = std::move(info);
+      failed_.store(true, std::memory_order_release);
+      return false;
+    }
+    tasks_run_.fetch_add(1, std::memory_order_relaxed);
+    for (NodeId dep : deps) release(dep);
+  }
+  count_live(1, static_cast<std::ptrdiff_t>(results_[id].nbytes()));
+  if (holds_[id].load(std::memory_order_relaxed) == 0) release(id);  // nobody needs it (not culled)
+  return true;
+}
+
+void RunState::release(NodeId id) {
+  if (holds_[id].fetch_sub(1, std::memory_order_acq_rel) <= 1) {
+    auto bytes = static_cast<std::ptrdiff_t>(results_[id].nbytes());
+    results_[id] = Value();
+    count_live(-1, -bytes);
+  }
+}
+
+void RunState::count_live(std::ptrdiff_t results, std::ptrdiff_t bytes) {
+  auto now = live_results_.fetch_add(results, std::memory_order_relaxed) + results;
+  auto now_bytes = live_bytes_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  if (results <= 0) return;
+  auto peak = peak_results_.load(std::memory_order_relaxed);
+  while (static_cast<std::size_t>(now) > peak &&
+         !peak_results_.compare_exchange_weak(peak, static_cast<std::size_t>(now), std::memory_order_relaxed)) {
+  }
+  auto peak_b = peak_bytes_.load(std::memory_order_relaxed);
+  while (static_cast<std::size_t>(now_bytes) > peak_b &&
+         !peak_bytes_.compare_exchange_weak(peak_b, static_cast<std::size_t>(now_bytes),
+                                            std::memory_order_relaxed)) {
+  }
+}
+
+void RunState::rethrow_if_failed() const {
+  std::lock_guard lock(error_mutex_);
+  if (error_) throw_error(*error_);
+}
+
+std::vector<Value> RunState::take_outputs() {
+  std::vector<Value> out;
+  out.reserve(outputs_.size());
+  for (NodeId id : outputs_) out.push_back(results_[id]);
+  return out;
+}
+
+void RunState::fill_stats(ComputeStats& stats) const {
+  stats.tasks_run = tasks_run_.load();
+  stats.peak_live_results = peak_results_.load();
+  stats.peak_live_bytes = peak_bytes_.load();
+}
+
+}  // namespace tessera::schedule

@@ -1,0 +1,71 @@
+#pragma once
+// The state one run of a graph shares between its workers.
+//
+// Every node has two counters: `waiting` (dependencies not yet done; at zero
+// the node is ready) and `holds` (dependents not yet done, plus one if it is
+// an output; at zero its result is freed). A result is written once by the
+// worker that ran the node, before the release-ordered decrement of its
+// dependents' `waiting`, and read only by those dependents afterwards.
+#include <tessera/compute.hpp>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+namespace tessera::schedule {
+
+class RunState {
+ public:
+  RunState(const Graph& graph, std::span<const NodeId> outputs);
+
+  const Graph& graph() const { return graph_; }
+  std::size_t size() const { return graph_.size(); }
+  std::span<const NodeId> dependents(NodeId id) const {
+    return {dependents_.data() + dependents_offset_[id], dependents_offset_[id + 1] - dependents_offset_[id]};
+  }
+  /// Position in the memory-friendly order: lower runs first.
+  std::uint32_t priority(NodeId id) const { return priority_[id]; }
+  /// Nodes with no dependencies, in priority order.
+  const std::vector<NodeId>& initial_ready() const { return initial_ready_; }
+  /// Every node, in priority order (a topological order).
+  std::vector<NodeId> sequence() const;
+
+  /// Runs one node and frees the inputs it was the last to need. Returns
+  /// false (and records the error, first one wins) when the task threw.
+  bool execute(NodeId id);
+  /// Counts one dependency of `dependent` as done; true when it became ready.
+  bool satisfy(NodeId dependent) {
+    return waiting_[dependent].fetch_sub(1, std::memory_order_acq_rel) == 1;
+  }
+
+  bool failed() const { return failed_.load(std::memory_order_acquire); }
+  /// Throws the recorded error, if any.
+  void rethrow_if_failed() const;
+  std::vector<Value> take_outputs();
+  void fill_stats(ComputeStats& stats) const;
+
+ private:
+  void release(NodeId id);
+  void count_live(std::ptrdiff_t results, std::ptrdiff_t bytes);
+
+  const Graph& graph_;
+  std::vector<NodeId> outputs_;
+  std::vector<std::uint32_t> priority_;
+  std::vector<std::uint32_t> dependents_offset_;
+  std::vector<NodeId> dependents_;
+  std::vector<NodeId> initial_ready_;
+  std::unique_ptr<std::atomic<std::uint32_t>[]> waiting_;
+  std::unique_ptr<std::atomic<std::uint32_t>[]> holds_;
+  std::vector<Value> results_;
+
+  std::atomic<std::size_t> tasks_run_{0};
+  std::atomic<std::ptrdiff_t> live_results_{0}, live_bytes_{0};
+  std::atomic<std::size_t> peak_results_{0}, peak_bytes_{0};
+
+  std::atomic<bool> failed_{false};
+  mutable std::mutex error_mutex_;
+  std::optional<ErrorInfo> error_;
+};
+
+}  // namespace tessera::schedule

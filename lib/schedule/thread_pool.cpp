@@ -1,0 +1,81 @@
+#include "schedule/thread_pool.hpp"
+
+#include <memory>
+
+namespace tessera::schedule {
+namespace {
+thread_local bool this_thread_is_worker = false;
+
+// Marks the caller as a worker while it takes part in a job, so that a task
+// calling compute() runs its nested graph synchronously instead of waiting on
+// the pool it is itself blocking.
+struct WorkerScope {
+  bool previous = this_thread_is_worker;
+  WorkerScope() { this_thread_is_worker = true; }
+  ~WorkerScope() { this_thread_is_worker = previous; }
+};
+}  // namespace
+
+ThreadPool::ThreadPool(unsigned workers) {
+  for (unsigned w = 1; w < std::max(workers, 1u); ++w) threads_.emplace_back([this, w] { loop(w); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  start_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+bool ThreadPool::in_worker() { return this_thread_is_worker; }
+
+void ThreadPool::run(const std::function<void(unsigned)>& job) {
+  std::lock_guard one_job(run_mutex_);
+  {
+    std::lock_guard lock(mutex_);
+    job_ = &job;
+    running_ = static_cast<unsigned>(threads_.size());
+    ++generation_;
+  }
+  start_.notify_all();
+  {
+    WorkerScope scope;
+    job(0);
+  }
+  std::unique_lock lock(mutex_);
+  finished_.wait(lock, [this] { return running_ == 0; });
+  job_ = nullptr;
+}
+
+void ThreadPool::loop(unsigned worker) {
+  this_thread_is_worker = true;
+  std::uint64_t seen = 0;
+  for (;;) {
+    const std::function<void(unsigned)>* job = nullptr;
+    {
+      std::unique_lock lock(mutex_);
+      start_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+      if (stopping_) return;
+      seen = generation_;
+      job = job_;
+    }
+    (*job)(worker);
+    std::lock_guard lock(mutex_);
+    if (--running_ == 0) finished_.notify_one();
+  }
+}
+
+ThreadPool& shared_pool(unsigned workers) {
+  static std::mutex mutex;
+  static std::unique_ptr<ThreadPool> pool;
+  std::lock_guard lock(mutex);
+  if (!pool || pool->size() != workers) {
+    pool.reset();
+    pool = std::make_unique<ThreadPool>(workers);
+  }
+  return *pool;
+}
+
+}  // namespace tessera::schedule

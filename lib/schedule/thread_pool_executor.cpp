@@ -1,0 +1,163 @@
+// The thread-pool scheduler.
+//
+// Policy: each worker owns a deque of ready tasks. It takes from the back of
+// its own (the most recently readied, so it goes depth-first and results are
+// consumed soon after they are made) and, when empty, steals from the front
+// of another's (the oldest, far from what that worker is doing). When a task
+// finishes, the dependents it made ready are ordered by priority: the best
+// one runs next on the same worker without touching a queue (a chain costs
+// no synchronisation), the others go to the back of the local deque.
+// The tasks with no dependencies start out split into contiguous runs of the
+// graph order, one per worker, so each worker starts on its own subtree.
+//
+// State: per-worker deques under their own mutex (uncontended but for
+// steals); `remaining_` counts unfinished tasks; idle workers sleep on a
+// condition variable after a short spin, woken by a push or by the end.
+// The first task error sets the state's failed flag: workers finish their
+// current task, start no other, and return.
+#include "schedule/executors.hpp"
+#include "schedule/thread_pool.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <thread>
+
+namespace tessera::schedule {
+namespace {
+
+struct alignas(64) WorkerQueue {
+  std::mutex mutex;
+  std::deque<NodeId> tasks;
+};
+
+class ThreadPoolRun {
+ public:
+  ThreadPoolRun(RunState& state, unsigned workers)
+      : state_(state), queues_(workers), remaining_(state.size()) {
+    const auto& ready = state.initial_ready();
+    const std::size_t per_worker = (ready.size() + workers - 1) / workers;
+    for (unsigned w = 0; w < workers; ++w) {
+      const std::size_t begin = std::min(ready.size(), w * per_worker);
+      const std::size_t end = std::min(ready.size(), begin + per_worker);
+      // Back of the deque = lowest position in the order = runs first.
+      for (std::size_t i = end; i > begin; --i) queues_[w].tasks.push_back(ready[i - 1]);
+    }
+  }
+
+  void work(unsigned worker) {
+    std::vector<NodeId> readied;
+    NodeId task = 0;
+    while (next_task(worker, task)) {
+      for (;;) {  // run a task, then go straight on with the best task it readied
+        if (!state_.execute(task)) {
+          wake_all();
+          return;
+        }
+        readied.clear();
+        for (NodeId dependent : state_.dependents(task)) {
+          if (state_.satisfy(dependent)) readied.push_back(dependent);
+        }
+        if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+          wake_all();
+          return;
+        }
+        if (readied.empty()) break;
+        auto best = std::min_element(readied.begin(), readied.end(), [this](NodeId a, NodeId b) {
+          return state_.priority(a) < state_.priority(b);
+        });
+        task = *best;
+        if (readied.size() > 1) {
+          readied.erase(best);
+          std::sort(readied.begin(), readied.end(),
+                    [this](NodeId a, NodeId b) { return state_.priority(a) > state_.priority(b); });
+          push(worker, readied);
+        }
+      }
+    }
+  }
+
+ private:
+  bool finished() const {
+    return remaining_.load(std::memory_order_acquire) == 0 || state_.failed();
+  }
+
+  bool take(unsigned worker, NodeId& task) {
+    {
+      WorkerQueue& own = queues_[worker];
+      std::lock_guard lock(own.mutex);
+      if (!own.tasks.empty()) {
+        task = own.tasks.back();
+        own.tasks.pop_back();
+        return true;
+      }
+    }
+    for (std::size_t i = 1; i < queues_.size(); ++i) {
+      WorkerQueue& victim = queues_[(worker + i) % queues_.size()];
+      std::lock_guard lock(victim.mutex);
+      if (!victim.tasks.empty()) {
+        task = victim.tasks.front();
+        victim.tasks.pop_front();
+        return true;
+      }
+    }
+    return false;
+  }
+
+  bool next_task(unsigned worker, NodeId& task) {
+    for (;;) {
+      if (finished()) return false;
+      for (int spin = 0; spin < 64; ++spin) {
+        if (take(worker, task)) return true;
+        if (finished()) return false;
+        std::this_thread::yield();
+      }
+      std::unique_lock lock(sleep_mutex_);
+      sleepers_.fetch_add(1, std::memory_order_seq_cst);
+      if (!finished() && !take(worker, task)) {
+        wake_.wait_for(lock, std::chrono::milliseconds(2));
+        sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+        continue;
+      }
+      sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+      if (finished()) return false;
+      return true;
+    }
+  }
+
+  void push(unsigned worker, const std::vector<NodeId>& tasks) {
+    {
+      WorkerQueue& own = queues_[worker];
+      std::lock_guard lock(own.mutex);
+      own.tasks.insert(own.tasks.end(), tasks.begin(), tasks.end());
+    }
+    if (sleepers_.load(std::memory_order_seq_cst) > 0) {
+      std::lock_guard lock(sleep_mutex_);
+      wake_.notify_all();
+    }
+  }
+
+  void wake_all() {
+    std::lock_guard lock(sleep_mutex_);
+    wake_.notify_all();
+  }
+
+  RunState& state_;
+  std::vector<WorkerQueue> queues_;
+  std::atomic<std::size_t> remaining_;
+  std::mutex sleep_mutex_;
+  std::condition_variable wake_;
+  std::atomic<int> sleepers_{0};
+};
+
+}  // namespace
+
+void run_threads(RunState& state, unsigned threads) {
+  if (state.size() == 0) return;
+  ThreadPool& pool = shared_pool(threads);
+  ThreadPoolRun run(state, pool.size());
+  pool.run([&run](unsigned worker) { run.work(worker); });
+  state.rethrow_if_failed();
+}
+
+}  // namespace tessera::schedule

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Tessera setup from nothing, on Debian 12 as root (or with sudo).
+#
+#   bash scripts/setup.sh demo   install what is missing, build, run `tessera demo`
+#   bash scripts/setup.sh test   install what is missing, build, run the whole test suite
+#                                (Release build, then an ASan+UBSan build of the unit tests)
+#   bash scripts/setup.sh build  install and build only
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$here"
+mode=${1:-build}
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git
+  openmpi-bin libopenmpi-dev libhdf5-openmpi-dev
+  libeigen3-dev libboost-serialization-dev libcli11-dev
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  zlib1g-dev liblz4-dev libzstd-dev libxxhash-dev
+  graphviz
+  python3 python3-numpy python3-pandas python3-dask python3-distributed python3-h5py
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# MPI refuses root unless told; these make mpiexec work in containers and CI.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+jobs=$(nproc)
+
+configure_and_build() {  # dir, extra cmake args...
+  local dir=$1; shift
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+}
+
+configure_and_build build
+case "$mode" in
+  build) ;;
+  demo)
+    ./build/launcher/tessera demo
+    ;;
+  test)
+    ctest --test-dir build --output-on-failure -j "$jobs"
+    # Sanitizers over the unit tests only: MPI's own allocations would drown ASan's report.
+    configure_and_build build-asan -DCMAKE_BUILD_TYPE=Debug -DTESSERA_SANITIZE="address;undefined" \
+      -DTESSERA_BUILD_BENCHMARKS=OFF
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+      ctest --test-dir build-asan --output-on-failure -j "$jobs" -L unit
+    ;;
+  *) echo "usage: $0 demo|test|build" >&2; exit 2 ;;
+esac
