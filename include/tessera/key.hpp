@@ -40,7 +40,7 @@ class Key {
   static constexpr std::size_t inline_indices = 4;
 
   Key() = default;
-  explicit Key(std::string_view name) : Key(KeyName(name), {}) {}
+  explicit Key(std::string_view name) : Key(KeyName(name), std::span<const std::int64_t>()) {}
   Key(std::string_view name, std::initializer_list<std::int64_t> index)
       : Key(KeyName(name), std::span<const std::int64_t>(index.begin(), index.size())) {}
   Key(KeyName name, std::span<const std::int64_t> index);

@@ -9,7 +9,8 @@ std::string mpi_library_version() {
   char text[MPI_MAX_LIBRARY_VERSION_STRING] = {};
   int length = 0;
   if (MPI_Get_library_version(text, &length) != MPI_SUCCESS) return "unknown";
-  std::string version(text, static_cast<std::size_t>(length));
+  (void)length;  // Open MPI counts the terminating NUL in it: read the C string instead
+  std::string version(text);
   if (auto eol = version.find_first_of("\r\n"); eol != std::string::npos) version.resize(eol);
   int major = 0, minor = 0;
   MPI_Get_version(&major, &minor);

@@ -222,8 +222,9 @@ template <class... Ts>
 std::tuple<Ts...> compute(const ComputeOptions& options, const Delayed<Ts>&... values) {
   std::array<detail::DelayedNodePtr, sizeof...(Ts)> nodes{values.node()...};
   auto results = detail::compute_delayed(nodes, options);
-  std::size_t i = 0;
-  return std::tuple<Ts...>{results[i++].template get<Ts>()...};
+  return [&]<std::size_t... I>(std::index_sequence<I...>) {
+    return std::tuple<Ts...>{results[I].template get<Ts>()...};
+  }(std::index_sequence_for<Ts...>{});
 }
 
 template <class T1, class T2, class... Ts>
