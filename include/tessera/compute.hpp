@@ -15,11 +15,15 @@
 
 #include <cstddef>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace tessera {
 
-enum class SchedulerKind { sync, threads };
+/// `threads` is the default: under a Runtime of several ranks it means the
+/// distributed scheduler (rank 0 assigns, every rank runs tasks on its pool).
+/// `sync` always runs the whole graph on the calling thread of each rank.
+enum class SchedulerKind { sync, threads, distributed };
 
 /// What a run did, for tests and benchmarks.
 struct ComputeStats {
@@ -27,6 +31,10 @@ struct ComputeStats {
   std::size_t peak_live_results = 0;  // most results held at once, outputs included
   std::size_t peak_live_bytes = 0;    // their nbytes() at that moment
   unsigned threads = 0;
+  int rank = 0;                        // the rank these figures are from
+  std::size_t bytes_received = 0;      // result bytes this rank received from other ranks
+  /// With ComputeOptions::record_placement, on every rank: where each task ran.
+  std::vector<std::pair<Key, int>> placement;
 };
 
 struct ComputeOptions {
@@ -35,6 +43,15 @@ struct ComputeOptions {
   bool cull = true;               // drop what the outputs do not need
   bool fuse = false;              // fuse linear chains into single tasks
   ComputeStats* stats = nullptr;  // filled in when given
+  bool record_placement = false;  // fill stats->placement (distributed runs)
+};
+
+/// A result kept where it was computed: `value` is set on `holder` only
+/// (on every rank for a single-rank run).
+struct PersistedResult {
+  Value value;
+  int holder = 0;
+  std::uint64_t nbytes = 0;
 };
 
 /// The workers `threads` resolves to: TESSERA_THREADS when set, else the cores available.
@@ -50,5 +67,9 @@ inline std::vector<Value> compute(const Graph& graph, std::initializer_list<Key>
 /// caller built only what the outputs need).
 std::vector<Value> compute_nodes(const Graph& graph, std::span<const NodeId> outputs,
                                  const ComputeOptions& options = {});
+
+/// Like compute_nodes, but the results stay on the ranks that made them.
+std::vector<PersistedResult> persist_nodes(const Graph& graph, std::span<const NodeId> outputs,
+                                           const ComputeOptions& options = {});
 
 }  // namespace tessera

@@ -36,6 +36,8 @@ struct DelayedNode {
   Key key;
   TaskFunction fn;  // empty for a value node (delayed_value, persisted results)
   Value data;
+  int location = -1;         // a persisted result held by one rank, else -1
+  std::uint64_t nbytes = 0;  // its size, known on every rank
   std::vector<std::shared_ptr<const DelayedNode>> deps;
 
   DelayedNode() = default;

@@ -86,6 +86,8 @@ class Graph {
     Value data;            // the literal of a data node
     std::uint32_t dep_begin = 0;
     std::uint32_t dep_count = 0;
+    int location = -1;          // data held by one rank only (a persisted result), else -1: everywhere
+    std::uint64_t nbytes = 0;   // its size, known on every rank
     bool is_data() const { return !fn; }
   };
 
@@ -113,6 +115,10 @@ class Graph {
 
   /// For the builders in lib/ that already know node ids (Delayed): no key lookup.
   NodeId add_resolved(Key key, TaskFunction fn, Value data, std::span<const NodeId> deps);
+  /// A node like `node` (of this or another graph) with new dependency ids.
+  NodeId add_copy(const Node& node, std::span<const NodeId> deps);
+  /// A result that lives on rank `holder` (value empty on the other ranks).
+  NodeId add_persisted(Key key, Value value, int holder, std::uint64_t nbytes);
 
   std::size_t size() const { return nodes_.size(); }
   const Node& node(NodeId id) const { return nodes_[id]; }

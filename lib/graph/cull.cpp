@@ -36,7 +36,7 @@ Graph cull(const Graph& graph, std::span<const Key> outputs) {
     deps.clear();
     for (NodeId dep : graph.deps(id)) deps.push_back(new_id[dep]);
     const auto& n = graph.node(id);
-    out.add_resolved(n.key, n.fn, n.data, deps);
+    out.add_copy(n, deps);
   }
   return out;
 }

@@ -77,7 +77,7 @@ Graph fuse_linear(const Graph& graph, std::span<const Key> keep) {
     deps.clear();
     for (NodeId dep : graph.deps(chain.back())) deps.push_back(new_id[dep]);
     if (chain.size() == 1) {
-      out.add_resolved(node.key, node.fn, node.data, deps);
+      out.add_copy(node, deps);
       continue;
     }
     FusedChain fused;

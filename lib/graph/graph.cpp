@@ -39,6 +39,20 @@ NodeId Graph::add_resolved(Key key, TaskFunction fn, Value data, std::span<const
   return id;
 }
 
+NodeId Graph::add_copy(const Node& node, std::span<const NodeId> deps) {
+  NodeId id = add_resolved(node.key, node.fn, node.data, deps);
+  nodes_[id].location = node.location;
+  nodes_[id].nbytes = node.nbytes;
+  return id;
+}
+
+NodeId Graph::add_persisted(Key key, Value value, int holder, std::uint64_t nbytes) {
+  NodeId id = add_resolved(std::move(key), TaskFunction(), std::move(value), {});
+  nodes_[id].location = holder;
+  nodes_[id].nbytes = nbytes;
+  return id;
+}
+
 void Graph::build_index() const {
   index_.reserve(nodes_.size());
   for (; indexed_ < nodes_.size(); ++indexed_) {
@@ -77,7 +91,7 @@ void Graph::resolve() const {
 }
 
 std::uint64_t Graph::fingerprint() const {
-  validate();
+  validate_structure();
   std::uint64_t h = 0x84222325cbf29ce4ull ^ nodes_.size();
   auto mix = [&h](std::uint64_t v) {
     h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);

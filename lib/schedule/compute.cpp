@@ -1,6 +1,8 @@
 #include <tessera/compute.hpp>
 
+#include "schedule/distributed_executor.hpp"
 #include "schedule/executors.hpp"
+#include "schedule/network.hpp"
 #include "schedule/thread_pool.hpp"
 
 #include <cstdlib>
@@ -25,23 +27,81 @@ unsigned default_thread_count() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-std::vector<Value> compute_nodes(const Graph& graph, std::span<const NodeId> outputs,
-                                 const ComputeOptions& options) {
+namespace {
+
+// The network to run on, or nullptr to run here: a single process, an
+// explicit `sync`, or a task calling compute() (only its own rank runs it).
+schedule::Network* distributed_network(const ComputeOptions& options) {
+  schedule::Network* network = schedule::current_network();
+  if (!network || network->size() == 1 || options.scheduler == SchedulerKind::sync ||
+      schedule::ThreadPool::in_worker()) {
+    return nullptr;
+  }
+  return network;
+}
+
+std::vector<Value> compute_here(const Graph& graph, std::span<const NodeId> outputs, const ComputeOptions& options) {
   graph.validate_structure();
   schedule::RunState state(graph, outputs);
+  const int rank = schedule::current_network() ? schedule::current_network()->rank() : 0;
   unsigned threads = options.threads ? options.threads : default_thread_count();
-  // A task that calls compute() runs its graph on its own thread: the pool is busy with the caller.
-  if (options.scheduler == SchedulerKind::sync || threads == 1 || schedule::ThreadPool::in_worker()) {
-    threads = 1;
-    schedule::run_sync(state);
-  } else {
-    schedule::run_threads(state, threads);
+  try {
+    if (options.scheduler == SchedulerKind::sync || threads == 1 || schedule::ThreadPool::in_worker()) {
+      threads = 1;
+      schedule::run_sync(state);
+    } else {
+      schedule::run_threads(state, threads);
+    }
+  } catch (const TaskError& e) {
+    if (e.info().rank >= 0) throw;
+    ErrorInfo info = e.info();
+    info.rank = rank;
+    throw_error(std::move(info));
   }
   if (options.stats) {
     state.fill_stats(*options.stats);
     options.stats->threads = threads;
+    options.stats->rank = rank;
+    options.stats->bytes_received = 0;
+    options.stats->placement.clear();
+    if (options.record_placement) {
+      for (const auto& node : graph.nodes()) {
+        if (!node.is_data()) options.stats->placement.emplace_back(node.key, rank);
+      }
+    }
   }
   return state.take_outputs();
+}
+
+}  // namespace
+
+std::vector<Value> compute_nodes(const Graph& graph, std::span<const NodeId> outputs,
+                                 const ComputeOptions& options) {
+  if (auto* network = distributed_network(options)) {
+    graph.validate_structure();
+    auto results = schedule::run_distributed(graph, outputs, options, *network, /*persist=*/false);
+    std::vector<Value> values;
+    values.reserve(results.size());
+    for (auto& r : results) values.push_back(std::move(r.value));
+    return values;
+  }
+  return compute_here(graph, outputs, options);
+}
+
+std::vector<PersistedResult> persist_nodes(const Graph& graph, std::span<const NodeId> outputs,
+                                           const ComputeOptions& options) {
+  if (auto* network = distributed_network(options)) {
+    graph.validate_structure();
+    return schedule::run_distributed(graph, outputs, options, *network, /*persist=*/true);
+  }
+  auto values = compute_here(graph, outputs, options);
+  std::vector<PersistedResult> results(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    results[i].nbytes = values[i].nbytes();
+    results[i].value = std::move(values[i]);
+    results[i].holder = -1;  // computed on every rank that ran it: held everywhere
+  }
+  return results;
 }
 
 std::vector<Value> compute(const Graph& graph, std::span<const Key> outputs, const ComputeOptions& options) {

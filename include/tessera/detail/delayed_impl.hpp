@@ -245,17 +245,20 @@ std::vector<T> compute(const std::vector<Delayed<T>>& values, const ComputeOptio
 }
 
 namespace detail {
-inline DelayedNodePtr persisted_node(const DelayedNodePtr& original, Value value) {
+inline DelayedNodePtr persisted_node(const DelayedNodePtr& original, PersistedResult result) {
   auto node = std::make_shared<DelayedNode>();
   node->key = original->key;
-  node->data = std::move(value);
+  node->data = std::move(result.value);
+  node->location = result.holder;
+  node->nbytes = result.nbytes;
   return node;
 }
+std::vector<PersistedResult> persist_delayed(std::span<const DelayedNodePtr> outputs, const ComputeOptions& options);
 }  // namespace detail
 
 template <class T>
 Delayed<T> persist(const Delayed<T>& value, const ComputeOptions& options) {
-  auto results = detail::compute_delayed(std::span<const detail::DelayedNodePtr>(&value.node(), 1), options);
+  auto results = detail::persist_delayed(std::span<const detail::DelayedNodePtr>(&value.node(), 1), options);
   return Delayed<T>(detail::persisted_node(value.node(), std::move(results[0])));
 }
 
@@ -264,7 +267,7 @@ std::vector<Delayed<T>> persist(const std::vector<Delayed<T>>& values, const Com
   std::vector<detail::DelayedNodePtr> nodes;
   nodes.reserve(values.size());
   for (const auto& v : values) nodes.push_back(v.node());
-  auto results = detail::compute_delayed(nodes, options);
+  auto results = detail::persist_delayed(nodes, options);
   std::vector<Delayed<T>> out;
   out.reserve(values.size());
   for (std::size_t i = 0; i < values.size(); ++i) out.emplace_back(detail::persisted_node(nodes[i], std::move(results[i])));

@@ -58,7 +58,9 @@ Graph delayed_graph(std::span<const DelayedNodePtr> outputs, std::vector<NodeId>
         if (id_of.count(node)) continue;  // reached twice while on the stack (diamond)
         dep_ids.clear();
         for (const auto& dep : node->deps) dep_ids.push_back(id_of.at(dep.get()));
-        id_of.emplace(node, graph.add_resolved(node->key, node->fn, node->data, dep_ids));
+        NodeId id = node->location >= 0 ? graph.add_persisted(node->key, node->data, node->location, node->nbytes)
+                                         : graph.add_resolved(node->key, node->fn, node->data, dep_ids);
+        id_of.emplace(node, id);
       }
     }
     ids.push_back(id_of.at(out.get()));
@@ -66,17 +68,29 @@ Graph delayed_graph(std::span<const DelayedNodePtr> outputs, std::vector<NodeId>
   return graph;
 }
 
+namespace {
+// The Graph for `outputs`, fused when asked; ids are the outputs' nodes in it.
+Graph prepared_graph(std::span<const DelayedNodePtr> outputs, const ComputeOptions& options, std::vector<NodeId>& ids) {
+  Graph graph = delayed_graph(outputs, ids);
+  if (!options.fuse) return graph;
+  std::vector<Key> keep;
+  for (NodeId id : ids) keep.push_back(graph.node(id).key);
+  Graph fused = fuse_linear(graph, keep);
+  for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = fused.find(keep[i]);
+  return fused;
+}
+}  // namespace
+
 std::vector<Value> compute_delayed(std::span<const DelayedNodePtr> outputs, const ComputeOptions& options) {
   std::vector<NodeId> ids;
-  Graph graph = delayed_graph(outputs, ids);
-  if (options.fuse) {
-    std::vector<Key> keep;
-    for (NodeId id : ids) keep.push_back(graph.node(id).key);
-    Graph fused = fuse_linear(graph, keep);
-    for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = fused.find(keep[i]);
-    return compute_nodes(fused, ids, options);
-  }
+  Graph graph = prepared_graph(outputs, options, ids);
   return compute_nodes(graph, ids, options);
+}
+
+std::vector<PersistedResult> persist_delayed(std::span<const DelayedNodePtr> outputs, const ComputeOptions& options) {
+  std::vector<NodeId> ids;
+  Graph graph = prepared_graph(outputs, options, ids);
+  return persist_nodes(graph, ids, options);
 }
 
 }  // namespace tessera::detail

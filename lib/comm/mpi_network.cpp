@@ -1,0 +1,350 @@
+// Messages on MPI.
+//
+// Three tags on a private communicator. Control messages (tag_control) are
+// small byte strings: [epoch][kind][body]. A result travels as a header
+// (tag_header: epoch, node, type, size) then its body (tag_body) in pieces
+// of at most 1 GiB, sent from the value's own buffer when the type is
+// contiguous and received straight into the new value's buffer: no
+// serialisation copy on either side. MPI keeps messages of one tag from one
+// source in order, so the bodies from a source match its headers in order.
+//
+// Receives use matched probes (MPI_Improbe + MPI_Imrecv): nothing is posted
+// in advance, so a run leaves no receive behind. Every message carries the
+// run's epoch; what arrives from an earlier run is dropped, and end_run()
+// completes this rank's sends while dropping what arrives, then waits in a
+// non-blocking barrier that keeps that going until every rank is done.
+#include "comm/mpi_network.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace tessera::comm {
+namespace {
+
+constexpr int tag_control = 1;
+constexpr int tag_header = 2;
+constexpr int tag_body = 3;
+constexpr std::size_t piece_bytes = std::size_t{1} << 30;
+
+std::size_t piece_count(std::uint64_t nbytes) {
+  return nbytes == 0 ? 1 : static_cast<std::size_t>((nbytes + piece_bytes - 1) / piece_bytes);
+}
+
+int piece_size(std::uint64_t nbytes, std::size_t piece) {
+  const std::uint64_t begin = piece * piece_bytes;
+  return static_cast<int>(std::min<std::uint64_t>(piece_bytes, nbytes - std::min(nbytes, begin)));
+}
+
+[[noreturn]] void comm_error(std::string message, std::string hint = {}) {
+  ErrorInfo info;
+  info.kind = ErrorKind::comm;
+  info.message = std::move(message);
+  info.hint = std::move(hint);
+  throw_error(std::move(info));
+}
+
+}  // namespace
+
+void check_mpi(int rc, const char* operation, int peer) {
+  if (rc == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING] = {};
+  int length = 0;
+  MPI_Error_string(rc, text, &length);
+  std::string message = std::string(operation) + " failed";
+  if (peer >= 0) message += " (peer rank " + std::to_string(peer) + ")";
+  comm_error(message + ": " + text);
+}
+
+MpiNetwork::MpiNetwork(MPI_Comm comm, std::vector<unsigned> threads_per_rank)
+    : comm_(comm), threads_(std::move(threads_per_rank)) {
+  check_mpi(MPI_Comm_rank(comm_, &rank_), "MPI_Comm_rank");
+  check_mpi(MPI_Comm_size(comm_, &size_), "MPI_Comm_size");
+  receives_.resize(static_cast<std::size_t>(size_));
+}
+
+MpiNetwork::~MpiNetwork() {
+  // Sends still pending here would write into freed buffers: finish them.
+  for (auto& send : sends_) {
+    MPI_Waitall(static_cast<int>(send->requests.size()), send->requests.data(), MPI_STATUSES_IGNORE);
+  }
+}
+
+void MpiNetwork::check_same_graph(std::uint64_t fingerprint, std::uint64_t nodes) {
+  std::uint64_t mine[4] = {fingerprint, ~fingerprint, nodes, ~nodes};
+  std::uint64_t all[4] = {};
+  check_mpi(MPI_Allreduce(mine, all, 4, MPI_UINT64_T, MPI_MAX, comm_), "MPI_Allreduce (graph fingerprint)");
+  const bool same = all[0] == ~all[1] && all[2] == ~all[3];
+  if (same) return;
+  ErrorInfo info;
+  info.kind = ErrorKind::mismatch;
+  info.rank = rank_;
+  info.message = "the ranks built different graphs: this rank has " + std::to_string(nodes) +
+                 " tasks, and across ranks the count runs from " + std::to_string(~all[3]) + " to " +
+                 std::to_string(all[2]) + (all[2] == ~all[3] ? " (same count, different keys or edges)" : "");
+  info.hint = "every rank must build the same graph: no rank-dependent branches, sorted file lists, explicit seeds";
+  throw_error(std::move(info));
+}
+
+void MpiNetwork::begin_run() {
+  ++epoch_;
+  draining_ = false;
+}
+
+void MpiNetwork::end_run() {
+  draining_ = true;
+  schedule::Message dropped;
+  while (!sends_.empty()) {
+    poll(dropped);
+  }
+  MPI_Request barrier;
+  check_mpi(MPI_Ibarrier(comm_, &barrier), "MPI_Ibarrier (end of run)");
+  for (;;) {
+    int done = 0;
+    check_mpi(MPI_Test(&barrier, &done, MPI_STATUS_IGNORE), "MPI_Test (end of run)");
+    if (done) break;
+    poll(dropped);
+  }
+  loopback_.clear();
+}
+
+void MpiNetwork::send_control(int dest, schedule::MessageKind kind, std::vector<std::byte> body) {
+  if (dest == rank_) {
+    schedule::Message m;
+    m.source = rank_;
+    m.kind = kind;
+    m.body = std::move(body);
+    loopback_.push_back(std::move(m));
+    return;
+  }
+  auto send = std::make_unique<Send>();
+  send->buffer.resize(sizeof(std::uint32_t) + 1 + body.size());
+  std::memcpy(send->buffer.data(), &epoch_, sizeof epoch_);
+  send->buffer[sizeof epoch_] = static_cast<std::byte>(kind);
+  if (!body.empty()) std::memcpy(send->buffer.data() + sizeof epoch_ + 1, body.data(), body.size());
+  send->requests.resize(1);
+  check_mpi(MPI_Isend(send->buffer.data(), static_cast<int>(send->buffer.size()), MPI_BYTE, dest, tag_control, comm_,
+                      &send->requests[0]),
+            "MPI_Isend (control)", dest);
+  sends_.push_back(std::move(send));
+}
+
+void MpiNetwork::send_value(int dest, NodeId node, const Value& value, const Key& key) {
+  if (dest == rank_) {
+    schedule::Message m;
+    m.source = rank_;
+    m.kind = schedule::MessageKind::data;
+    m.node = node;
+    m.value = value;
+    loopback_.push_back(std::move(m));
+    return;
+  }
+  const auto& codec = value.holder()->codec();
+  if (!codec.travels) {
+    comm_error("the result of task " + key.str() + " has type " + value.type_name() +
+                   ", which cannot travel between ranks",
+               "specialise tessera::Transport<T> for it (see <tessera/transport.hpp>)");
+  }
+  auto send = std::make_unique<Send>();
+  std::span<const std::byte> body;
+  if (codec.contiguous) {
+    body = codec.view(*value.holder());
+    send->keep = value;
+  } else {
+    codec.encode(*value.holder(), send->buffer);
+    body = send->buffer;
+  }
+  DataHeader header{epoch_, node, codec.type_id, static_cast<std::uint8_t>(codec.contiguous), body.size()};
+  send->header.resize(sizeof header);
+  std::memcpy(send->header.data(), &header, sizeof header);
+  const std::size_t pieces = piece_count(body.size());
+  send->requests.resize(1 + pieces);
+  check_mpi(MPI_Isend(send->header.data(), sizeof header, MPI_BYTE, dest, tag_header, comm_, &send->requests[0]),
+            "MPI_Isend (result header)", dest);
+  for (std::size_t p = 0; p < pieces; ++p) {
+    check_mpi(MPI_Isend(const_cast<std::byte*>(body.data()) + p * piece_bytes, piece_size(body.size(), p), MPI_BYTE,
+                        dest, tag_body, comm_, &send->requests[1 + p]),
+              "MPI_Isend (result)", dest);
+  }
+  sends_.push_back(std::move(send));
+}
+
+void MpiNetwork::progress_sends() {
+  for (auto it = sends_.begin(); it != sends_.end();) {
+    int done = 0;
+    auto& requests = (*it)->requests;
+    check_mpi(MPI_Testall(static_cast<int>(requests.size()), requests.data(), &done, MPI_STATUSES_IGNORE),
+              "MPI_Testall (sends)");
+    it = done ? sends_.erase(it) : std::next(it);
+  }
+}
+
+void MpiNetwork::post_pieces(Receive& r) {
+  const std::size_t pieces = piece_count(r.header.nbytes);
+  while (r.pieces_matched < pieces) {
+    int found = 0;
+    MPI_Message message;
+    MPI_Status status;
+    check_mpi(MPI_Improbe(r.source, tag_body, comm_, &found, &message, &status), "MPI_Improbe (result)", r.source);
+    if (!found) return;
+    const std::size_t p = r.pieces_matched++;
+    std::byte* dst = r.target.data() + p * piece_bytes;
+    r.requests.emplace_back();
+    check_mpi(MPI_Imrecv(dst, piece_size(r.header.nbytes, p), MPI_BYTE, &message, &r.requests.back()),
+              "MPI_Imrecv (result)", r.source);
+  }
+}
+
+bool MpiNetwork::match_bodies() {
+  bool any = false;
+  for (auto& queue : receives_) {
+    for (auto& r : queue) {
+      const std::size_t before = r->pieces_matched;
+      post_pieces(*r);
+      any |= r->pieces_matched != before;
+      if (r->pieces_matched < piece_count(r->header.nbytes)) break;  // later bodies come after this one
+    }
+  }
+  return any;
+}
+
+bool MpiNetwork::finish_receive(schedule::Message& out) {
+  for (auto& queue : receives_) {
+    while (!queue.empty()) {
+      Receive& r = *queue.front();
+      if (r.pieces_matched < piece_count(r.header.nbytes)) break;
+      int done = 0;
+      check_mpi(MPI_Testall(static_cast<int>(r.requests.size()), r.requests.data(), &done, MPI_STATUSES_IGNORE),
+                "MPI_Testall (result)", r.source);
+      if (!done) break;
+      std::unique_ptr<Receive> finished = std::move(queue.front());
+      queue.pop_front();
+      if (finished->discard || draining_) continue;
+      bytes_received_ += finished->header.nbytes;
+      out = schedule::Message();
+      out.source = finished->source;
+      out.kind = schedule::MessageKind::data;
+      out.node = finished->header.node;
+      if (finished->holder) {
+        out.value = Value::from_holder(std::move(finished->holder));
+      } else {
+        const auto* codec = detail::find_codec(finished->header.type_id);
+        out.value = Value::from_holder(codec->decode(finished->bytes));
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+bool MpiNetwork::receive_new(schedule::Message& out) {
+  for (;;) {
+    int found = 0;
+    MPI_Message message;
+    MPI_Status status;
+    check_mpi(MPI_Improbe(MPI_ANY_SOURCE, tag_header, comm_, &found, &message, &status), "MPI_Improbe (header)");
+    if (found) {
+      DataHeader header{};
+      check_mpi(MPI_Mrecv(&header, sizeof header, MPI_BYTE, &message, MPI_STATUS_IGNORE), "MPI_Mrecv (header)",
+                status.MPI_SOURCE);
+      auto r = std::make_unique<Receive>();
+      r->source = status.MPI_SOURCE;
+      r->header = header;
+      r->discard = draining_ || header.epoch != epoch_;
+      const auto* codec = detail::find_codec(header.type_id);
+      if (!r->discard && !codec) {
+        comm_error("rank " + std::to_string(r->source) + " sent a result of a type this rank does not know",
+                   "every rank must run the same program");
+      }
+      if (!r->discard && header.contiguous) {
+        r->holder = codec->make(static_cast<std::size_t>(header.nbytes), r->target);
+      } else {
+        r->bytes.resize(static_cast<std::size_t>(header.nbytes));
+        r->target = r->bytes;
+      }
+      receives_[static_cast<std::size_t>(r->source)].push_back(std::move(r));
+      continue;
+    }
+    check_mpi(MPI_Improbe(MPI_ANY_SOURCE, tag_control, comm_, &found, &message, &status), "MPI_Improbe (control)");
+    if (!found) return false;
+    int count = 0;
+    MPI_Get_count(&status, MPI_BYTE, &count);
+    std::vector<std::byte> bytes(static_cast<std::size_t>(count));
+    check_mpi(MPI_Mrecv(bytes.data(), count, MPI_BYTE, &message, MPI_STATUS_IGNORE), "MPI_Mrecv (control)",
+              status.MPI_SOURCE);
+    std::uint32_t epoch = 0;
+    std::memcpy(&epoch, bytes.data(), sizeof epoch);
+    if (draining_ || epoch != epoch_) continue;  // from a finished run
+    out = schedule::Message();
+    out.source = status.MPI_SOURCE;
+    out.kind = static_cast<schedule::MessageKind>(bytes[sizeof epoch]);
+    out.body.assign(bytes.begin() + sizeof epoch + 1, bytes.end());
+    return true;
+  }
+}
+
+bool MpiNetwork::poll(schedule::Message& out) {
+  progress_sends();
+  if (!loopback_.empty() && !draining_) {
+    out = std::move(loopback_.front());
+    loopback_.pop_front();
+    return true;
+  }
+  match_bodies();
+  if (finish_receive(out)) return true;
+  if (receive_new(out)) return true;
+  match_bodies();
+  return finish_receive(out);
+}
+
+Value MpiNetwork::broadcast_value(const Value& value, int root, const Key& key) {
+  // Header: type, contiguous, size, and whether the root can send it at all.
+  struct {
+    std::uint64_t type_id = 0, nbytes = 0;
+    std::uint8_t contiguous = 0, travels = 0;
+  } header;
+  std::vector<std::byte> encoded;
+  std::span<const std::byte> body;
+  if (rank_ == root) {
+    const auto& codec = value.holder()->codec();
+    header.type_id = codec.type_id;
+    header.travels = codec.travels;
+    header.contiguous = codec.contiguous;
+    if (codec.contiguous) {
+      body = codec.view(*value.holder());
+    } else if (codec.travels) {
+      codec.encode(*value.holder(), encoded);
+      body = encoded;
+    }
+    header.nbytes = body.size();
+  }
+  check_mpi(MPI_Bcast(&header, sizeof header, MPI_BYTE, root, comm_), "MPI_Bcast (output header)", root);
+  if (!header.travels) {
+    comm_error("the output " + key.str() + " (on rank " + std::to_string(root) +
+                   ") has a type that cannot travel between ranks, so compute() cannot return it on every rank",
+               "specialise tessera::Transport<T> for it, or persist() it instead");
+  }
+  std::shared_ptr<detail::ValueHolderBase> holder;
+  std::span<std::byte> target;
+  if (rank_ != root) {
+    const auto* codec = detail::find_codec(header.type_id);
+    if (!codec) comm_error("rank " + std::to_string(root) + " sent an output of a type this rank does not know");
+    if (header.contiguous) {
+      holder = codec->make(static_cast<std::size_t>(header.nbytes), target);
+    } else {
+      encoded.resize(static_cast<std::size_t>(header.nbytes));
+      target = encoded;
+    }
+  } else {
+    target = {const_cast<std::byte*>(body.data()), body.size()};
+  }
+  for (std::size_t p = 0; p < piece_count(header.nbytes); ++p) {
+    check_mpi(MPI_Bcast(target.data() + p * piece_bytes, piece_size(header.nbytes, p), MPI_BYTE, root, comm_),
+              "MPI_Bcast (output)", root);
+  }
+  if (rank_ == root) return value;
+  bytes_received_ += header.nbytes;
+  if (holder) return Value::from_holder(std::move(holder));
+  return Value::from_holder(detail::find_codec(header.type_id)->decode(encoded));
+}
+
+}  // namespace tessera::comm

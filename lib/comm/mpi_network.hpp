@@ -1,0 +1,78 @@
+#pragma once
+// The scheduler's Network on MPI: the only place messages meet MPI.
+#include "schedule/network.hpp"
+
+#include <mpi.h>
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tessera::comm {
+
+/// Throws CommError naming the operation, the peer and MPI's own message.
+void check_mpi(int rc, const char* operation, int peer = -1);
+
+class MpiNetwork final : public schedule::Network {
+ public:
+  MpiNetwork(MPI_Comm comm, std::vector<unsigned> threads_per_rank);
+  ~MpiNetwork() override;
+
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  const std::vector<unsigned>& threads_per_rank() const override { return threads_; }
+
+  void check_same_graph(std::uint64_t fingerprint, std::uint64_t nodes) override;
+  void begin_run() override;
+  void end_run() override;
+  Value broadcast_value(const Value& value, int root, const Key& key) override;
+
+  void send_control(int dest, schedule::MessageKind kind, std::vector<std::byte> body) override;
+  void send_value(int dest, NodeId node, const Value& value, const Key& key) override;
+  bool poll(schedule::Message& out) override;
+  std::uint64_t value_bytes_received() const override { return bytes_received_; }
+
+ private:
+  struct DataHeader {
+    std::uint32_t epoch;
+    NodeId node;
+    std::uint64_t type_id;
+    std::uint8_t contiguous;
+    std::uint64_t nbytes;
+  };
+  struct Send {
+    std::vector<MPI_Request> requests;
+    std::vector<std::byte> buffer;  // control bytes, a data header, or an encoded value
+    std::vector<std::byte> header;
+    Value keep;                     // a contiguous value being sent in place
+  };
+  struct Receive {  // a data body, arriving in pieces
+    int source;
+    DataHeader header;
+    bool discard;
+    std::size_t pieces_matched = 0;
+    std::vector<MPI_Request> requests;
+    std::vector<std::byte> bytes;                         // encoded, or a discarded body
+    std::shared_ptr<detail::ValueHolderBase> holder;      // contiguous: received in place
+    std::span<std::byte> target;
+  };
+
+  void progress_sends();
+  bool match_bodies();
+  bool finish_receive(schedule::Message& out);
+  bool receive_new(schedule::Message& out);
+  void post_pieces(Receive& r);
+
+  MPI_Comm comm_;
+  int rank_ = 0, size_ = 1;
+  std::vector<unsigned> threads_;
+  std::uint32_t epoch_ = 0;
+  bool draining_ = false;
+  std::deque<std::unique_ptr<Send>> sends_;
+  std::deque<schedule::Message> loopback_;
+  std::vector<std::deque<std::unique_ptr<Receive>>> receives_;  // per source, in arrival order
+  std::uint64_t bytes_received_ = 0;
+};
+
+}  // namespace tessera::comm

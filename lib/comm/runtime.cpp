@@ -1,0 +1,133 @@
+// Runtime: MPI set-up and tear-down, and the Network the scheduler runs on.
+//
+// Tessera works on a private duplicate of the communicator it is given, so
+// its messages never meet the program's own. It initialises MPI only when
+// nobody has, and then finalises it too. Threads per rank: the option, else
+// TESSERA_THREADS, else the node's cores shared among the ranks on the node.
+#include <tessera/compute.hpp>
+#include <tessera/mpi.hpp>
+#include <tessera/runtime.hpp>
+
+#include "comm/mpi_network.hpp"
+
+#include <atomic>
+#include <cstdlib>
+#include <thread>
+#include <unistd.h>
+
+namespace tessera::comm {
+
+class RuntimeState {
+ public:
+  RuntimeState(MPI_Comm user_comm, bool initialise, int* argc, char*** argv, const RuntimeOptions& options) {
+    int initialised = 0;
+    MPI_Initialized(&initialised);
+    if (!initialised) {
+      if (!initialise) comm_fail("MPI is not initialised, but Runtime(MPI_Comm) expects the program to have done it");
+      int provided = 0;
+      // Only the thread that calls compute() talks to MPI; SERIALIZED is more than enough.
+      check_mpi(MPI_Init_thread(argc, argv, MPI_THREAD_SERIALIZED, &provided), "MPI_Init_thread");
+      owns_mpi_ = true;
+      user_comm = MPI_COMM_WORLD;
+    }
+    check_mpi(MPI_Comm_dup(user_comm, &comm_), "MPI_Comm_dup");
+    MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+    check_mpi(MPI_Comm_rank(comm_, &rank_), "MPI_Comm_rank");
+    check_mpi(MPI_Comm_size(comm_, &size_), "MPI_Comm_size");
+
+    MPI_Comm node;
+    check_mpi(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node), "MPI_Comm_split_type");
+    int ranks_on_node = 1;
+    MPI_Comm_size(node, &ranks_on_node);
+    MPI_Comm_free(&node);
+    threads_ = options.threads;
+    if (threads_ == 0 && std::getenv("TESSERA_THREADS")) threads_ = default_thread_count();
+    if (threads_ == 0) {
+      threads_ = std::max(1u, std::thread::hardware_concurrency() / static_cast<unsigned>(ranks_on_node));
+    }
+    std::vector<unsigned> all(static_cast<std::size_t>(size_));
+    check_mpi(MPI_Allgather(&threads_, 1, MPI_UNSIGNED, all.data(), 1, MPI_UNSIGNED, comm_), "MPI_Allgather");
+    network_ = std::make_unique<MpiNetwork>(comm_, std::move(all));
+    char name[256] = {};
+    ::gethostname(name, sizeof name - 1);
+    host_ = name;
+  }
+
+  ~RuntimeState() {
+    network_.reset();
+    MPI_Comm_free(&comm_);
+    if (owns_mpi_) {
+      int finalised = 0;
+      MPI_Finalized(&finalised);
+      if (!finalised) MPI_Finalize();
+    }
+  }
+
+  [[noreturn]] static void comm_fail(std::string message) {
+    ErrorInfo info;
+    info.kind = ErrorKind::comm;
+    info.message = std::move(message);
+    throw_error(std::move(info));
+  }
+
+  std::int64_t allreduce(std::int64_t value, MPI_Op op) const {
+    std::int64_t out = 0;
+    check_mpi(MPI_Allreduce(&value, &out, 1, MPI_INT64_T, op, comm_), "MPI_Allreduce");
+    return out;
+  }
+
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  int rank_ = 0, size_ = 1;
+  unsigned threads_ = 1;
+  bool owns_mpi_ = false;
+  std::string host_;
+  std::unique_ptr<MpiNetwork> network_;
+};
+
+}  // namespace tessera::comm
+
+namespace tessera {
+namespace {
+std::atomic<Runtime*> active_runtime{nullptr};
+
+void activate(Runtime* runtime, comm::RuntimeState& state) {
+  Runtime* expected = nullptr;
+  if (!active_runtime.compare_exchange_strong(expected, runtime)) {
+    comm::RuntimeState::comm_fail("a tessera::Runtime is already active in this process; create one only");
+  }
+  schedule::set_current_network(state.network_.get());
+}
+}  // namespace
+
+Runtime::Runtime() {
+  int argc = 0;
+  char** argv = nullptr;
+  state_ = std::make_unique<comm::RuntimeState>(MPI_COMM_WORLD, true, &argc, &argv, RuntimeOptions{});
+  activate(this, *state_);
+}
+
+Runtime::Runtime(int& argc, char**& argv, RuntimeOptions options)
+    : state_(std::make_unique<comm::RuntimeState>(MPI_COMM_WORLD, true, &argc, &argv, options)) {
+  activate(this, *state_);
+}
+
+Runtime::Runtime(const NativeComm& comm, RuntimeOptions options)
+    : state_(std::make_unique<comm::RuntimeState>(comm.comm, false, nullptr, nullptr, options)) {
+  activate(this, *state_);
+}
+
+Runtime::~Runtime() {
+  schedule::set_current_network(nullptr);
+  active_runtime.store(nullptr);
+}
+
+int Runtime::rank() const { return state_->rank_; }
+int Runtime::size() const { return state_->size_; }
+unsigned Runtime::threads() const { return state_->threads_; }
+std::string Runtime::host() const { return state_->host_; }
+void Runtime::barrier() const { comm::check_mpi(MPI_Barrier(state_->comm_), "MPI_Barrier"); }
+std::int64_t Runtime::max_over_ranks(std::int64_t value) const { return state_->allreduce(value, MPI_MAX); }
+std::int64_t Runtime::sum_over_ranks(std::int64_t value) const { return state_->allreduce(value, MPI_SUM); }
+Runtime* Runtime::current() { return active_runtime.load(); }
+
+}  // namespace tessera

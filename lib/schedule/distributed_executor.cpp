@@ -1,0 +1,592 @@
+// The distributed scheduler (DESIGN.md §1-3, §6).
+//
+// Every rank holds the same graph (checked by fingerprint first). Rank 0
+// decides where each task runs; every rank runs what it is given on its
+// thread pool; results stay where they were made and move point to point
+// from the rank that holds them to the rank that needs them.
+//
+// Threads: the calling thread is the progress thread (it alone talks to the
+// network, and on rank 0 it also schedules); the pool's other workers run
+// tasks from `runnable_` and hand back `completed_`.
+//
+// Policy on rank 0. A task is ready when its dependencies are done. Ready
+// tasks are taken in the graph's memory-friendly order (graph/order.cpp) and
+// placed on the rank that holds most of their input bytes, if that rank has
+// a free slot, else on the least loaded rank with one. A rank has
+// `slots_per_thread` slots per worker thread, so that assignments and
+// completions travel in batches while no rank takes on much more than it can
+// run. Rank 0 tracks every copy of every result (the producer's, and those
+// fetched for consumers) and, once no remaining task needs a result, tells
+// each holder to free it.
+//
+// Messages: see MessageKind. Assignments name, for each input the target
+// does not hold, a rank that does; the target fetches from there directly.
+// Nothing is relayed through rank 0.
+//
+// Errors: the first task error goes to rank 0, which sends `abort` to all;
+// every rank stops starting tasks, waits for its running ones, and throws
+// the same TaskError.
+#include "schedule/distributed_executor.hpp"
+
+#include "graph/task_error.hpp"
+#include "schedule/thread_pool.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+#include <condition_variable>
+#include <deque>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <queue>
+#include <thread>
+
+namespace tessera::schedule {
+namespace {
+
+constexpr unsigned slots_per_thread = 8;
+constexpr int everywhere = -1;
+
+void put_error(ByteWriter& out, const ErrorInfo& e) {
+  out.put(static_cast<std::uint8_t>(e.kind));
+  out.put(e.message);
+  out.put(e.key);
+  out.put(static_cast<std::int32_t>(e.rank));
+  out.put(e.original_type);
+  out.put(e.hint);
+}
+
+ErrorInfo get_error(ByteReader& in) {
+  ErrorInfo e;
+  e.kind = static_cast<ErrorKind>(in.get<std::uint8_t>());
+  e.message = in.get<std::string>();
+  e.key = in.get<std::string>();
+  e.rank = in.get<std::int32_t>();
+  e.original_type = in.get<std::string>();
+  e.hint = in.get<std::string>();
+  return e;
+}
+
+struct Completion {
+  NodeId node;
+  std::optional<ErrorInfo> error;
+};
+
+class DistributedRun {
+ public:
+  DistributedRun(const Graph& graph, std::span<const NodeId> outputs, const ComputeOptions& options,
+                 Network& network, bool persist)
+      : graph_(graph),
+        outputs_(outputs.begin(), outputs.end()),
+        options_(options),
+        net_(network),
+        persist_(persist),
+        me_(network.rank()),
+        ranks_(network.size()),
+        results_(graph.size()) {
+    for (NodeId id = 0; id < graph.size(); ++id) {
+      const auto& node = graph.node(id);
+      if (node.is_data() && (node.location == everywhere || node.location == me_)) results_[id] = node.data;
+    }
+    if (me_ == 0) init_scheduler();
+  }
+
+  std::vector<PersistedResult> run() {
+    const std::uint64_t received_before = net_.value_bytes_received();
+    const unsigned threads = net_.threads_per_rank()[me_];
+    ThreadPool& pool = shared_pool(threads + 1);  // worker 0 is this thread: progress, not tasks
+    pool.run([this](unsigned worker) {
+      if (worker == 0) {
+        progress_loop();
+      } else {
+        work_loop();
+      }
+    });
+    net_.end_run();
+    if (error_) throw_error(*error_);
+
+    std::vector<PersistedResult> out(outputs_.size());
+    for (std::size_t i = 0; i < outputs_.size(); ++i) {
+      out[i].holder = output_holder_[i];
+      out[i].nbytes = output_nbytes_[i];
+      const NodeId id = outputs_[i];
+      if (persist_) {
+        if (out[i].holder == me_ || out[i].holder == everywhere) out[i].value = results_[id];
+      } else {
+        out[i].value = out[i].holder == everywhere ? results_[id]
+                                                  : net_.broadcast_value(results_[id], out[i].holder, graph_.node(id).key);
+      }
+    }
+    if (options_.stats) {
+      auto& stats = *options_.stats;
+      stats.tasks_run = tasks_run_;
+      stats.threads = threads;
+      stats.rank = me_;
+      stats.bytes_received = net_.value_bytes_received() - received_before;
+      stats.peak_live_results = peak_live_;
+      stats.placement.clear();
+      if (options_.record_placement) {
+        for (NodeId id = 0; id < graph_.size(); ++id) {
+          if (!graph_.node(id).is_data()) stats.placement.emplace_back(graph_.node(id).key, placement_[id]);
+        }
+      }
+    }
+    return out;
+  }
+
+ private:
+  // ---- every rank: the progress thread --------------------------------------------------
+  void progress_loop() {
+    int idle = 0;
+    Message msg;
+    while (!finished_) {
+      bool busy = false;
+      while (!finished_ && net_.poll(msg)) {
+        handle(msg);
+        busy = true;
+      }
+      busy |= drain_completions();
+      if (me_ == 0 && !finished_) busy |= schedule_ready();
+      if (busy) {
+        idle = 0;
+      } else if (++idle < 200) {
+        std::this_thread::yield();
+      } else {
+        std::this_thread::sleep_for(std::chrono::microseconds(idle < 2000 ? 20 : 200));
+      }
+    }
+    stop_workers();
+  }
+
+  void handle(Message& msg) {
+    ByteReader in(msg.body);
+    switch (msg.kind) {
+      case MessageKind::assign: on_assign(in); break;
+      case MessageKind::data: on_data(msg.node, std::move(msg.value)); break;
+      case MessageKind::fetch: on_fetch(msg.source, in.get<NodeId>()); break;
+      case MessageKind::release: {
+        auto count = in.get<std::uint32_t>();
+        for (std::uint32_t i = 0; i < count; ++i) free_result(in.get<NodeId>());
+        break;
+      }
+      case MessageKind::done: {
+        auto count = in.get<std::uint32_t>();
+        for (std::uint32_t i = 0; i < count; ++i) {
+          NodeId node = in.get<NodeId>();
+          on_done(msg.source, node, in.get<std::uint64_t>());
+        }
+        break;
+      }
+      case MessageKind::error: on_error(get_error(in)); break;
+      case MessageKind::abort: error_ = get_error(in); finished_ = true; break;
+      case MessageKind::finish: on_finish(in); break;
+    }
+  }
+
+  void on_assign(ByteReader& in) {
+    auto count = in.get<std::uint32_t>();
+    for (std::uint32_t i = 0; i < count; ++i) {
+      NodeId task = in.get<NodeId>();
+      auto fetches = in.get<std::uint32_t>();
+      std::uint32_t missing = 0;
+      for (std::uint32_t f = 0; f < fetches; ++f) {
+        NodeId dep = in.get<NodeId>();
+        int source = in.get<std::int32_t>();
+        if (results_[dep]) continue;
+        ++missing;
+        auto& waiting = waiters_[dep];
+        if (waiting.empty()) {  // first to need it: ask for it
+          ByteWriter(fetch_body_.emplace_back()).put(dep);
+          net_.send_control(source, MessageKind::fetch, std::move(fetch_body_.back()));
+          fetch_body_.pop_back();
+        }
+        waiting.push_back(task);
+      }
+      if (missing == 0) {
+        make_runnable(task);
+      } else {
+        missing_[task] = missing;
+      }
+    }
+  }
+
+  void on_data(NodeId node, Value value) {
+    store(node, std::move(value));
+    auto it = waiters_.find(node);
+    if (it == waiters_.end()) return;
+    for (NodeId task : it->second) {
+      if (--missing_[task] == 0) {
+        missing_.erase(task);
+        make_runnable(task);
+      }
+    }
+    waiters_.erase(it);
+  }
+
+  void on_fetch(int requester, NodeId node) {
+    if (!results_[node]) {
+      ErrorInfo e;
+      e.kind = ErrorKind::comm;
+      e.message = "rank " + std::to_string(requester) + " asked rank " + std::to_string(me_) + " for " +
+                  graph_.node(node).key.str() + ", which it does not hold (scheduler bookkeeping error)";
+      e.rank = me_;
+      report_error(std::move(e));
+      return;
+    }
+    try {
+      net_.send_value(requester, node, results_[node], graph_.node(node).key);
+    } catch (const Error& e) {
+      ErrorInfo info = e.info();
+      info.rank = me_;
+      report_error(std::move(info));
+    }
+  }
+
+  void on_finish(ByteReader& in) {
+    auto n = in.get<std::uint32_t>();
+    output_holder_.resize(n);
+    output_nbytes_.resize(n);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      output_holder_[i] = in.get<std::int32_t>();
+      output_nbytes_[i] = in.get<std::uint64_t>();
+    }
+    if (in.get<std::uint8_t>()) {
+      placement_.resize(graph_.size());
+      for (auto& r : placement_) r = in.get<std::int32_t>();
+    }
+    finished_ = true;
+  }
+
+  void store(NodeId node, Value value) {
+    if (!results_[node]) ++live_;
+    peak_live_ = std::max(peak_live_, live_);
+    results_[node] = std::move(value);
+  }
+
+  void free_result(NodeId node) {
+    if (results_[node] && !(graph_.node(node).is_data())) {
+      results_[node] = Value();
+      --live_;
+    }
+  }
+
+  // ---- every rank: the workers ----------------------------------------------------------
+  void make_runnable(NodeId task) {
+    {
+      std::lock_guard lock(run_mutex_);
+      runnable_.push_back(task);
+    }
+    run_ready_.notify_one();
+  }
+
+  void stop_workers() {
+    {
+      std::lock_guard lock(run_mutex_);
+      stopping_ = true;
+    }
+    run_ready_.notify_all();
+  }
+
+  void work_loop() {
+    std::vector<const Value*> args;
+    for (;;) {
+      NodeId task;
+      {
+        std::unique_lock lock(run_mutex_);
+        run_ready_.wait(lock, [this] { return stopping_ || !runnable_.empty(); });
+        if (stopping_) return;
+        task = runnable_.front();
+        runnable_.pop_front();
+      }
+      const auto& node = graph_.node(task);
+      args.clear();
+      for (NodeId dep : graph_.deps(task)) args.push_back(&results_[dep]);
+      Completion done{task, std::nullopt};
+      try {
+        results_[task] = node.fn(TaskArgs(args.data(), args.size()));
+      } catch (...) {
+        done.error = graph::task_error_info(node.key, std::current_exception());
+        done.error->rank = me_;
+      }
+      std::lock_guard lock(done_mutex_);
+      completed_.push_back(std::move(done));
+    }
+  }
+
+  // Hands finished tasks to the scheduler: directly on rank 0, in one message elsewhere.
+  bool drain_completions() {
+    {
+      std::lock_guard lock(done_mutex_);
+      if (completed_.empty()) return false;
+      std::swap(completed_, draining_);
+    }
+    std::vector<std::byte> body;
+    ByteWriter out(body);
+    std::uint32_t count = 0;
+    for (const auto& c : draining_) count += c.error ? 0 : 1;
+    out.put(count);
+    for (auto& c : draining_) {
+      if (c.error) {
+        report_error(std::move(*c.error));
+        continue;
+      }
+      ++tasks_run_;
+      ++live_;
+      peak_live_ = std::max(peak_live_, live_);
+      const std::uint64_t nbytes = results_[c.node].nbytes();
+      if (me_ == 0) {
+        on_done(0, c.node, nbytes);
+      } else {
+        out.put(c.node);
+        out.put(nbytes);
+      }
+    }
+    draining_.clear();
+    if (me_ != 0 && count) net_.send_control(0, MessageKind::done, std::move(body));
+    return true;
+  }
+
+  void report_error(ErrorInfo error) {
+    if (me_ == 0) {
+      on_error(std::move(error));
+      return;
+    }
+    std::vector<std::byte> body;
+    ByteWriter out(body);
+    put_error(out, error);
+    net_.send_control(0, MessageKind::error, std::move(body));
+  }
+
+  // ---- rank 0: the scheduler ------------------------------------------------------------
+  void init_scheduler() {
+    const std::size_t n = graph_.size();
+    remaining_.assign(n, 0);
+    consumers_.assign(n, 0);
+    holders_.assign(n, {});
+    nbytes_.assign(n, 0);
+    placement_.assign(n, -1);
+    load_.assign(ranks_, 0);
+    priority_ = order(graph_, outputs_);
+    for (NodeId id = 0; id < n; ++id) {
+      remaining_[id] = static_cast<std::uint32_t>(graph_.deps(id).size());
+      for (NodeId dep : graph_.deps(id)) ++consumers_[dep];
+    }
+    for (NodeId out : outputs_) ++consumers_[out];
+    for (NodeId id = 0; id < n; ++id) {
+      const auto& node = graph_.node(id);
+      if (node.is_data()) {
+        holders_[id].push_back(node.location);  // everywhere (-1) or its one rank
+        nbytes_[id] = node.location == everywhere ? 0 : node.nbytes;
+        for (NodeId user : dependents_of(id)) --remaining_[user];
+      } else {
+        ++tasks_left_;
+      }
+    }
+    for (NodeId id = 0; id < n; ++id) {
+      if (!graph_.node(id).is_data() && remaining_[id] == 0) ready_.push({priority_[id], id});
+    }
+    capacity_.resize(ranks_);
+    for (int r = 0; r < ranks_; ++r) capacity_[r] = std::max(2u, slots_per_thread * net_.threads_per_rank()[r]);
+    batches_.resize(ranks_);
+    batch_counts_.assign(ranks_, 0);
+    if (tasks_left_ == 0) finish();
+  }
+
+  std::span<const NodeId> dependents_of(NodeId id) {
+    if (dependents_offset_.empty()) {
+      const std::size_t n = graph_.size();
+      dependents_offset_.assign(n + 1, 0);
+      for (NodeId i = 0; i < n; ++i) {
+        for (NodeId dep : graph_.deps(i)) ++dependents_offset_[dep + 1];
+      }
+      for (std::size_t i = 0; i < n; ++i) dependents_offset_[i + 1] += dependents_offset_[i];
+      dependents_.resize(dependents_offset_[n]);
+      std::vector<std::uint32_t> fill(dependents_offset_.begin(), dependents_offset_.end() - 1);
+      for (NodeId i = 0; i < n; ++i) {
+        for (NodeId dep : graph_.deps(i)) dependents_[fill[dep]++] = i;
+      }
+    }
+    return {dependents_.data() + dependents_offset_[id], dependents_offset_[id + 1] - dependents_offset_[id]};
+  }
+
+  bool holds(NodeId id, int rank) const {
+    const auto& h = holders_[id];
+    return std::find(h.begin(), h.end(), rank) != h.end() || (!h.empty() && h[0] == everywhere);
+  }
+
+  // Where `task` should run: most input bytes, among ranks with a free slot; -1 if none is free.
+  int place(NodeId task) {
+    bytes_on_.assign(ranks_, 0);
+    for (NodeId dep : graph_.deps(task)) {
+      for (int r : holders_[dep]) {
+        if (r != everywhere) bytes_on_[r] += nbytes_[dep];
+      }
+    }
+    int best = -1;
+    for (int r = 0; r < ranks_; ++r) {
+      if (load_[r] >= capacity_[r]) continue;
+      if (best < 0 || bytes_on_[r] > bytes_on_[best] ||
+          (bytes_on_[r] == bytes_on_[best] && load_[r] * capacity_[best] < load_[best] * capacity_[r])) {
+        best = r;
+      }
+    }
+    return best;
+  }
+
+  bool schedule_ready() {
+    bool any = false;
+    while (!ready_.empty()) {
+      NodeId task = ready_.top().second;
+      int rank = place(task);
+      if (rank < 0) break;  // every rank is full: wait for completions
+      ready_.pop();
+      assign(task, rank);
+      any = true;
+    }
+    flush_assignments();
+    return any;
+  }
+
+  void assign(NodeId task, int rank) {
+    placement_[task] = rank;
+    ++load_[rank];
+    auto& body = batches_[rank];
+    ByteWriter out(body);
+    if (body.empty()) out.put(std::uint32_t{0});  // the count, patched in flush
+    ++batch_counts_[rank];
+    out.put(task);
+    std::uint32_t fetches = 0;
+    for (NodeId dep : graph_.deps(task)) fetches += holds(dep, rank) ? 0 : 1;
+    out.put(fetches);
+    for (NodeId dep : graph_.deps(task)) {
+      if (holds(dep, rank)) continue;
+      out.put(dep);
+      out.put(static_cast<std::int32_t>(holders_[dep][0]));
+    }
+  }
+
+  void flush_assignments() {
+    for (int r = 0; r < ranks_; ++r) {
+      if (batch_counts_[r] == 0) continue;
+      std::memcpy(batches_[r].data(), &batch_counts_[r], sizeof(std::uint32_t));
+      if (r == me_) {
+        ByteReader in(batches_[r]);
+        on_assign(in);
+      } else {
+        net_.send_control(r, MessageKind::assign, std::move(batches_[r]));
+      }
+      batches_[r].clear();
+      batch_counts_[r] = 0;
+    }
+  }
+
+  void on_done(int rank, NodeId task, std::uint64_t nbytes) {
+    if (finished_ || error_) return;
+    --load_[rank];
+    nbytes_[task] = nbytes;
+    holders_[task].push_back(rank);
+    for (NodeId dep : graph_.deps(task)) {
+      const bool replicated = holders_[dep][0] == everywhere;
+      if (!replicated && !holds(dep, rank)) holders_[dep].push_back(rank);  // the copy it fetched
+      if (--consumers_[dep] == 0 && !replicated && !graph_.node(dep).is_data()) release(dep);
+    }
+    for (NodeId user : dependents_of(task)) {
+      if (--remaining_[user] == 0) ready_.push({priority_[user], user});
+    }
+    if (--tasks_left_ == 0) finish();
+  }
+
+  void release(NodeId node) {
+    for (int r : holders_[node]) {
+      if (r == me_) {
+        free_result(node);
+        continue;
+      }
+      std::vector<std::byte> body;
+      ByteWriter out(body);
+      out.put(std::uint32_t{1});
+      out.put(node);
+      net_.send_control(r, MessageKind::release, std::move(body));
+    }
+    holders_[node].clear();
+  }
+
+  void finish() {
+    std::vector<std::byte> body;
+    ByteWriter out(body);
+    out.put(static_cast<std::uint32_t>(outputs_.size()));
+    for (NodeId id : outputs_) {
+      out.put(static_cast<std::int32_t>(holders_[id][0]));
+      out.put(nbytes_[id]);
+    }
+    out.put(static_cast<std::uint8_t>(options_.record_placement));
+    if (options_.record_placement) {
+      for (int r : placement_) out.put(static_cast<std::int32_t>(r));
+    }
+    for (int r = 1; r < ranks_; ++r) net_.send_control(r, MessageKind::finish, body);
+    ByteReader in(body);
+    on_finish(in);
+  }
+
+  void on_error(ErrorInfo error) {
+    if (error_) return;  // the first error wins
+    error_ = std::move(error);
+    std::vector<std::byte> body;
+    ByteWriter out(body);
+    put_error(out, *error_);
+    for (int r = 1; r < ranks_; ++r) net_.send_control(r, MessageKind::abort, body);
+    finished_ = true;
+  }
+
+  const Graph& graph_;
+  std::vector<NodeId> outputs_;
+  const ComputeOptions& options_;
+  Network& net_;
+  const bool persist_;
+  const int me_, ranks_;
+
+  // Every rank.
+  std::vector<Value> results_;
+  std::unordered_map<NodeId, std::vector<NodeId>> waiters_;  // result -> local tasks waiting for it
+  std::unordered_map<NodeId, std::uint32_t> missing_;        // task -> inputs still to arrive
+  std::vector<std::vector<std::byte>> fetch_body_;
+  std::mutex run_mutex_;
+  std::condition_variable run_ready_;
+  std::deque<NodeId> runnable_;
+  bool stopping_ = false;
+  std::mutex done_mutex_;
+  std::vector<Completion> completed_, draining_;
+  bool finished_ = false;
+  std::optional<ErrorInfo> error_;
+  std::vector<int> output_holder_;
+  std::vector<std::uint64_t> output_nbytes_;
+  std::vector<int> placement_;
+  std::size_t tasks_run_ = 0, live_ = 0, peak_live_ = 0;
+
+  // Rank 0.
+  std::vector<std::uint32_t> remaining_, consumers_, priority_;
+  std::vector<std::vector<int>> holders_;
+  std::vector<std::uint64_t> nbytes_, bytes_on_;
+  std::vector<unsigned> load_, capacity_;
+  std::priority_queue<std::pair<std::uint32_t, NodeId>, std::vector<std::pair<std::uint32_t, NodeId>>,
+                      std::greater<>>
+      ready_;
+  std::vector<std::vector<std::byte>> batches_;
+  std::vector<std::uint32_t> batch_counts_;
+  std::vector<std::uint32_t> dependents_offset_;
+  std::vector<NodeId> dependents_;
+  std::size_t tasks_left_ = 0;
+};
+
+}  // namespace
+
+std::vector<PersistedResult> run_distributed(const Graph& graph, std::span<const NodeId> outputs,
+                                             const ComputeOptions& options, Network& network, bool persist) {
+  network.check_same_graph(graph.fingerprint(), graph.size());
+  network.begin_run();
+  DistributedRun run(graph, outputs, options, network, persist);
+  return run.run();
+}
+
+}  // namespace tessera::schedule

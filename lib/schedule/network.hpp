@@ -1,0 +1,68 @@
+#pragma once
+// What the distributed scheduler needs from the transport, and nothing more.
+// lib/comm implements it on MPI; the scheduler never sees MPI. All calls are
+// made from one thread per rank (the run's progress thread).
+#include <tessera/error.hpp>
+#include <tessera/graph.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace tessera::schedule {
+
+enum class MessageKind : std::uint8_t {
+  assign = 1,  // rank 0 -> r: tasks to run, with where to fetch their inputs
+  done,        // r -> rank 0: tasks finished, with their result sizes
+  fetch,       // r -> holder: send me this result
+  release,     // rank 0 -> holder: nobody needs these results any more
+  error,       // r -> rank 0: a task failed
+  abort,       // rank 0 -> all: stop, and throw this error
+  finish,      // rank 0 -> all: every task is done; where the outputs are
+  data,        // holder -> r: a result (Message::value)
+};
+
+struct Message {
+  int source = -1;
+  MessageKind kind = MessageKind::assign;
+  std::vector<std::byte> body;  // control messages
+  NodeId node = 0;              // data messages: whose result
+  Value value;                  // data messages: the result
+};
+
+class Network {
+ public:
+  virtual ~Network() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  /// Worker threads of each rank (the same table on every rank).
+  virtual const std::vector<unsigned>& threads_per_rank() const = 0;
+
+  // Collective: every rank calls these, in the same order.
+  /// Throws GraphMismatch on every rank when the ranks built different graphs.
+  virtual void check_same_graph(std::uint64_t fingerprint, std::uint64_t nodes) = 0;
+  /// Starts a run: messages of earlier runs still in flight are dropped from now on.
+  virtual void begin_run() = 0;
+  /// Ends a run: completes this rank's sends, drops what still arrives, and
+  /// returns when every rank has done the same.
+  virtual void end_run() = 0;
+  /// `value` on `root` (empty elsewhere), on every rank after the call.
+  virtual Value broadcast_value(const Value& value, int root, const Key& key) = 0;
+
+  // Point to point, non-blocking.
+  virtual void send_control(int dest, MessageKind kind, std::vector<std::byte> body) = 0;
+  /// Raw bytes for contiguous values (no copy), Transport encoding otherwise.
+  /// Throws Error naming the type and key when the type cannot travel.
+  virtual void send_value(int dest, NodeId node, const Value& value, const Key& key) = 0;
+  /// Moves sends and receives along; true with the next complete incoming message.
+  virtual bool poll(Message& out) = 0;
+  /// Result bytes received from other ranks since the runtime started.
+  virtual std::uint64_t value_bytes_received() const = 0;
+};
+
+/// The network of the active Runtime, or nullptr (single process, no MPI).
+Network* current_network();
+void set_current_network(Network* network);
+
+}  // namespace tessera::schedule
