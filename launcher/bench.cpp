@@ -7,6 +7,7 @@
 #include "commands.hpp"
 
 #include <tessera/delayed.hpp>
+#include <tessera/runtime.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -118,9 +119,10 @@ Action add_bench(CLI::App& app, const GlobalOptions& global) {
       best.tasks = run.tasks;
     }
     const double tasks = static_cast<double>(best.tasks);
-    std::printf("shape=%s n=%zu ranks=1 threads=%u build_us_per_task=%.3f us_per_task=%.3f\n",
-                options->shape.c_str(), best.tasks, stats.threads, best.build_seconds / tasks * 1e6,
-                best.run_seconds / tasks * 1e6);
+    if (global.runtime->rank() != 0) return 0;
+    std::printf("shape=%s n=%zu ranks=%d threads=%u build_us_per_task=%.3f us_per_task=%.3f\n",
+                options->shape.c_str(), best.tasks, global.runtime->size(), stats.threads,
+                best.build_seconds / tasks * 1e6, best.run_seconds / tasks * 1e6);
     return 0;
   };
 }

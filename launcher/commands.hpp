@@ -1,6 +1,8 @@
 #pragma once
 // One function per subcommand: each adds itself to the app and returns the
 // action to run when it was chosen.
+#include <tessera/runtime.hpp>
+
 #include <CLI/CLI.hpp>
 
 #include <functional>
@@ -8,7 +10,8 @@
 namespace tessera::launcher {
 
 struct GlobalOptions {
-  unsigned threads = 0;  // 0: TESSERA_THREADS or the cores available
+  unsigned threads = 0;              // 0: TESSERA_THREADS or this rank's share of the cores
+  tessera::Runtime* runtime = nullptr;  // set once the command line is parsed
 };
 
 using Action = std::function<int()>;
@@ -16,5 +19,6 @@ using Action = std::function<int()>;
 Action add_info(CLI::App& app, const GlobalOptions& global);
 Action add_demo(CLI::App& app, const GlobalOptions& global);
 Action add_bench(CLI::App& app, const GlobalOptions& global);
+Action add_run(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace tessera::launcher

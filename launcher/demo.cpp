@@ -3,6 +3,8 @@
 #include "commands.hpp"
 #include "delayed_files.hpp"
 
+#include <tessera/runtime.hpp>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -32,14 +34,28 @@ Action add_demo(CLI::App& app, const GlobalOptions& global) {
   cmd->add_flag("--keep", options->keep, "keep the files");
   return [options, &global] {
     namespace fs = std::filesystem;
-    bool temporary = options->dir.empty();
+    const Runtime& runtime = *global.runtime;
+    const bool temporary = options->dir.empty();
+    // Every rank reads the same files: rank 0 names the directory and writes them.
     std::string dir = options->dir;
     if (temporary) dir = (fs::temp_directory_path() / ("tessera-demo-" + std::to_string(::getpid()))).string();
-    auto paths = examples::write_demo_files(dir, options->files, options->rows, options->seed);
-    std::cout << "wrote " << paths.size() << " files of " << options->rows << " numbers to " << dir << "\n";
+    dir = runtime.broadcast(dir);
+    std::vector<std::string> paths;
+    std::string failure;
+    if (runtime.rank() == 0) {
+      try {
+        paths = examples::write_demo_files(dir, options->files, options->rows, options->seed);
+        std::cout << "wrote " << paths.size() << " files of " << options->rows << " numbers to " << dir << "\n";
+      } catch (const Error& e) {
+        failure = e.what();
+      }
+    }
+    failure = runtime.broadcast(failure);
+    if (!failure.empty()) throw_error(ErrorKind::input, failure);
+    if (runtime.rank() != 0) paths = examples::demo_file_paths(dir, options->files);
 
     auto summary = examples::summarize_files(paths);
-    if (!options->visualize.empty()) {
+    if (!options->visualize.empty() && runtime.rank() == 0) {
       summary.visualize(options->visualize);
       std::cout << "drew the graph to " << options->visualize << "\n";
     }
@@ -49,9 +65,10 @@ Action add_demo(CLI::App& app, const GlobalOptions& global) {
     auto start = std::chrono::steady_clock::now();
     examples::Stats stats = tessera::compute(summary, compute_options);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    runtime.barrier();  // nobody reads the files any more
+    if (runtime.rank() != 0) return 0;
     if (temporary && !options->keep) fs::remove_all(dir);
-
-    std::printf("tasks=%zu seconds=%.3f\n", 2 * paths.size() + 1, seconds);
+    std::printf("ranks=%d tasks=%zu seconds=%.3f\n", runtime.size(), 2 * paths.size() + 1, seconds);
     std::printf("count=%llu mean=%.9g std=%.9g min=%.6f max=%.6f\n",
                 static_cast<unsigned long long>(stats.count), stats.mean(), stats.std(), stats.min, stats.max);
     return 0;

@@ -40,6 +40,14 @@ void throw_error(ErrorInfo info) {
   throw Error(std::move(info));
 }
 
+void throw_error(ErrorKind kind, std::string message, std::string hint) {
+  ErrorInfo info;
+  info.kind = kind;
+  info.message = std::move(message);
+  info.hint = std::move(hint);
+  throw_error(std::move(info));
+}
+
 std::string demangle(const char* mangled) {
   int status = 0;
   std::unique_ptr<char, void (*)(void*)> text(abi::__cxa_demangle(mangled, nullptr, nullptr, &status),

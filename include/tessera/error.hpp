@@ -55,6 +55,8 @@ class CommError : public Error { public: using Error::Error; };
 
 /// Throws the exception class that matches info.kind.
 [[noreturn]] void throw_error(ErrorInfo info);
+/// The same, for the common case of a message and a hint.
+[[noreturn]] void throw_error(ErrorKind kind, std::string message, std::string hint = {});
 
 /// The demangled name of a type, for messages.
 std::string demangle(const char* mangled);

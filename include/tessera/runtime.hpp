@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace tessera {
 
@@ -52,6 +53,10 @@ class Runtime {
   void barrier() const;
   std::int64_t max_over_ranks(std::int64_t value) const;
   std::int64_t sum_over_ranks(std::int64_t value) const;
+  /// `text` from `root`, on every rank.
+  std::string broadcast(const std::string& text, int root = 0) const;
+  /// Every rank's `text`, in rank order, on every rank.
+  std::vector<std::string> all_gather(const std::string& text) const;
 
   /// The active Runtime, or nullptr.
   static Runtime* current();

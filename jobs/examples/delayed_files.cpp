@@ -15,13 +15,21 @@ double Stats::std() const {
   return std::sqrt(std::max(0.0, sum_squares / static_cast<double>(count) - m * m));
 }
 
-std::vector<std::string> write_demo_files(const std::string& dir, int files, int rows, std::uint64_t seed) {
-  std::filesystem::create_directories(dir);
+std::vector<std::string> demo_file_paths(const std::string& dir, int files) {
   std::vector<std::string> paths;
   for (int f = 0; f < files; ++f) {
     char name[32];
     std::snprintf(name, sizeof name, "part-%03d.txt", f);
-    auto path = (std::filesystem::path(dir) / name).string();
+    paths.push_back((std::filesystem::path(dir) / name).string());
+  }
+  return paths;
+}
+
+std::vector<std::string> write_demo_files(const std::string& dir, int files, int rows, std::uint64_t seed) {
+  std::filesystem::create_directories(dir);
+  std::vector<std::string> paths = demo_file_paths(dir, files);
+  for (int f = 0; f < files; ++f) {
+    const std::string& path = paths[static_cast<std::size_t>(f)];
     // The raw engine output is specified by the standard; distributions are not. Map it by hand
     // so that every platform and every rank writes the same numbers.
     std::mt19937_64 engine(seed + static_cast<std::uint64_t>(f));
@@ -39,7 +47,6 @@ std::vector<std::string> write_demo_files(const std::string& dir, int files, int
       info.message = "cannot write demo file " + path;
       throw_error(std::move(info));
     }
-    paths.push_back(path);
   }
   return paths;
 }

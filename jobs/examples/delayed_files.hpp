@@ -27,6 +27,8 @@ struct Stats {
 /// Writes `files` text files of `rows` seeded numbers each (one per line)
 /// into `dir`, named part-000.txt, ...; returns their paths, sorted.
 std::vector<std::string> write_demo_files(const std::string& dir, int files, int rows, std::uint64_t seed);
+/// The paths write_demo_files gives, without writing anything.
+std::vector<std::string> demo_file_paths(const std::string& dir, int files);
 
 /// load -> process per file, then summarize: the seed's Delayed example.
 tessera::Delayed<Stats> summarize_files(const std::vector<std::string>& paths);

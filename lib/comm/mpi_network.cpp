@@ -296,55 +296,107 @@ bool MpiNetwork::poll(schedule::Message& out) {
   return finish_receive(out);
 }
 
-Value MpiNetwork::broadcast_value(const Value& value, int root, const Key& key) {
-  // Header: type, contiguous, size, and whether the root can send it at all.
+void MpiNetwork::broadcast_bytes(std::byte* data, std::uint64_t nbytes, int root) {
+  for (std::size_t p = 0; p < piece_count(nbytes); ++p) {
+    check_mpi(MPI_Bcast(data + p * piece_bytes, piece_size(nbytes, p), MPI_BYTE, root, comm_), "MPI_Bcast (output)",
+              root);
+  }
+}
+
+namespace {
+[[noreturn]] void cannot_travel(const Key& key, int root) {
+  comm_error("the output " + key.str() + " (on rank " + std::to_string(root) +
+                 ") has a type that cannot travel between ranks, so compute() cannot return it on every rank",
+             "specialise tessera::Transport<T> for it, or persist() it instead");
+}
+}  // namespace
+
+// One large output: a header, then its bytes straight from (and into) the value's buffer.
+void MpiNetwork::broadcast_one(Value& value, int root, const Key& key) {
   struct {
     std::uint64_t type_id = 0, nbytes = 0;
-    std::uint8_t contiguous = 0, travels = 0;
+    std::uint8_t contiguous = 0;
   } header;
   std::vector<std::byte> encoded;
   std::span<const std::byte> body;
   if (rank_ == root) {
     const auto& codec = value.holder()->codec();
     header.type_id = codec.type_id;
-    header.travels = codec.travels;
     header.contiguous = codec.contiguous;
     if (codec.contiguous) {
       body = codec.view(*value.holder());
-    } else if (codec.travels) {
+    } else {
       codec.encode(*value.holder(), encoded);
       body = encoded;
     }
     header.nbytes = body.size();
   }
   check_mpi(MPI_Bcast(&header, sizeof header, MPI_BYTE, root, comm_), "MPI_Bcast (output header)", root);
-  if (!header.travels) {
-    comm_error("the output " + key.str() + " (on rank " + std::to_string(root) +
-                   ") has a type that cannot travel between ranks, so compute() cannot return it on every rank",
-               "specialise tessera::Transport<T> for it, or persist() it instead");
+  if (rank_ == root) {
+    broadcast_bytes(const_cast<std::byte*>(body.data()), header.nbytes, root);
+    return;
   }
+  const auto* codec = detail::find_codec(header.type_id);
+  if (!codec) cannot_travel(key, root);
   std::shared_ptr<detail::ValueHolderBase> holder;
   std::span<std::byte> target;
-  if (rank_ != root) {
-    const auto* codec = detail::find_codec(header.type_id);
-    if (!codec) comm_error("rank " + std::to_string(root) + " sent an output of a type this rank does not know");
-    if (header.contiguous) {
-      holder = codec->make(static_cast<std::size_t>(header.nbytes), target);
-    } else {
-      encoded.resize(static_cast<std::size_t>(header.nbytes));
-      target = encoded;
-    }
+  if (header.contiguous) {
+    holder = codec->make(static_cast<std::size_t>(header.nbytes), target);
   } else {
-    target = {const_cast<std::byte*>(body.data()), body.size()};
+    encoded.resize(static_cast<std::size_t>(header.nbytes));
+    target = encoded;
   }
-  for (std::size_t p = 0; p < piece_count(header.nbytes); ++p) {
-    check_mpi(MPI_Bcast(target.data() + p * piece_bytes, piece_size(header.nbytes, p), MPI_BYTE, root, comm_),
-              "MPI_Bcast (output)", root);
-  }
-  if (rank_ == root) return value;
+  broadcast_bytes(target.data(), header.nbytes, root);
   bytes_received_ += header.nbytes;
-  if (holder) return Value::from_holder(std::move(holder));
-  return Value::from_holder(detail::find_codec(header.type_id)->decode(encoded));
+  value = Value::from_holder(holder ? std::move(holder) : codec->decode(encoded));
+}
+
+void MpiNetwork::broadcast_outputs(std::span<Value> values, std::span<const int> holders, std::span<const Key> keys) {
+  constexpr std::size_t small = 64 * 1024;
+  for (int root = 0; root < size_; ++root) {
+    // Pack: per output of this root, [index u64][type u64][size u64][bytes], small ones only;
+    // an output whose type cannot travel is sent as type 0 so that every rank throws alike.
+    std::vector<std::byte> packed;
+    std::vector<std::size_t> large;
+    if (rank_ == root) {
+      ByteWriter out(packed);
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        if (holders[i] != root) continue;
+        const auto& codec = values[i].holder()->codec();
+        if (codec.contiguous && codec.view(*values[i].holder()).size() > small) {
+          large.push_back(i);
+          continue;
+        }
+        std::vector<std::byte> bytes;
+        if (codec.travels) codec.encode(*values[i].holder(), bytes);
+        out.put(static_cast<std::uint64_t>(i));
+        out.put(codec.travels ? codec.type_id : std::uint64_t{0});
+        out.put(static_cast<std::uint64_t>(bytes.size()));
+        out.write(bytes.data(), bytes.size());
+      }
+    }
+    std::uint64_t sizes[2] = {packed.size(), large.size()};
+    check_mpi(MPI_Bcast(sizes, 2, MPI_UINT64_T, root, comm_), "MPI_Bcast (outputs)", root);
+    if (sizes[0] == 0 && sizes[1] == 0) continue;
+    packed.resize(static_cast<std::size_t>(sizes[0]));
+    broadcast_bytes(packed.data(), sizes[0], root);
+    large.resize(static_cast<std::size_t>(sizes[1]));
+    check_mpi(MPI_Bcast(large.data(), static_cast<int>(sizes[1]), MPI_UINT64_T, root, comm_), "MPI_Bcast (outputs)",
+              root);
+    ByteReader in(packed);
+    while (in.remaining() > 0) {
+      auto index = static_cast<std::size_t>(in.get<std::uint64_t>());
+      auto type_id = in.get<std::uint64_t>();
+      auto nbytes = static_cast<std::size_t>(in.get<std::uint64_t>());
+      std::vector<std::byte> bytes(nbytes);
+      in.read(bytes.data(), nbytes);
+      if (type_id == 0) cannot_travel(keys[index], root);
+      if (rank_ == root) continue;
+      bytes_received_ += nbytes;
+      values[index] = Value::from_holder(detail::find_codec(type_id)->decode(bytes));
+    }
+    for (std::size_t index : large) broadcast_one(values[index], root, keys[index]);
+  }
 }
 
 }  // namespace tessera::comm

@@ -26,7 +26,7 @@ class MpiNetwork final : public schedule::Network {
   void check_same_graph(std::uint64_t fingerprint, std::uint64_t nodes) override;
   void begin_run() override;
   void end_run() override;
-  Value broadcast_value(const Value& value, int root, const Key& key) override;
+  void broadcast_outputs(std::span<Value> values, std::span<const int> holders, std::span<const Key> keys) override;
 
   void send_control(int dest, schedule::MessageKind kind, std::vector<std::byte> body) override;
   void send_value(int dest, NodeId node, const Value& value, const Key& key) override;
@@ -63,6 +63,8 @@ class MpiNetwork final : public schedule::Network {
   bool finish_receive(schedule::Message& out);
   bool receive_new(schedule::Message& out);
   void post_pieces(Receive& r);
+  void broadcast_bytes(std::byte* data, std::uint64_t nbytes, int root);
+  void broadcast_one(Value& value, int root, const Key& key);
 
   MPI_Comm comm_;
   int rank_ = 0, size_ = 1;

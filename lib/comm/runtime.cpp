@@ -130,4 +130,26 @@ std::int64_t Runtime::max_over_ranks(std::int64_t value) const { return state_->
 std::int64_t Runtime::sum_over_ranks(std::int64_t value) const { return state_->allreduce(value, MPI_SUM); }
 Runtime* Runtime::current() { return active_runtime.load(); }
 
+std::string Runtime::broadcast(const std::string& text, int root) const {
+  std::uint64_t size = text.size();
+  comm::check_mpi(MPI_Bcast(&size, 1, MPI_UINT64_T, root, state_->comm_), "MPI_Bcast", root);
+  std::string out = rank() == root ? text : std::string(size, '\0');
+  comm::check_mpi(MPI_Bcast(out.data(), static_cast<int>(size), MPI_CHAR, root, state_->comm_), "MPI_Bcast", root);
+  return out;
+}
+
+std::vector<std::string> Runtime::all_gather(const std::string& text) const {
+  int mine = static_cast<int>(text.size());
+  std::vector<int> sizes(static_cast<std::size_t>(size())), offsets(sizes.size(), 0);
+  comm::check_mpi(MPI_Allgather(&mine, 1, MPI_INT, sizes.data(), 1, MPI_INT, state_->comm_), "MPI_Allgather");
+  for (std::size_t r = 1; r < sizes.size(); ++r) offsets[r] = offsets[r - 1] + sizes[r - 1];
+  std::string all(static_cast<std::size_t>(offsets.back() + sizes.back()), '\0');
+  comm::check_mpi(MPI_Allgatherv(text.data(), mine, MPI_CHAR, all.data(), sizes.data(), offsets.data(), MPI_CHAR,
+                                 state_->comm_),
+                  "MPI_Allgatherv");
+  std::vector<std::string> out;
+  for (std::size_t r = 0; r < sizes.size(); ++r) out.push_back(all.substr(offsets[r], sizes[r]));
+  return out;
+}
+
 }  // namespace tessera

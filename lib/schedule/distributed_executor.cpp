@@ -107,17 +107,20 @@ class DistributedRun {
     if (error_) throw_error(*error_);
 
     std::vector<PersistedResult> out(outputs_.size());
+    std::vector<Value> values(outputs_.size());
+    std::vector<int> holders(outputs_.size());
+    std::vector<Key> keys;
     for (std::size_t i = 0; i < outputs_.size(); ++i) {
       out[i].holder = output_holder_[i];
       out[i].nbytes = output_nbytes_[i];
-      const NodeId id = outputs_[i];
-      if (persist_) {
-        if (out[i].holder == me_ || out[i].holder == everywhere) out[i].value = results_[id];
-      } else {
-        out[i].value = out[i].holder == everywhere ? results_[id]
-                                                  : net_.broadcast_value(results_[id], out[i].holder, graph_.node(id).key);
-      }
+      const bool here = out[i].holder == me_ || out[i].holder == everywhere;
+      if (here) values[i] = results_[outputs_[i]];
+      holders[i] = out[i].holder == everywhere ? -2 : out[i].holder;  // replicated data: nobody sends it
+      if (!persist_) keys.push_back(graph_.node(outputs_[i]).key);
     }
+    results_.clear();  // free what the run made before the outputs are copied around
+    if (!persist_) net_.broadcast_outputs(values, holders, keys);
+    for (std::size_t i = 0; i < outputs_.size(); ++i) out[i].value = std::move(values[i]);
     if (options_.stats) {
       auto& stats = *options_.stats;
       stats.tasks_run = tasks_run_;

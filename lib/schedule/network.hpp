@@ -47,8 +47,11 @@ class Network {
   /// Ends a run: completes this rank's sends, drops what still arrives, and
   /// returns when every rank has done the same.
   virtual void end_run() = 0;
-  /// `value` on `root` (empty elsewhere), on every rank after the call.
-  virtual Value broadcast_value(const Value& value, int root, const Key& key) = 0;
+  /// Every output on every rank: values[i] is set on holders[i] (empty
+  /// elsewhere) and on every rank after the call. Small values travel packed
+  /// together, one broadcast per holder; large ones on their own.
+  virtual void broadcast_outputs(std::span<Value> values, std::span<const int> holders,
+                                 std::span<const Key> keys) = 0;
 
   // Point to point, non-blocking.
   virtual void send_control(int dest, MessageKind kind, std::vector<std::byte> body) = 0;

@@ -1,5 +1,8 @@
 #!/usr/bin/python3
-"""`tessera demo` against NumPy on the same files: count, mean, std, min, max."""
+"""`tessera demo` against NumPy on the same files: count, mean, std, min, max.
+
+    demo_oracle.py TESSERA [MPIEXEC ARGS...]   the launcher command is prefixed with the rest
+"""
 import os
 import re
 import subprocess
@@ -9,10 +12,11 @@ import tempfile
 import numpy as np
 
 tessera = sys.argv[1]
+prefix = sys.argv[2:]
 failures = 0
 with tempfile.TemporaryDirectory(prefix="tessera-oracle-") as d:
     for scheduler in ("sync", "threads"):
-        out = subprocess.run([tessera, "demo", "--dir", d, "--keep", "--files", "6", "--rows", "50000",
+        out = subprocess.run(prefix + [tessera, "demo", "--dir", d, "--keep", "--files", "6", "--rows", "50000",
                               "--seed", "11", "--scheduler", scheduler],
                              check=True, capture_output=True, text=True).stdout
         fields = dict(re.findall(r"(\w+)=(\S+)", out.strip().splitlines()[-1]))

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The launcher under mpiexec -n NP: info, run (a job, and its errors), demo, a program with its own Runtime.
+#   launcher_test.sh NP MPIEXEC "MPIEXEC_FLAGS" TESSERA SUM_JOB NO_ENTRY_JOB OWN_RUNTIME
+set -u
+np=$1; mpiexec=$2; flags=$3; tessera=$4; sum_job=$5; no_entry=$6; own_runtime=$7
+run() { "$mpiexec" -n "$np" $flags "$@"; }
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+out=$(run "$tessera" info 2>&1) || fail "info exited $?"
+lines=$(grep -c "^rank [0-9]*/$np host=.* threads=[0-9]*$" <<<"$out")
+[ "$lines" = "$np" ] || fail "info printed $lines rank lines, expected $np: $out"
+grep -q "^ranks: $np$" <<<"$out" || fail "info lacks 'ranks: $np'"
+
+n=123457
+out=$(run "$tessera" run "$sum_job" $n 1000 2>&1) || fail "run exited $?: $out"
+expected=$(( (n - 1) * n * (2 * n - 1) / 6 ))  # closed form of sum i*i, i < n
+grep -q "^n=$n ranks=$np sum_of_squares=$expected$" <<<"$out" || fail "run printed '$out', expected sum $expected"
+
+out=$(run "$tessera" run ./no/such/job.so 2>&1); rc=$?
+[ $rc -ne 0 ] || fail "a missing job library succeeded"
+grep -q "job library ./no/such/job.so does not exist" <<<"$out" || fail "missing library message: $out"
+out=$(run "$tessera" run "$no_entry" 2>&1); rc=$?
+[ $rc -ne 0 ] || fail "a job without entry point succeeded"
+grep -q "has no entry point 'tessera_job'" <<<"$out" || fail "missing entry point message: $out"
+
+out=$(run "$own_runtime" 2>&1) || fail "own_runtime exited $?: $out"
+grep -q "^ranks=$np count=4000 " <<<"$out" || fail "own_runtime printed: $out"
+
+if [ $failures -ne 0 ]; then echo "$failures launcher check(s) failed at $np ranks"; exit 1; fi
+echo "launcher checks passed at $np ranks"
