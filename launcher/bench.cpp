@@ -1,3 +1,4 @@
+// tessera bench transfer --bytes B: see run_transfer below.
 // tessera bench tasks: the per-task overhead of building and running graphs
 // of trivial tasks through Delayed, the shapes of Dask's W4 benchmark.
 //   map:   n independent inc(i), all of them outputs
@@ -6,12 +7,14 @@
 // The last line is machine-readable; the checksum is checked against its closed form.
 #include "commands.hpp"
 
+#include <tessera/buffer.hpp>
 #include <tessera/delayed.hpp>
 #include <tessera/runtime.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 
 namespace tessera::launcher {
 namespace {
@@ -30,6 +33,29 @@ struct Run {
   double build_seconds = 0, run_seconds = 0;
   std::int64_t result = 0, expected = 0;
 };
+
+std::size_t parse_bytes(const std::string& text) {
+  std::size_t pos = 0;
+  double number = 0;
+  try {
+    number = std::stod(text, &pos);
+  } catch (const std::exception&) {
+    pos = 0;
+  }
+  const std::string unit = text.substr(pos);
+  double scale = 0;
+  if (unit.empty() || unit == "B") scale = 1;
+  else if (unit == "KiB") scale = 1024.0;
+  else if (unit == "MiB") scale = 1024.0 * 1024;
+  else if (unit == "GiB") scale = 1024.0 * 1024 * 1024;
+  else if (unit == "KB" || unit == "kB") scale = 1e3;
+  else if (unit == "MB") scale = 1e6;
+  else if (unit == "GB") scale = 1e9;
+  if (pos == 0 || scale == 0 || number < 0) {
+    throw_error(ErrorKind::input, "'" + text + "' is not a size", "write bytes, or a number with KiB, MiB, GiB, KB, MB or GB");
+  }
+  return static_cast<std::size_t>(number * scale);
+}
 
 Run run_shape(const std::string& shape, std::int64_t n, const ComputeOptions& options) {
   Run run;
@@ -80,6 +106,43 @@ Run run_shape(const std::string& shape, std::int64_t n, const ComputeOptions& op
   return run;
 }
 
+// tessera bench transfer: a B-byte Buffer made on rank 0, read by a task
+// restricted to rank 1, so that each compute moves it once through the
+// runtime (fetch, raw-byte transfer into a new Buffer, release).
+struct TransferRun {
+  double best_seconds = 0;
+};
+
+TransferRun run_transfer(std::size_t bytes, int repeat, const Runtime& runtime, unsigned threads) {
+  TransferRun out;
+  const int target = runtime.size() > 1 ? 1 : 0;
+  for (int r = 0; r < repeat + 1; ++r) {  // the first run warms the buffer cache and is not counted
+    Graph g;
+    Value chunk;
+    if (runtime.rank() == 0) {
+      Buffer b(bytes);
+      std::memset(b.data(), r & 0xff, b.size());
+      chunk = Value::of(std::move(b));
+    }
+    g.add_persisted(Key("chunk", {r}), chunk, 0, bytes);
+    NodeId use = g.add_task(Key("read", {r}), [](const Buffer& b) {
+      return static_cast<std::int64_t>(b.size()) + static_cast<std::int64_t>(b.data()[b.size() / 2]);
+    }, ref<Buffer>(Key("chunk", {r})));
+    g.restrict_to_rank(use, target);
+    ComputeOptions options;
+    options.threads = threads;
+    runtime.barrier();
+    auto start = Clock::now();
+    auto result = compute(g, {Key("read", {r})}, options);
+    const double seconds = seconds_since(start);
+    if (result[0].get<std::int64_t>() != static_cast<std::int64_t>(bytes) + (bytes ? (r & 0xff) : 0)) {
+      throw_error(ErrorKind::generic, "bench transfer: the chunk arrived damaged");
+    }
+    if (r > 0 && (r == 1 || seconds < out.best_seconds)) out.best_seconds = seconds;
+  }
+  return out;
+}
+
 }  // namespace
 
 Action add_bench(CLI::App& app, const GlobalOptions& global) {
@@ -99,7 +162,15 @@ Action add_bench(CLI::App& app, const GlobalOptions& global) {
   tasks->add_option("--scheduler", options->scheduler, "sync or threads")->check(CLI::IsMember({"sync", "threads"}));
   tasks->add_option("--repeat", options->repeat, "runs; the fastest is reported")->check(CLI::Range(1, 1000));
   tasks->add_flag("--fuse", options->fuse, "fuse linear chains before running");
-  return [options, &global] {
+  struct TransferOptions {
+    std::string bytes = "8MiB";
+    int repeat = 10;
+  };
+  auto transfer_options = std::make_shared<TransferOptions>();
+  auto* transfer = bench->add_subcommand("transfer", "move a chunk from rank 0 to rank 1 through the runtime");
+  transfer->add_option("--bytes", transfer_options->bytes, "chunk size: bytes, or with KiB, MiB, GiB");
+  transfer->add_option("--repeat", transfer_options->repeat, "runs; the fastest is reported")->check(CLI::Range(1, 10000));
+  auto tasks_action = [options, &global] {
     ComputeOptions compute_options;
     compute_options.scheduler = options->scheduler == "sync" ? SchedulerKind::sync : SchedulerKind::threads;
     compute_options.threads = global.threads;
@@ -125,6 +196,15 @@ Action add_bench(CLI::App& app, const GlobalOptions& global) {
                 best.build_seconds / tasks * 1e6, best.run_seconds / tasks * 1e6);
     return 0;
   };
+  auto transfer_action = [transfer_options, &global] {
+    const std::size_t bytes = parse_bytes(transfer_options->bytes);
+    TransferRun run = run_transfer(bytes, transfer_options->repeat, *global.runtime, global.threads);
+    if (global.runtime->rank() == 0) {
+      std::printf("bytes=%zu MB_per_s=%.1f\n", bytes, static_cast<double>(bytes) / run.best_seconds / 1e6);
+    }
+    return 0;
+  };
+  return [tasks, tasks_action, transfer_action] { return tasks->parsed() ? tasks_action() : transfer_action(); };
 }
 
 }  // namespace tessera::launcher

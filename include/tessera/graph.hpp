@@ -88,6 +88,7 @@ class Graph {
     std::uint32_t dep_count = 0;
     int location = -1;          // data held by one rank only (a persisted result), else -1: everywhere
     std::uint64_t nbytes = 0;   // its size, known on every rank
+    int restricted_to = -1;     // the only rank this task may run on (Dask's `workers=`), or -1
     bool is_data() const { return !fn; }
   };
 
@@ -119,6 +120,9 @@ class Graph {
   NodeId add_copy(const Node& node, std::span<const NodeId> deps);
   /// A result that lives on rank `holder` (value empty on the other ranks).
   NodeId add_persisted(Key key, Value value, int holder, std::uint64_t nbytes);
+
+  /// Runs `id` on `rank` only (Dask's worker restrictions); -1 lifts it.
+  void restrict_to_rank(NodeId id, int rank) { nodes_[id].restricted_to = rank; }
 
   std::size_t size() const { return nodes_.size(); }
   const Node& node(NodeId id) const { return nodes_[id]; }

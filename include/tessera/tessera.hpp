@@ -4,10 +4,12 @@
 ///     #include <tessera/tessera.hpp>
 ///     auto inc = tessera::delayed([](int x) { return x + 1; }, "inc");
 ///     int two = tessera::compute(inc(inc(0)));
+#include <tessera/buffer.hpp>
 #include <tessera/build_info.hpp>
 #include <tessera/compute.hpp>
 #include <tessera/delayed.hpp>
 #include <tessera/error.hpp>
 #include <tessera/graph.hpp>
 #include <tessera/key.hpp>
+#include <tessera/runtime.hpp>
 #include <tessera/value.hpp>

@@ -353,7 +353,13 @@ void MpiNetwork::broadcast_one(Value& value, int root, const Key& key) {
 
 void MpiNetwork::broadcast_outputs(std::span<Value> values, std::span<const int> holders, std::span<const Key> keys) {
   constexpr std::size_t small = 64 * 1024;
+  // Every rank knows the holders: only ranks that hold an output broadcast.
+  std::vector<std::uint8_t> holds_output(static_cast<std::size_t>(size_), 0);
+  for (int h : holders) {
+    if (h >= 0) holds_output[static_cast<std::size_t>(h)] = 1;
+  }
   for (int root = 0; root < size_; ++root) {
+    if (!holds_output[static_cast<std::size_t>(root)]) continue;
     // Pack: per output of this root, [index u64][type u64][size u64][bytes], small ones only;
     // an output whose type cannot travel is sent as type 0 so that every rank throws alike.
     std::vector<std::byte> packed;

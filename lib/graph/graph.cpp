@@ -43,6 +43,7 @@ NodeId Graph::add_copy(const Node& node, std::span<const NodeId> deps) {
   NodeId id = add_resolved(node.key, node.fn, node.data, deps);
   nodes_[id].location = node.location;
   nodes_[id].nbytes = node.nbytes;
+  nodes_[id].restricted_to = node.restricted_to;
   return id;
 }
 

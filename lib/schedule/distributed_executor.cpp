@@ -140,8 +140,13 @@ class DistributedRun {
 
  private:
   // ---- every rank: the progress thread --------------------------------------------------
+  // Polls until the run ends. When nothing happens it yields the core (to
+  // workers, or to other ranks on an oversubscribed node) for the first few
+  // milliseconds, which keeps message latency at a few microseconds, and
+  // only then sleeps, so that a rank waiting on a long task costs no CPU.
   void progress_loop() {
-    int idle = 0;
+    using Clock = std::chrono::steady_clock;
+    auto last_activity = Clock::now();
     Message msg;
     while (!finished_) {
       bool busy = false;
@@ -152,11 +157,11 @@ class DistributedRun {
       busy |= drain_completions();
       if (me_ == 0 && !finished_) busy |= schedule_ready();
       if (busy) {
-        idle = 0;
-      } else if (++idle < 200) {
+        last_activity = Clock::now();
+      } else if (Clock::now() - last_activity < std::chrono::milliseconds(5)) {
         std::this_thread::yield();
       } else {
-        std::this_thread::sleep_for(std::chrono::microseconds(idle < 2000 ? 20 : 200));
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
       }
     }
     stop_workers();
@@ -391,6 +396,7 @@ class DistributedRun {
     }
     capacity_.resize(ranks_);
     for (int r = 0; r < ranks_; ++r) capacity_[r] = std::max(2u, slots_per_thread * net_.threads_per_rank()[r]);
+    ranks_with_free_slots_ = ranks_;
     batches_.resize(ranks_);
     batch_counts_.assign(ranks_, 0);
     if (tasks_left_ == 0) finish();
@@ -420,6 +426,7 @@ class DistributedRun {
 
   // Where `task` should run: most input bytes, among ranks with a free slot; -1 if none is free.
   int place(NodeId task) {
+    if (int only = graph_.node(task).restricted_to; only >= 0) return load_[only] < capacity_[only] ? only : -1;
     bytes_on_.assign(ranks_, 0);
     for (NodeId dep : graph_.deps(task)) {
       for (int r : holders_[dep]) {
@@ -439,21 +446,26 @@ class DistributedRun {
 
   bool schedule_ready() {
     bool any = false;
-    while (!ready_.empty()) {
-      NodeId task = ready_.top().second;
-      int rank = place(task);
-      if (rank < 0) break;  // every rank is full: wait for completions
+    deferred_.clear();
+    while (!ready_.empty() && ranks_with_free_slots_ > 0) {
+      auto top = ready_.top();
       ready_.pop();
-      assign(task, rank);
+      int rank = place(top.second);
+      if (rank < 0) {  // restricted to a full rank: let the others pass
+        deferred_.push_back(top);
+        continue;
+      }
+      assign(top.second, rank);
       any = true;
     }
+    for (const auto& d : deferred_) ready_.push(d);
     flush_assignments();
     return any;
   }
 
   void assign(NodeId task, int rank) {
     placement_[task] = rank;
-    ++load_[rank];
+    if (++load_[rank] == capacity_[rank]) --ranks_with_free_slots_;
     auto& body = batches_[rank];
     ByteWriter out(body);
     if (body.empty()) out.put(std::uint32_t{0});  // the count, patched in flush
@@ -486,7 +498,7 @@ class DistributedRun {
 
   void on_done(int rank, NodeId task, std::uint64_t nbytes) {
     if (finished_ || error_) return;
-    --load_[rank];
+    if (load_[rank]-- == capacity_[rank]) ++ranks_with_free_slots_;
     nbytes_[task] = nbytes;
     holders_[task].push_back(rank);
     for (NodeId dep : graph_.deps(task)) {
@@ -575,17 +587,27 @@ class DistributedRun {
   std::priority_queue<std::pair<std::uint32_t, NodeId>, std::vector<std::pair<std::uint32_t, NodeId>>,
                       std::greater<>>
       ready_;
+  std::vector<std::pair<std::uint32_t, NodeId>> deferred_;
   std::vector<std::vector<std::byte>> batches_;
   std::vector<std::uint32_t> batch_counts_;
   std::vector<std::uint32_t> dependents_offset_;
   std::vector<NodeId> dependents_;
   std::size_t tasks_left_ = 0;
+  int ranks_with_free_slots_ = 0;
 };
 
 }  // namespace
 
 std::vector<PersistedResult> run_distributed(const Graph& graph, std::span<const NodeId> outputs,
                                              const ComputeOptions& options, Network& network, bool persist) {
+  for (const auto& node : graph.nodes()) {
+    if (node.restricted_to >= network.size()) {  // the same graph on every rank: every rank throws
+      throw_error(ErrorKind::graph,
+                  "task " + node.key.str() + " is restricted to rank " + std::to_string(node.restricted_to) +
+                      ", but the job has " + std::to_string(network.size()) + " ranks",
+                  "restrict it to a rank below " + std::to_string(network.size()));
+    }
+  }
   network.check_same_graph(graph.fingerprint(), graph.size());
   network.begin_run();
   DistributedRun run(graph, outputs, options, network, persist);
