@@ -34,8 +34,8 @@ void throw_error(ErrorInfo info) {
     case ErrorKind::type: throw TypeError(std::move(info));
     case ErrorKind::mismatch: throw GraphMismatch(std::move(info));
     case ErrorKind::comm: throw CommError(std::move(info));
-    case ErrorKind::generic:
-    case ErrorKind::cancelled: break;
+    case ErrorKind::cancelled: throw CancelledError(std::move(info));
+    case ErrorKind::generic: break;
   }
   throw Error(std::move(info));
 }

@@ -33,8 +33,10 @@ struct ComputeStats {
   unsigned threads = 0;
   int rank = 0;                        // the rank these figures are from
   std::size_t bytes_received = 0;      // result bytes this rank received from other ranks
-  /// With ComputeOptions::record_placement, on every rank: where each task ran.
+  /// With ComputeOptions::record_schedule, on every rank: where each task ran,
+  /// and the order in which the tasks finished (as rank 0 saw it).
   std::vector<std::pair<Key, int>> placement;
+  std::vector<Key> completion_order;
 };
 
 struct ComputeOptions {
@@ -43,7 +45,7 @@ struct ComputeOptions {
   bool cull = true;               // drop what the outputs do not need
   bool fuse = false;              // fuse linear chains into single tasks
   ComputeStats* stats = nullptr;  // filled in when given
-  bool record_placement = false;  // fill stats->placement (distributed runs)
+  bool record_schedule = false;   // fill stats->placement and stats->completion_order
 };
 
 /// A result kept where it was computed: `value` is set on `holder` only

@@ -52,6 +52,8 @@ class TypeError : public Error { public: using Error::Error; };
 class GraphMismatch : public Error { public: using Error::Error; };
 /// An MPI failure, a lost rank or a timeout.
 class CommError : public Error { public: using Error::Error; };
+/// The result of a cancelled future was asked for.
+class CancelledError : public Error { public: using Error::Error; };
 
 /// Throws the exception class that matches info.kind.
 [[noreturn]] void throw_error(ErrorInfo info);

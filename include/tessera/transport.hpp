@@ -15,6 +15,8 @@
 /// types that travel. A result whose type cannot travel is an error naming
 /// the type and the key when it has to move, never a silent corruption.
 /// Pointers never travel.
+#include <tessera/error.hpp>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -203,6 +205,13 @@ struct Transport<std::optional<T>, std::enable_if_t<!std::is_trivially_copyable_
     if (!has) return std::nullopt;
     return in.get<T>();
   }
+};
+
+/// Errors travel too: a failure on one rank is rethrown on the others.
+template <>
+struct Transport<ErrorInfo> {
+  static void encode(const ErrorInfo& e, ByteWriter& out);
+  static ErrorInfo decode(ByteReader& in);
 };
 
 template <class T>

@@ -1,5 +1,7 @@
 #include "delayed_files.hpp"
 
+#include <tessera/futures.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -116,6 +118,16 @@ tessera::Delayed<Stats> summarize_files(const std::vector<std::string>& paths) {
     parts.push_back(tessera::delayed(process, "process")(data));
   }
   return tessera::delayed(summarize, "summarize")(parts);
+}
+
+Stats summarize_files_with_futures(const std::vector<std::string>& paths) {
+  // futures = [client.submit(load, fn) for fn in filenames]
+  // summary = client.submit(summarize, futures)
+  std::vector<tessera::Future<Stats>> futures;
+  for (const auto& path : paths) {
+    futures.push_back(tessera::submit([](const std::string& p) { return process(load(p)); }, path));
+  }
+  return tessera::submit(summarize, futures).result();
 }
 
 }  // namespace tessera::examples

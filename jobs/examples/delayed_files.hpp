@@ -33,4 +33,7 @@ std::vector<std::string> demo_file_paths(const std::string& dir, int files);
 /// load -> process per file, then summarize: the seed's Delayed example.
 tessera::Delayed<Stats> summarize_files(const std::vector<std::string>& paths);
 
+/// The seed's Futures example: submit(load, fn) per file, then submit(summarize, futures).
+Stats summarize_files_with_futures(const std::vector<std::string>& paths);
+
 }  // namespace tessera::examples

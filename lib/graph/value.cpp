@@ -54,4 +54,24 @@ void ByteReader::read(void* data, std::size_t n) {
   pos_ += n;
 }
 
+void Transport<ErrorInfo>::encode(const ErrorInfo& e, ByteWriter& out) {
+  out.put(static_cast<std::uint8_t>(e.kind));
+  out.put(e.message);
+  out.put(e.key);
+  out.put(static_cast<std::int32_t>(e.rank));
+  out.put(e.original_type);
+  out.put(e.hint);
+}
+
+ErrorInfo Transport<ErrorInfo>::decode(ByteReader& in) {
+  ErrorInfo e;
+  e.kind = static_cast<ErrorKind>(in.get<std::uint8_t>());
+  e.message = in.get<std::string>();
+  e.key = in.get<std::string>();
+  e.rank = in.get<std::int32_t>();
+  e.original_type = in.get<std::string>();
+  e.hint = in.get<std::string>();
+  return e;
+}
+
 }  // namespace tessera

@@ -64,10 +64,12 @@ std::vector<Value> compute_here(const Graph& graph, std::span<const NodeId> outp
     options.stats->rank = rank;
     options.stats->bytes_received = 0;
     options.stats->placement.clear();
-    if (options.record_placement) {
+    options.stats->completion_order.clear();
+    if (options.record_schedule) {
       for (const auto& node : graph.nodes()) {
         if (!node.is_data()) options.stats->placement.emplace_back(node.key, rank);
       }
+      for (NodeId id : state.completion_order()) options.stats->completion_order.push_back(graph.node(id).key);
     }
   }
   return state.take_outputs();

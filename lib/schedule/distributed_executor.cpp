@@ -48,26 +48,6 @@ namespace {
 constexpr unsigned slots_per_thread = 8;
 constexpr int everywhere = -1;
 
-void put_error(ByteWriter& out, const ErrorInfo& e) {
-  out.put(static_cast<std::uint8_t>(e.kind));
-  out.put(e.message);
-  out.put(e.key);
-  out.put(static_cast<std::int32_t>(e.rank));
-  out.put(e.original_type);
-  out.put(e.hint);
-}
-
-ErrorInfo get_error(ByteReader& in) {
-  ErrorInfo e;
-  e.kind = static_cast<ErrorKind>(in.get<std::uint8_t>());
-  e.message = in.get<std::string>();
-  e.key = in.get<std::string>();
-  e.rank = in.get<std::int32_t>();
-  e.original_type = in.get<std::string>();
-  e.hint = in.get<std::string>();
-  return e;
-}
-
 struct Completion {
   NodeId node;
   std::optional<ErrorInfo> error;
@@ -129,10 +109,12 @@ class DistributedRun {
       stats.bytes_received = net_.value_bytes_received() - received_before;
       stats.peak_live_results = peak_live_;
       stats.placement.clear();
-      if (options_.record_placement) {
+      stats.completion_order.clear();
+      if (options_.record_schedule) {
         for (NodeId id = 0; id < graph_.size(); ++id) {
           if (!graph_.node(id).is_data()) stats.placement.emplace_back(graph_.node(id).key, placement_[id]);
         }
+        for (NodeId id : completed_order_) stats.completion_order.push_back(graph_.node(id).key);
       }
     }
     return out;
@@ -186,8 +168,8 @@ class DistributedRun {
         }
         break;
       }
-      case MessageKind::error: on_error(get_error(in)); break;
-      case MessageKind::abort: error_ = get_error(in); finished_ = true; break;
+      case MessageKind::error: on_error(in.get<ErrorInfo>()); break;
+      case MessageKind::abort: error_ = in.get<ErrorInfo>(); finished_ = true; break;
       case MessageKind::finish: on_finish(in); break;
     }
   }
@@ -262,6 +244,8 @@ class DistributedRun {
     if (in.get<std::uint8_t>()) {
       placement_.resize(graph_.size());
       for (auto& r : placement_) r = in.get<std::int32_t>();
+      completed_order_.resize(in.get<std::uint32_t>());
+      for (auto& id : completed_order_) id = in.get<NodeId>();
     }
     finished_ = true;
   }
@@ -362,7 +346,7 @@ class DistributedRun {
     }
     std::vector<std::byte> body;
     ByteWriter out(body);
-    put_error(out, error);
+    out.put(error);
     net_.send_control(0, MessageKind::error, std::move(body));
   }
 
@@ -501,6 +485,7 @@ class DistributedRun {
     if (load_[rank]-- == capacity_[rank]) ++ranks_with_free_slots_;
     nbytes_[task] = nbytes;
     holders_[task].push_back(rank);
+    if (options_.record_schedule) completed_order_.push_back(task);
     for (NodeId dep : graph_.deps(task)) {
       const bool replicated = holders_[dep][0] == everywhere;
       if (!replicated && !holds(dep, rank)) holders_[dep].push_back(rank);  // the copy it fetched
@@ -535,9 +520,11 @@ class DistributedRun {
       out.put(static_cast<std::int32_t>(holders_[id][0]));
       out.put(nbytes_[id]);
     }
-    out.put(static_cast<std::uint8_t>(options_.record_placement));
-    if (options_.record_placement) {
+    out.put(static_cast<std::uint8_t>(options_.record_schedule));
+    if (options_.record_schedule) {
       for (int r : placement_) out.put(static_cast<std::int32_t>(r));
+      out.put(static_cast<std::uint32_t>(completed_order_.size()));
+      for (NodeId id : completed_order_) out.put(id);
     }
     for (int r = 1; r < ranks_; ++r) net_.send_control(r, MessageKind::finish, body);
     ByteReader in(body);
@@ -549,7 +536,7 @@ class DistributedRun {
     error_ = std::move(error);
     std::vector<std::byte> body;
     ByteWriter out(body);
-    put_error(out, *error_);
+    out.put(*error_);
     for (int r = 1; r < ranks_; ++r) net_.send_control(r, MessageKind::abort, body);
     finished_ = true;
   }
@@ -577,6 +564,7 @@ class DistributedRun {
   std::vector<int> output_holder_;
   std::vector<std::uint64_t> output_nbytes_;
   std::vector<int> placement_;
+  std::vector<NodeId> completed_order_;
   std::size_t tasks_run_ = 0, live_ = 0, peak_live_ = 0;
 
   // Rank 0.

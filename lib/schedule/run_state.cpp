@@ -31,6 +31,7 @@ RunState::RunState(const Graph& graph, std::span<const NodeId> outputs)
   std::sort(initial_ready_.begin(), initial_ready_.end(),
             [this](NodeId a, NodeId b) { return priority_[a] < priority_[b]; });
   results_.resize(n);
+  finished_as_ = std::make_unique<std::uint32_t[]>(n);
 }
 
 std::vector<NodeId> RunState::sequence() const {
@@ -64,7 +65,7 @@ bool RunState::execute(NodeId id) {
       failed_.store(true, std::memory_order_release);
       return false;
     }
-    tasks_run_.fetch_add(1, std::memory_order_relaxed);
+    finished_as_[id] = static_cast<std::uint32_t>(tasks_run_.fetch_add(1, std::memory_order_relaxed) + 1);
     for (NodeId dep : deps) release(dep);
   }
   count_live(1, static_cast<std::ptrdiff_t>(results_[id].nbytes()));
@@ -105,6 +106,15 @@ std::vector<Value> RunState::take_outputs() {
   out.reserve(outputs_.size());
   for (NodeId id : outputs_) out.push_back(results_[id]);
   return out;
+}
+
+std::vector<NodeId> RunState::completion_order() const {
+  std::vector<NodeId> order;
+  for (NodeId id = 0; id < graph_.size(); ++id) {
+    if (finished_as_[id]) order.push_back(id);
+  }
+  std::sort(order.begin(), order.end(), [this](NodeId a, NodeId b) { return finished_as_[a] < finished_as_[b]; });
+  return order;
 }
 
 void RunState::fill_stats(ComputeStats& stats) const {

@@ -43,6 +43,8 @@ class RunState {
   /// Throws the recorded error, if any.
   void rethrow_if_failed() const;
   std::vector<Value> take_outputs();
+  /// Nodes in the order their tasks finished (tracked for every run: one counter per task).
+  std::vector<NodeId> completion_order() const;
   void fill_stats(ComputeStats& stats) const;
 
  private:
@@ -60,6 +62,7 @@ class RunState {
   std::vector<Value> results_;
 
   std::atomic<std::size_t> tasks_run_{0};
+  std::unique_ptr<std::uint32_t[]> finished_as_;  // 1 + position among finished tasks, 0: not run
   std::atomic<std::ptrdiff_t> live_results_{0}, live_bytes_{0};
   std::atomic<std::size_t> peak_results_{0}, peak_bytes_{0};
 

@@ -83,7 +83,7 @@ TEST(Distributed, ConsumersRunWhereTheirInputLives) {
     outs.push_back(consume(p));
   }
   ComputeStats stats;
-  auto values = compute(outs, {.stats = &stats, .record_placement = true});
+  auto values = compute(outs, {.stats = &stats, .record_schedule = true});
   for (int i = 0; i < producers; ++i) EXPECT_EQ(values[i], 2.0 * i);
   std::map<Key, int> where(stats.placement.begin(), stats.placement.end());
   ASSERT_EQ(where.size(), static_cast<std::size_t>(2 * producers));
@@ -115,7 +115,7 @@ TEST(Distributed, ResultsMovePointToPointNeverThroughRankZero) {
     outs.push_back(combine(a, b));
   }
   ComputeStats stats;
-  auto values = compute(outs, {.stats = &stats, .record_placement = true});
+  auto values = compute(outs, {.stats = &stats, .record_schedule = true});
   for (int i = 0; i < pairs; ++i) EXPECT_EQ(values[i], 4.0 * i + 1);
   std::map<Key, int> where(stats.placement.begin(), stats.placement.end());
   std::set<Key> fetched;  // inputs this rank had to receive

@@ -1,0 +1,157 @@
+// The Futures API under mpiexec -n 1, 2 and 4.
+#include <tessera/futures.hpp>
+#include <tessera/runtime.hpp>
+
+#include "delayed_files.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <numeric>
+#include <thread>
+#include <unistd.h>
+
+namespace {
+using namespace tessera;
+using ::testing::HasSubstr;
+
+Runtime& runtime() { return *Runtime::current(); }
+
+// Whether every rank holds the same text.
+bool same_on_every_rank(const std::string& text) {
+  auto all = runtime().all_gather(text);
+  return std::all_of(all.begin(), all.end(), [&](const std::string& t) { return t == all[0]; });
+}
+
+TEST(Futures, SubmitAndResult) {
+  auto f = submit([](int a, int b) { return a * b; }, 6, 7);
+  EXPECT_FALSE(f.done());
+  EXPECT_EQ(f.result(), 42);
+  EXPECT_TRUE(f.done());
+}
+
+TEST(Futures, FuturesAsArgumentsOfLaterSubmits) {
+  auto a = submit([] { return std::vector<double>(1000, 1.5); });
+  auto b = submit([](const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); }, a);
+  auto c = submit([](double x, double y) { return x + y; }, b, b);
+  EXPECT_EQ(c.result(), 3000.0);  // 2 * 1000 * 1.5
+  EXPECT_EQ(a.result().size(), 1000u);
+}
+
+TEST(Futures, MapAndGatherMatchAPlainLoop) {
+  std::vector<int> items(50);
+  std::iota(items.begin(), items.end(), 0);
+  auto squares = map([](int x) { return static_cast<long long>(x) * x; }, items);
+  auto values = gather(squares);
+  ASSERT_EQ(values.size(), items.size());
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(values[i], static_cast<long long>(i) * i);
+}
+
+TEST(Futures, AsCompletedGivesOneOrderOnEveryRank) {
+  std::vector<int> items(24);
+  std::iota(items.begin(), items.end(), 0);
+  auto futures = map([](int x) {
+    std::this_thread::sleep_for(std::chrono::milliseconds((x * 7) % 5));
+    return x;
+  }, items);
+  std::string order;
+  std::vector<int> seen;
+  for (auto& f : as_completed(futures)) {
+    EXPECT_TRUE(f.done());
+    order += f.key().str() + ";";
+    seen.push_back(f.result());
+  }
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(seen, items);  // each once
+  EXPECT_TRUE(same_on_every_rank(order)) << order;
+}
+
+TEST(Futures, WaitRunsEverything) {
+  auto futures = map([](int x) { return x + 1; }, std::vector<int>{1, 2, 3});
+  wait(futures);
+  for (const auto& f : futures) EXPECT_TRUE(f.done());
+  EXPECT_EQ(gather(futures), (std::vector<int>{2, 3, 4}));
+}
+
+TEST(Futures, ScatterPlacesAValueOnOneRankOrAll) {
+  auto one = scatter(std::vector<int>(100, 7));
+  auto all = scatter(std::vector<int>(10, 1), /*broadcast=*/true);
+  const int held = one.state()->node->data.has_value() ? 1 : 0;
+  EXPECT_EQ(runtime().sum_over_ranks(held), 1);
+  EXPECT_TRUE(all.state()->node->data.has_value());
+  auto total = submit([](const std::vector<int>& a, const std::vector<int>& b) {
+    return std::accumulate(a.begin(), a.end(), 0) + std::accumulate(b.begin(), b.end(), 0);
+  }, one, all);
+  EXPECT_EQ(total.result(), 710);
+}
+
+TEST(Futures, AFailureFailsItsFutureAndDependentsOnly) {
+  auto good = submit([] { return 1; });
+  auto bad = submit([]() -> int { throw std::length_error("too long"); });
+  auto after_bad = submit([](int x) { return x + 1; }, bad);
+  EXPECT_EQ(good.result(), 1);
+  EXPECT_THAT([&] { bad.result(); }, ::testing::ThrowsMessage<TaskError>(HasSubstr("too long")));
+  try {
+    after_bad.result();
+    ADD_FAILURE() << "expected TaskError";
+  } catch (const TaskError& e) {
+    EXPECT_EQ(e.info().key, bad.key().str());  // the original failure, passed on
+    EXPECT_EQ(e.info().original_type, "std::length_error");
+  }
+  std::vector<Future<int>> both{good, bad};
+  EXPECT_THROW(gather(both), TaskError);
+}
+
+TEST(Futures, RetriesRunAFailingTaskAgain) {
+  auto flaky = [](int fail_times) {
+    return [fail_times](int x) {
+      static thread_local int calls = 0;  // per executing thread: the retries run in place
+      if (calls++ % (fail_times + 1) < fail_times) throw std::runtime_error("flaky");
+      return x;
+    };
+  };
+  auto recovered = submit_with({.retries = 2}, flaky(2), 5);
+  EXPECT_EQ(recovered.result(), 5);
+  auto gave_up = submit_with({.retries = 1}, flaky(2), 6);
+  EXPECT_THAT([&] { gave_up.result(); }, ::testing::ThrowsMessage<TaskError>(HasSubstr("flaky")));
+}
+
+TEST(Futures, CancelledFuturesAndTheirDependentsSayThey_wereCancelled) {
+  auto a = submit([] { return 1; });
+  auto b = submit([](int x) { return x + 1; }, a);
+  auto other = submit([] { return 10; });
+  a.cancel();
+  EXPECT_TRUE(a.cancelled());
+  EXPECT_THROW(a.result(), CancelledError);
+  EXPECT_THAT([&] { b.result(); }, ::testing::ThrowsMessage<CancelledError>(HasSubstr(a.key().str())));
+  EXPECT_EQ(other.result(), 10);
+}
+
+TEST(Futures, RankRestriction) {
+  const int last = runtime().size() - 1;
+  auto where = submit_with({.rank = last}, [] { return Runtime::current()->rank(); });
+  EXPECT_EQ(where.result(), last);
+}
+
+TEST(Futures, SeedExampleMatchesDelayed) {
+  namespace fs = std::filesystem;
+  const std::string dir = runtime().broadcast(
+      (fs::temp_directory_path() / ("tessera-futures-" + std::to_string(::getpid()))).string());
+  if (runtime().rank() == 0) examples::write_demo_files(dir, 6, 2000, 5);
+  runtime().barrier();
+  auto paths = examples::demo_file_paths(dir, 6);
+  auto with_futures = examples::summarize_files_with_futures(paths);
+  auto with_delayed = compute(examples::summarize_files(paths));
+  runtime().barrier();
+  if (runtime().rank() == 0) fs::remove_all(dir);
+  EXPECT_EQ(with_futures.count, 12000u);
+  EXPECT_EQ(with_futures.count, with_delayed.count);
+  EXPECT_DOUBLE_EQ(with_futures.sum, with_delayed.sum);
+  EXPECT_EQ(with_futures.min, with_delayed.min);
+  EXPECT_EQ(with_futures.max, with_delayed.max);
+}
+
+}  // namespace
