@@ -39,8 +39,10 @@ class ByteWriter {
  public:
   explicit ByteWriter(std::vector<std::byte>& out) : out_(out) {}
   void write(const void* data, std::size_t n) {
-    auto* p = static_cast<const std::byte*>(data);
-    out_.insert(out_.end(), p, p + n);
+    if (n == 0) return;
+    const std::size_t at = out_.size();
+    out_.resize(at + n);
+    std::memcpy(out_.data() + at, data, n);
   }
   template <class T>
   void put(const T& value) { Transport<T>::encode(value, *this); }

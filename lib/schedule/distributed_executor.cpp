@@ -19,9 +19,9 @@
 // fetched for consumers) and, once no remaining task needs a result, tells
 // each holder to free it.
 //
-// Messages: see MessageKind. Assignments name, for each input the target
-// does not hold, a rank that does; the target fetches from there directly.
-// Nothing is relayed through rank 0.
+// Messages: see MessageKind. With each assignment, rank 0 asks the holder of
+// every input the target lacks to push it there; data goes holder to target
+// directly, never through rank 0.
 //
 // Errors: the first task error goes to rank 0, which sends `abort` to all;
 // every rank stops starting tasks, waits for its running ones, and throws
@@ -32,10 +32,13 @@
 #include "schedule/thread_pool.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstring>
 #include <unordered_map>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -154,7 +157,7 @@ class DistributedRun {
     switch (msg.kind) {
       case MessageKind::assign: on_assign(in); break;
       case MessageKind::data: on_data(msg.node, std::move(msg.value)); break;
-      case MessageKind::fetch: on_fetch(msg.source, in.get<NodeId>()); break;
+      case MessageKind::push: on_push(in); break;
       case MessageKind::release: {
         auto count = in.get<std::uint32_t>();
         for (std::uint32_t i = 0; i < count; ++i) free_result(in.get<NodeId>());
@@ -174,24 +177,17 @@ class DistributedRun {
     }
   }
 
+  // Inputs this rank does not hold yet are on their way: rank 0 asked their
+  // holders to send them when it made the assignment.
   void on_assign(ByteReader& in) {
     auto count = in.get<std::uint32_t>();
     for (std::uint32_t i = 0; i < count; ++i) {
       NodeId task = in.get<NodeId>();
-      auto fetches = in.get<std::uint32_t>();
       std::uint32_t missing = 0;
-      for (std::uint32_t f = 0; f < fetches; ++f) {
-        NodeId dep = in.get<NodeId>();
-        int source = in.get<std::int32_t>();
+      for (NodeId dep : graph_.deps(task)) {
         if (results_[dep]) continue;
         ++missing;
-        auto& waiting = waiters_[dep];
-        if (waiting.empty()) {  // first to need it: ask for it
-          ByteWriter(fetch_body_.emplace_back()).put(dep);
-          net_.send_control(source, MessageKind::fetch, std::move(fetch_body_.back()));
-          fetch_body_.pop_back();
-        }
-        waiting.push_back(task);
+        waiters_[dep].push_back(task);
       }
       if (missing == 0) {
         make_runnable(task);
@@ -214,18 +210,26 @@ class DistributedRun {
     waiters_.erase(it);
   }
 
-  void on_fetch(int requester, NodeId node) {
+  void on_push(ByteReader& in) {
+    auto count = in.get<std::uint32_t>();
+    for (std::uint32_t i = 0; i < count; ++i) {
+      NodeId node = in.get<NodeId>();
+      push(node, in.get<std::int32_t>());
+    }
+  }
+
+  void push(NodeId node, int target) {
     if (!results_[node]) {
       ErrorInfo e;
       e.kind = ErrorKind::comm;
-      e.message = "rank " + std::to_string(requester) + " asked rank " + std::to_string(me_) + " for " +
-                  graph_.node(node).key.str() + ", which it does not hold (scheduler bookkeeping error)";
+      e.message = "rank " + std::to_string(me_) + " was asked to send " + graph_.node(node).key.str() + " to rank " +
+                  std::to_string(target) + ", but does not hold it (scheduler bookkeeping error)";
       e.rank = me_;
       report_error(std::move(e));
       return;
     }
     try {
-      net_.send_value(requester, node, results_[node], graph_.node(node).key);
+      net_.send_value(target, node, results_[node], graph_.node(node).key);
     } catch (const Error& e) {
       ErrorInfo info = e.info();
       info.rank = me_;
@@ -268,11 +272,13 @@ class DistributedRun {
     {
       std::lock_guard lock(run_mutex_);
       runnable_.push_back(task);
+      queued_.fetch_add(1, std::memory_order_release);
     }
-    run_ready_.notify_one();
+    if (sleeping_workers_.load(std::memory_order_acquire) > 0) run_ready_.notify_one();
   }
 
   void stop_workers() {
+    stop_requested_.store(true, std::memory_order_release);
     {
       std::lock_guard lock(run_mutex_);
       stopping_ = true;
@@ -280,17 +286,31 @@ class DistributedRun {
     run_ready_.notify_all();
   }
 
+  // Waits for a task. An idle worker yields for a few milliseconds before it
+  // sleeps: waking a sleeping thread costs tens of microseconds on this kind
+  // of VM, more than most transfers of a megabyte.
+  bool next_runnable(NodeId& task) {
+    const auto spin_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2);
+    while (queued_.load(std::memory_order_acquire) == 0 && !stop_requested_.load(std::memory_order_acquire) &&
+           std::chrono::steady_clock::now() < spin_until) {
+      std::this_thread::yield();
+    }
+    std::unique_lock lock(run_mutex_);
+    sleeping_workers_.fetch_add(1, std::memory_order_acq_rel);
+    run_ready_.wait(lock, [this] { return stopping_ || !runnable_.empty(); });
+    sleeping_workers_.fetch_sub(1, std::memory_order_acq_rel);
+    if (stopping_) return false;
+    task = runnable_.front();
+    runnable_.pop_front();
+    queued_.fetch_sub(1, std::memory_order_release);
+    return true;
+  }
+
   void work_loop() {
     std::vector<const Value*> args;
     for (;;) {
       NodeId task;
-      {
-        std::unique_lock lock(run_mutex_);
-        run_ready_.wait(lock, [this] { return stopping_ || !runnable_.empty(); });
-        if (stopping_) return;
-        task = runnable_.front();
-        runnable_.pop_front();
-      }
+      if (!next_runnable(task)) return;
       const auto& node = graph_.node(task);
       args.clear();
       for (NodeId dep : graph_.deps(task)) args.push_back(&results_[dep]);
@@ -383,6 +403,8 @@ class DistributedRun {
     ranks_with_free_slots_ = ranks_;
     batches_.resize(ranks_);
     batch_counts_.assign(ranks_, 0);
+    push_batches_.resize(ranks_);
+    push_counts_.assign(ranks_, 0);
     if (tasks_left_ == 0) finish();
   }
 
@@ -447,36 +469,49 @@ class DistributedRun {
     return any;
   }
 
+  // Appends `task` to `rank`'s batch, and asks the holder of each input the
+  // rank lacks to send it there now (one hop less than the rank asking).
+  // From then on the rank counts as a holder: later tasks there wait for the
+  // same copy instead of asking again.
   void assign(NodeId task, int rank) {
     placement_[task] = rank;
     if (++load_[rank] == capacity_[rank]) --ranks_with_free_slots_;
     auto& body = batches_[rank];
-    ByteWriter out(body);
-    if (body.empty()) out.put(std::uint32_t{0});  // the count, patched in flush
+    if (body.empty()) ByteWriter(body).put(std::uint32_t{0});  // the count, patched in flush
     ++batch_counts_[rank];
-    out.put(task);
-    std::uint32_t fetches = 0;
-    for (NodeId dep : graph_.deps(task)) fetches += holds(dep, rank) ? 0 : 1;
-    out.put(fetches);
+    ByteWriter(body).put(task);
     for (NodeId dep : graph_.deps(task)) {
       if (holds(dep, rank)) continue;
-      out.put(dep);
-      out.put(static_cast<std::int32_t>(holders_[dep][0]));
+      const int source = holders_[dep][0];
+      auto& pushes = push_batches_[source];
+      if (pushes.empty()) ByteWriter(pushes).put(std::uint32_t{0});
+      ++push_counts_[source];
+      ByteWriter(pushes).put(dep);
+      ByteWriter(pushes).put(static_cast<std::int32_t>(rank));
+      holders_[dep].push_back(rank);
     }
+  }
+
+  static void send_batch(Network& net, int me, int dest, MessageKind kind, std::vector<std::byte>& body,
+                         std::uint32_t& count, const std::function<void(ByteReader&)>& here) {
+    if (count == 0) return;
+    std::memcpy(body.data(), &count, sizeof count);
+    if (dest == me) {
+      ByteReader in(body);
+      here(in);
+    } else {
+      net.send_control(dest, kind, std::move(body));
+    }
+    body.clear();
+    count = 0;
   }
 
   void flush_assignments() {
     for (int r = 0; r < ranks_; ++r) {
-      if (batch_counts_[r] == 0) continue;
-      std::memcpy(batches_[r].data(), &batch_counts_[r], sizeof(std::uint32_t));
-      if (r == me_) {
-        ByteReader in(batches_[r]);
-        on_assign(in);
-      } else {
-        net_.send_control(r, MessageKind::assign, std::move(batches_[r]));
-      }
-      batches_[r].clear();
-      batch_counts_[r] = 0;
+      send_batch(net_, me_, r, MessageKind::push, push_batches_[r], push_counts_[r],
+                 [this](ByteReader& in) { on_push(in); });
+      send_batch(net_, me_, r, MessageKind::assign, batches_[r], batch_counts_[r],
+                 [this](ByteReader& in) { on_assign(in); });
     }
   }
 
@@ -488,7 +523,6 @@ class DistributedRun {
     if (options_.record_schedule) completed_order_.push_back(task);
     for (NodeId dep : graph_.deps(task)) {
       const bool replicated = holders_[dep][0] == everywhere;
-      if (!replicated && !holds(dep, rank)) holders_[dep].push_back(rank);  // the copy it fetched
       if (--consumers_[dep] == 0 && !replicated && !graph_.node(dep).is_data()) release(dep);
     }
     for (NodeId user : dependents_of(task)) {
@@ -552,11 +586,13 @@ class DistributedRun {
   std::vector<Value> results_;
   std::unordered_map<NodeId, std::vector<NodeId>> waiters_;  // result -> local tasks waiting for it
   std::unordered_map<NodeId, std::uint32_t> missing_;        // task -> inputs still to arrive
-  std::vector<std::vector<std::byte>> fetch_body_;
   std::mutex run_mutex_;
   std::condition_variable run_ready_;
   std::deque<NodeId> runnable_;
   bool stopping_ = false;
+  std::atomic<std::size_t> queued_{0};
+  std::atomic<int> sleeping_workers_{0};
+  std::atomic<bool> stop_requested_{false};
   std::mutex done_mutex_;
   std::vector<Completion> completed_, draining_;
   bool finished_ = false;
@@ -576,8 +612,8 @@ class DistributedRun {
                       std::greater<>>
       ready_;
   std::vector<std::pair<std::uint32_t, NodeId>> deferred_;
-  std::vector<std::vector<std::byte>> batches_;
-  std::vector<std::uint32_t> batch_counts_;
+  std::vector<std::vector<std::byte>> batches_, push_batches_;
+  std::vector<std::uint32_t> batch_counts_, push_counts_;
   std::vector<std::uint32_t> dependents_offset_;
   std::vector<NodeId> dependents_;
   std::size_t tasks_left_ = 0;

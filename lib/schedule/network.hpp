@@ -13,9 +13,9 @@
 namespace tessera::schedule {
 
 enum class MessageKind : std::uint8_t {
-  assign = 1,  // rank 0 -> r: tasks to run, with where to fetch their inputs
+  assign = 1,  // rank 0 -> r: tasks to run
   done,        // r -> rank 0: tasks finished, with their result sizes
-  fetch,       // r -> holder: send me this result
+  push,        // rank 0 -> holder: send these results to these ranks
   release,     // rank 0 -> holder: nobody needs these results any more
   error,       // r -> rank 0: a task failed
   abort,       // rank 0 -> all: stop, and throw this error
