@@ -14,6 +14,9 @@
 #include <tessera/graph.hpp>
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
 #include <span>
 #include <utility>
 #include <vector>
@@ -73,5 +76,23 @@ std::vector<Value> compute_nodes(const Graph& graph, std::span<const NodeId> out
 /// Like compute_nodes, but the results stay on the ranks that made them.
 std::vector<PersistedResult> persist_nodes(const Graph& graph, std::span<const NodeId> outputs,
                                            const ComputeOptions& options = {});
+
+/// Runs graphs from a background thread beside the caller's own runs: its
+/// own worker threads and, under MPI, its own communicator. The futures
+/// runner is its user. Creating one is collective.
+class BackgroundRunner {
+ public:
+  /// nullptr when MPI was initialised without MPI_THREAD_MULTIPLE.
+  static std::unique_ptr<BackgroundRunner> create();
+  virtual ~BackgroundRunner() = default;
+  /// persist_nodes on the runner's workers and network (collective among runners).
+  virtual std::vector<PersistedResult> persist(const Graph& graph, std::span<const NodeId> outputs,
+                                               const ComputeOptions& options) = 0;
+  /// The smallest `count` over ranks, and whether every rank said `stop` (collective among runners).
+  virtual std::pair<std::uint64_t, bool> agree(std::uint64_t count, bool stop) = 0;
+};
+
+/// Runs `hook` when the Runtime shuts down (before MPI does), or at process exit without one.
+void at_shutdown(std::function<void()> hook);
 
 }  // namespace tessera

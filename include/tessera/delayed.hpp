@@ -20,6 +20,7 @@
 #include <tessera/graph.hpp>
 
 #include <array>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string_view>
@@ -50,7 +51,11 @@ using DelayedNodePtr = std::shared_ptr<const DelayedNode>;
 
 std::int64_t next_delayed_index();
 /// The graph of everything `outputs` need; ids[i] is outputs[i]'s node.
-Graph delayed_graph(std::span<const DelayedNodePtr> outputs, std::vector<NodeId>& ids);
+/// `substitute`, when given, may replace a node met on the way by another
+/// (a task that has run by its persisted result).
+using NodeSubstitute = std::function<const DelayedNode*(const DelayedNode*)>;
+Graph delayed_graph(std::span<const DelayedNodePtr> outputs, std::vector<NodeId>& ids,
+                    const NodeSubstitute& substitute = {});
 std::vector<Value> compute_delayed(std::span<const DelayedNodePtr> outputs, const ComputeOptions& options);
 }  // namespace detail
 

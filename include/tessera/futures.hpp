@@ -12,15 +12,18 @@
 ///     auto data = tessera::scatter(std::vector<double>(n));  // a value placed on a rank
 ///     auto flaky = tessera::submit_with({.retries = 3, .rank = 1}, fetch, url);
 ///
-/// Every rank makes the same calls (DESIGN.md §1). Submitted tasks run
-/// together, across all ranks, at the first call that needs a result
-/// (result, gather, wait, as_completed): submission is cheap and collects
-/// the work, the wait runs it. Results stay on the rank that made them until
-/// asked for; a future's result is freed when its last handle goes. A task
-/// that throws fails its own future (and those that depend on it), not the
-/// others: result() rethrows it as TaskError naming the task.
+/// Every rank makes the same calls (DESIGN.md §1). Submitted tasks start
+/// in the background at once, across all ranks, while the program goes on:
+/// a runner thread per rank takes what has been submitted on every rank, in
+/// batches, and runs each batch on its own workers and communicator. (Under
+/// an MPI initialised without MPI_THREAD_MULTIPLE they run instead at the
+/// first call that waits.) Results stay on the rank that made them until
+/// asked for, and are freed when the last handle goes. A task that throws
+/// fails its own future (and those that depend on it), not the others:
+/// result() rethrows it as TaskError naming the task.
 #include <tessera/delayed.hpp>
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -40,18 +43,23 @@ struct FutureError {
 };
 
 struct FutureState {
-  DelayedNodePtr node;        // the task, then its persisted result
+  Key key;  // fixed at submit
+  // Guarded by the futures lock once submitted (a runner thread updates them).
+  DelayedNodePtr node;            // the task, then its persisted result
   bool done = false;
-  bool cancelled = false;
   std::uint64_t finished_as = 0;  // completion order across all runs, 0: not finished
-  std::shared_ptr<bool> cancel_flag;  // read by the task wrapper at run time
+  bool cancelled = false;         // set by the program's thread only
+  std::shared_ptr<std::atomic<bool>> cancel_flag;  // read by the task wrapper at run time
 };
 using FutureStatePtr = std::shared_ptr<FutureState>;
 
 FutureStatePtr submit_node(DelayedNodePtr task, const SubmitOptions& options);
 FutureStatePtr scatter_node(Value value, int holder);
-/// Runs every pending submitted task (collective).
-void run_pending(const ComputeOptions& options = {});
+/// Blocks until every given future has run.
+void wait_states(std::span<const FutureStatePtr> states);
+DelayedNodePtr current_node(const FutureState& state);
+bool is_done(const FutureState& state);
+std::uint64_t finished_as(const FutureState& state);
 void cancel_state(FutureState& state);
 Value result_value(const FutureState& state);
 std::vector<Value> result_values(std::span<const FutureStatePtr> states);
@@ -64,9 +72,9 @@ class Future {
   Future() = default;
   explicit Future(detail::FutureStatePtr state) : state_(std::move(state)) {}
 
-  const Key& key() const { return state_->node->key; }
+  const Key& key() const { return state_->key; }
   /// Whether the task has run (to a result or an error).
-  bool done() const { return state_->done; }
+  bool done() const { return detail::is_done(*state_); }
   bool cancelled() const { return state_->cancelled; }
   /// The result on every rank; runs pending work first. TaskError if the task failed.
   T result() const { return detail::result_value(*state_).template get<T>(); }
@@ -98,11 +106,12 @@ Future<std::decay_t<T>> scatter(T&& value, bool broadcast = false);
 template <class T>
 std::vector<T> gather(const std::vector<Future<T>>& futures);
 
-/// Runs what the futures need; after it, every one is done.
+/// Blocks until every one of the futures has run.
 template <class T>
 void wait(const std::vector<Future<T>>& futures) {
-  (void)futures;
-  detail::run_pending();
+  std::vector<detail::FutureStatePtr> states;
+  for (const auto& f : futures) states.push_back(f.state());
+  detail::wait_states(states);
 }
 
 /// The futures in the order their tasks finished (as rank 0 saw it): the same order on every rank.
@@ -128,7 +137,7 @@ template <class T>
 struct DelayedArg<Future<T>> {
   struct Stored {};
   static Stored store(const Future<T>&) { return {}; }
-  static void collect(const Future<T>& f, DepList& deps) { deps.push_back(f.state()->node); }
+  static void collect(const Future<T>& f, DepList& deps) { deps.push_back(current_node(*f.state())); }
   static const T& rebuild(const Stored&, ArgReader& r) { return r.read().template get<T>(); }
 };
 template <class T>
@@ -173,10 +182,10 @@ std::vector<T> gather(const std::vector<Future<T>>& futures) {
 
 template <class T>
 std::vector<Future<T>> as_completed(const std::vector<Future<T>>& futures) {
-  detail::run_pending();
+  wait(futures);
   std::vector<Future<T>> out = futures;
   std::stable_sort(out.begin(), out.end(), [](const Future<T>& a, const Future<T>& b) {
-    return a.state()->finished_as < b.state()->finished_as;
+    return detail::finished_as(*a.state()) < detail::finished_as(*b.state());
   });
   return out;
 }

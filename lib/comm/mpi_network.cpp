@@ -67,6 +67,27 @@ MpiNetwork::~MpiNetwork() {
   for (auto& send : sends_) {
     MPI_Waitall(static_cast<int>(send->requests.size()), send->requests.data(), MPI_STATUSES_IGNORE);
   }
+  if (owns_comm_) MPI_Comm_free(&comm_);
+}
+
+std::unique_ptr<schedule::Network> MpiNetwork::duplicate() {
+  int level = MPI_THREAD_SINGLE;
+  MPI_Query_thread(&level);
+  if (level < MPI_THREAD_MULTIPLE) return nullptr;  // the same answer on every rank
+  MPI_Comm copy;
+  check_mpi(MPI_Comm_dup(comm_, &copy), "MPI_Comm_dup");
+  MPI_Comm_set_errhandler(copy, MPI_ERRORS_RETURN);
+  auto network = std::make_unique<MpiNetwork>(copy, threads_);
+  network->own_communicator();
+  return network;
+}
+
+std::pair<std::uint64_t, bool> MpiNetwork::agree(std::uint64_t count, bool stop) {
+  // MIN of both: the smallest count, and stop only if every rank said so.
+  std::uint64_t mine[2] = {count, stop ? 1u : 0u};
+  std::uint64_t all[2] = {};
+  check_mpi(MPI_Allreduce(mine, all, 2, MPI_UINT64_T, MPI_MIN, comm_), "MPI_Allreduce (futures batch)");
+  return {all[0], all[1] == 1};
 }
 
 void MpiNetwork::check_same_graph(std::uint64_t fingerprint, std::uint64_t nodes) {

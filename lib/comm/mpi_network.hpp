@@ -32,6 +32,11 @@ class MpiNetwork final : public schedule::Network {
   void send_value(int dest, NodeId node, const Value& value, const Key& key) override;
   bool poll(schedule::Message& out) override;
   std::uint64_t value_bytes_received() const override { return bytes_received_; }
+  std::unique_ptr<schedule::Network> duplicate() override;
+  std::pair<std::uint64_t, bool> agree(std::uint64_t count, bool stop) override;
+
+  /// Whether this network owns its communicator (a duplicate) and frees it.
+  void own_communicator() { owns_comm_ = true; }
 
  private:
   struct DataHeader {
@@ -67,6 +72,7 @@ class MpiNetwork final : public schedule::Network {
   void broadcast_one(Value& value, int root, const Key& key);
 
   MPI_Comm comm_;
+  bool owns_comm_ = false;
   int rank_ = 0, size_ = 1;
   std::vector<unsigned> threads_;
   std::uint32_t epoch_ = 0;

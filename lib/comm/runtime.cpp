@@ -25,8 +25,10 @@ class RuntimeState {
     if (!initialised) {
       if (!initialise) comm_fail("MPI is not initialised, but Runtime(MPI_Comm) expects the program to have done it");
       int provided = 0;
-      // Only the thread that calls compute() talks to MPI; SERIALIZED is more than enough.
-      check_mpi(MPI_Init_thread(argc, argv, MPI_THREAD_SERIALIZED, &provided), "MPI_Init_thread");
+      // The thread that calls compute() and, with futures, a background runner
+      // talk to MPI at once, each on its own communicator: that needs MULTIPLE.
+      // With less, futures run when waited on instead of in the background.
+      check_mpi(MPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &provided), "MPI_Init_thread");
       owns_mpi_ = true;
       user_comm = MPI_COMM_WORLD;
     }
@@ -117,6 +119,7 @@ Runtime::Runtime(const NativeComm& comm, RuntimeOptions options)
 }
 
 Runtime::~Runtime() {
+  schedule::run_shutdown_hooks();  // background users of MPI stop first
   schedule::set_current_network(nullptr);
   active_runtime.store(nullptr);
 }

@@ -40,7 +40,12 @@ schedule::Network* distributed_network(const ComputeOptions& options) {
   return network;
 }
 
-std::vector<Value> compute_here(const Graph& graph, std::span<const NodeId> outputs, const ComputeOptions& options) {
+}  // namespace
+
+namespace schedule {
+
+std::vector<Value> compute_here(const Graph& graph, std::span<const NodeId> outputs, const ComputeOptions& options,
+                                ThreadPool* pool) {
   graph.validate_structure();
   schedule::RunState state(graph, outputs);
   const int rank = schedule::current_network() ? schedule::current_network()->rank() : 0;
@@ -50,7 +55,7 @@ std::vector<Value> compute_here(const Graph& graph, std::span<const NodeId> outp
       threads = 1;
       schedule::run_sync(state);
     } else {
-      schedule::run_threads(state, threads);
+      schedule::run_threads(state, threads, pool);
     }
   } catch (const TaskError& e) {
     if (e.info().rank >= 0) throw;
@@ -75,7 +80,19 @@ std::vector<Value> compute_here(const Graph& graph, std::span<const NodeId> outp
   return state.take_outputs();
 }
 
-}  // namespace
+std::vector<PersistedResult> persist_here(const Graph& graph, std::span<const NodeId> outputs,
+                                          const ComputeOptions& options, ThreadPool* pool) {
+  auto values = compute_here(graph, outputs, options, pool);
+  std::vector<PersistedResult> results(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    results[i].nbytes = values[i].nbytes();
+    results[i].value = std::move(values[i]);
+    results[i].holder = -1;  // computed on every rank that ran it: held everywhere
+  }
+  return results;
+}
+
+}  // namespace schedule
 
 std::vector<Value> compute_nodes(const Graph& graph, std::span<const NodeId> outputs,
                                  const ComputeOptions& options) {
@@ -87,7 +104,7 @@ std::vector<Value> compute_nodes(const Graph& graph, std::span<const NodeId> out
     for (auto& r : results) values.push_back(std::move(r.value));
     return values;
   }
-  return compute_here(graph, outputs, options);
+  return schedule::compute_here(graph, outputs, options, nullptr);
 }
 
 std::vector<PersistedResult> persist_nodes(const Graph& graph, std::span<const NodeId> outputs,
@@ -96,14 +113,7 @@ std::vector<PersistedResult> persist_nodes(const Graph& graph, std::span<const N
     graph.validate_structure();
     return schedule::run_distributed(graph, outputs, options, *network, /*persist=*/true);
   }
-  auto values = compute_here(graph, outputs, options);
-  std::vector<PersistedResult> results(values.size());
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    results[i].nbytes = values[i].nbytes();
-    results[i].value = std::move(values[i]);
-    results[i].holder = -1;  // computed on every rank that ran it: held everywhere
-  }
-  return results;
+  return schedule::persist_here(graph, outputs, options, nullptr);
 }
 
 std::vector<Value> compute(const Graph& graph, std::span<const Key> outputs, const ComputeOptions& options) {

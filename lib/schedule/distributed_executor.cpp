@@ -59,8 +59,9 @@ struct Completion {
 class DistributedRun {
  public:
   DistributedRun(const Graph& graph, std::span<const NodeId> outputs, const ComputeOptions& options,
-                 Network& network, bool persist)
-      : graph_(graph),
+                 Network& network, bool persist, ThreadPool* pool)
+      : pool_(pool),
+        graph_(graph),
         outputs_(outputs.begin(), outputs.end()),
         options_(options),
         net_(network),
@@ -78,7 +79,8 @@ class DistributedRun {
   std::vector<PersistedResult> run() {
     const std::uint64_t received_before = net_.value_bytes_received();
     const unsigned threads = net_.threads_per_rank()[me_];
-    ThreadPool& pool = shared_pool(threads + 1);  // worker 0 is this thread: progress, not tasks
+    // Worker 0 is this thread: progress, not tasks.
+    ThreadPool& pool = pool_ && pool_->size() == threads + 1 ? *pool_ : shared_pool(threads + 1);
     pool.run([this](unsigned worker) {
       if (worker == 0) {
         progress_loop();
@@ -575,6 +577,7 @@ class DistributedRun {
     finished_ = true;
   }
 
+  ThreadPool* pool_;
   const Graph& graph_;
   std::vector<NodeId> outputs_;
   const ComputeOptions& options_;
@@ -623,7 +626,8 @@ class DistributedRun {
 }  // namespace
 
 std::vector<PersistedResult> run_distributed(const Graph& graph, std::span<const NodeId> outputs,
-                                             const ComputeOptions& options, Network& network, bool persist) {
+                                             const ComputeOptions& options, Network& network, bool persist,
+                                             ThreadPool* pool) {
   for (const auto& node : graph.nodes()) {
     if (node.restricted_to >= network.size()) {  // the same graph on every rank: every rank throws
       throw_error(ErrorKind::graph,
@@ -634,7 +638,7 @@ std::vector<PersistedResult> run_distributed(const Graph& graph, std::span<const
   }
   network.check_same_graph(graph.fingerprint(), graph.size());
   network.begin_run();
-  DistributedRun run(graph, outputs, options, network, persist);
+  DistributedRun run(graph, outputs, options, network, persist, pool);
   return run.run();
 }
 

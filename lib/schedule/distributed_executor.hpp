@@ -5,9 +5,13 @@
 
 namespace tessera::schedule {
 
+class ThreadPool;
+
 /// Runs `graph` across the ranks of `network`; collective. With `persist`
 /// the outputs stay on their holders, else every rank receives every output.
+/// Tasks run on `pool` (the process's shared pool when null).
 std::vector<PersistedResult> run_distributed(const Graph& graph, std::span<const NodeId> outputs,
-                                             const ComputeOptions& options, Network& network, bool persist);
+                                             const ComputeOptions& options, Network& network, bool persist,
+                                             ThreadPool* pool = nullptr);
 
 }  // namespace tessera::schedule

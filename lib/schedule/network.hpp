@@ -7,6 +7,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <utility>
 #include <span>
 #include <vector>
 
@@ -62,7 +65,20 @@ class Network {
   virtual bool poll(Message& out) = 0;
   /// Result bytes received from other ranks since the runtime started.
   virtual std::uint64_t value_bytes_received() const = 0;
+
+  /// Collective: a second network on a private duplicate of the
+  /// communicator, for a background thread (the futures runner) to use while
+  /// the calling thread keeps this one; nullptr when MPI was not initialised
+  /// with MPI_THREAD_MULTIPLE, which two threads talking to MPI need.
+  virtual std::unique_ptr<Network> duplicate() = 0;
+  /// Collective: the minimum of `count` over ranks, and whether every rank said `stop`.
+  virtual std::pair<std::uint64_t, bool> agree(std::uint64_t count, bool stop) = 0;
 };
+
+/// Called (in reverse order of registration) when the Runtime shuts down,
+/// before MPI goes: background users of the network stop there.
+void add_shutdown_hook(std::function<void()> hook);
+void run_shutdown_hooks();
 
 /// The network of the active Runtime, or nullptr (single process, no MPI).
 Network* current_network();

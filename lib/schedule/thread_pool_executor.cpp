@@ -152,9 +152,9 @@ class ThreadPoolRun {
 
 }  // namespace
 
-void run_threads(RunState& state, unsigned threads) {
+void run_threads(RunState& state, unsigned threads, ThreadPool* own_pool) {
   if (state.size() == 0) return;
-  ThreadPool& pool = shared_pool(threads);
+  ThreadPool& pool = own_pool && own_pool->size() == threads ? *own_pool : shared_pool(threads);
   ThreadPoolRun run(state, pool.size());
   pool.run([&run](unsigned worker) { run.work(worker); });
   state.rethrow_if_failed();

@@ -119,15 +119,38 @@ TEST(Futures, RetriesRunAFailingTaskAgain) {
   EXPECT_THAT([&] { gave_up.result(); }, ::testing::ThrowsMessage<TaskError>(HasSubstr("flaky")));
 }
 
-TEST(Futures, CancelledFuturesAndTheirDependentsSayThey_wereCancelled) {
-  auto a = submit([] { return 1; });
+std::atomic<bool> gate_open{false};
+
+TEST(Futures, CancelledFuturesAndTheirDependentsSayTheyWereCancelled) {
+  // `a` waits behind a gate that opens only after the cancel, so it cannot have run.
+  gate_open = false;
+  auto gate = submit([] {
+    for (int i = 0; i < 10'000 && !gate_open; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return 1;
+  });
+  auto a = submit([](int g) { return g + 1; }, gate);
   auto b = submit([](int x) { return x + 1; }, a);
   auto other = submit([] { return 10; });
   a.cancel();
+  gate_open = true;
   EXPECT_TRUE(a.cancelled());
   EXPECT_THROW(a.result(), CancelledError);
   EXPECT_THAT([&] { b.result(); }, ::testing::ThrowsMessage<CancelledError>(HasSubstr(a.key().str())));
   EXPECT_EQ(other.result(), 10);
+  EXPECT_EQ(gate.result(), 1);
+}
+
+TEST(Futures, SubmittedTasksRunInTheBackground) {
+  // Nothing here waits on the future: it must finish on its own, while this thread polls.
+  auto f = submit([] { return 5; });
+  bool finished = false;
+  for (int i = 0; i < 10'000 && !finished; ++i) {
+    finished = f.done();
+    if (!finished) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_TRUE(finished) << "the future did not run in the background within 10 s";
+  EXPECT_EQ(runtime().sum_over_ranks(finished ? 1 : 0), runtime().size());
+  EXPECT_EQ(f.result(), 5);
 }
 
 TEST(Futures, RankRestriction) {

@@ -33,9 +33,11 @@ std::int64_t next_delayed_index() {
   return counter.fetch_add(1, std::memory_order_relaxed);
 }
 
-Graph delayed_graph(std::span<const DelayedNodePtr> outputs, std::vector<NodeId>& ids) {
+Graph delayed_graph(std::span<const DelayedNodePtr> outputs, std::vector<NodeId>& ids,
+                    const NodeSubstitute& substitute) {
   Graph graph;
   std::unordered_map<const DelayedNode*, NodeId> id_of;
+  auto resolve = [&](const DelayedNode* node) { return substitute ? substitute(node) : node; };
   struct Frame {
     const DelayedNode* node;
     std::uint32_t next;
@@ -44,12 +46,13 @@ Graph delayed_graph(std::span<const DelayedNodePtr> outputs, std::vector<NodeId>
   std::vector<NodeId> dep_ids;
   ids.clear();
   for (const auto& out : outputs) {
-    if (!id_of.count(out.get())) {
-      stack.push_back({out.get(), 0});
+    const DelayedNode* root = resolve(out.get());
+    if (!id_of.count(root)) {
+      stack.push_back({root, 0});
       while (!stack.empty()) {
         Frame& top = stack.back();
         if (top.next < top.node->deps.size()) {
-          const DelayedNode* dep = top.node->deps[top.next++].get();
+          const DelayedNode* dep = resolve(top.node->deps[top.next++].get());
           if (!id_of.count(dep)) stack.push_back({dep, 0});
           continue;
         }
@@ -57,14 +60,14 @@ Graph delayed_graph(std::span<const DelayedNodePtr> outputs, std::vector<NodeId>
         stack.pop_back();
         if (id_of.count(node)) continue;  // reached twice while on the stack (diamond)
         dep_ids.clear();
-        for (const auto& dep : node->deps) dep_ids.push_back(id_of.at(dep.get()));
+        for (const auto& dep : node->deps) dep_ids.push_back(id_of.at(resolve(dep.get())));
         NodeId id = node->location >= 0 ? graph.add_persisted(node->key, node->data, node->location, node->nbytes)
                                          : graph.add_resolved(node->key, node->fn, node->data, dep_ids);
         if (node->restricted_to >= 0) graph.restrict_to_rank(id, node->restricted_to);
         id_of.emplace(node, id);
       }
     }
-    ids.push_back(id_of.at(out.get()));
+    ids.push_back(id_of.at(root));
   }
   return graph;
 }
