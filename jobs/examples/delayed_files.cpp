@@ -43,12 +43,7 @@ std::vector<std::string> write_demo_files(const std::string& dir, int files, int
       int n = std::snprintf(line, sizeof line, "%.6f\n", value);
       out.write(line, n);
     }
-    if (!out) {
-      ErrorInfo info;
-      info.kind = ErrorKind::input;
-      info.message = "cannot write demo file " + path;
-      throw_error(std::move(info));
-    }
+    if (!out) throw_error(ErrorKind::input, "cannot write demo file " + path);
   }
   return paths;
 }
@@ -57,12 +52,7 @@ namespace {
 
 std::vector<double> load(const std::string& path) {
   std::ifstream in(path);
-  if (!in) {
-    ErrorInfo info;
-    info.kind = ErrorKind::input;
-    info.message = "cannot open " + path;
-    throw_error(std::move(info));
-  }
+  if (!in) throw_error(ErrorKind::input, "cannot open " + path);
   std::vector<double> values;
   std::string line;
   for (std::size_t line_no = 1; std::getline(in, line); ++line_no) {
@@ -70,10 +60,7 @@ std::vector<double> load(const std::string& path) {
     char* end = nullptr;
     double v = std::strtod(line.c_str(), &end);
     if (end == line.c_str() || *end != '\0') {
-      ErrorInfo info;
-      info.kind = ErrorKind::input;
-      info.message = path + " line " + std::to_string(line_no) + ": \"" + line + "\" is not a number";
-      throw_error(std::move(info));
+      throw_error(ErrorKind::input, path + " line " + std::to_string(line_no) + ": \"" + line + "\" is not a number");
     }
     values.push_back(v);
   }

@@ -36,11 +36,7 @@ int piece_size(std::uint64_t nbytes, std::size_t piece) {
 }
 
 [[noreturn]] void comm_error(std::string message, std::string hint = {}) {
-  ErrorInfo info;
-  info.kind = ErrorKind::comm;
-  info.message = std::move(message);
-  info.hint = std::move(hint);
-  throw_error(std::move(info));
+  throw_error(ErrorKind::comm, std::move(message), std::move(hint));
 }
 
 }  // namespace

@@ -65,12 +65,7 @@ class RuntimeState {
     }
   }
 
-  [[noreturn]] static void comm_fail(std::string message) {
-    ErrorInfo info;
-    info.kind = ErrorKind::comm;
-    info.message = std::move(message);
-    throw_error(std::move(info));
-  }
+  [[noreturn]] static void comm_fail(std::string message) { throw_error(ErrorKind::comm, std::move(message)); }
 
   std::int64_t allreduce(std::int64_t value, MPI_Op op) const {
     std::int64_t out = 0;

@@ -22,11 +22,7 @@ std::string quoted(std::string_view text) {
 }
 
 [[noreturn]] void input_error(std::string message, std::string hint = {}) {
-  ErrorInfo info;
-  info.kind = ErrorKind::input;
-  info.message = std::move(message);
-  info.hint = std::move(hint);
-  throw_error(std::move(info));
+  throw_error(ErrorKind::input, std::move(message), std::move(hint));
 }
 
 }  // namespace

@@ -16,11 +16,8 @@ unsigned default_thread_count() {
     char* end = nullptr;
     long n = std::strtol(env, &end, 10);
     if (*end != '\0' || n < 1 || n > 4096) {
-      ErrorInfo info;
-      info.kind = ErrorKind::input;
-      info.message = std::string("TESSERA_THREADS=") + env + " is not a thread count";
-      info.hint = "set it to a whole number from 1 to 4096, or unset it";
-      throw_error(std::move(info));
+      throw_error(ErrorKind::input, std::string("TESSERA_THREADS=") + env + " is not a thread count",
+                  "set it to a whole number from 1 to 4096, or unset it");
     }
     return static_cast<unsigned>(n);
   }

@@ -4,6 +4,8 @@
 #include <tessera/delayed.hpp>
 #include <tessera/runtime.hpp>
 
+#include "lattice.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -17,20 +19,7 @@ using ::testing::HasSubstr;
 
 Runtime& runtime() { return *Runtime::current(); }
 
-// Same lattice as the local scheduler test: layer k node i = f(k-1: i, i+1).
-Graph lattice(int width, int layers, std::vector<Key>& outputs) {
-  Graph g;
-  for (int i = 0; i < width + layers; ++i) g.add_data(Key("in", {i}), static_cast<std::int64_t>(i));
-  auto name = [](int layer, int i) { return layer == 0 ? Key("in", {i}) : Key("mix", {layer, i}); };
-  for (int layer = 1; layer <= layers; ++layer) {
-    for (int i = 0; i < width + layers - layer; ++i) {
-      g.add_task(name(layer, i), [](std::int64_t a, std::int64_t b) { return (a * 31 + b) % 1000003; },
-                 ref<std::int64_t>(name(layer - 1, i)), ref<std::int64_t>(name(layer - 1, i + 1)));
-    }
-  }
-  for (int i = 0; i < width; ++i) outputs.push_back(name(layers, i));
-  return g;
-}
+using test::lattice;
 
 TEST(Distributed, SameResultsAsTheSynchronousScheduler) {
   std::vector<Key> outputs;

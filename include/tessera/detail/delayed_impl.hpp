@@ -288,11 +288,8 @@ std::vector<Delayed<T>> split(const Delayed<std::vector<T>>& value, std::size_t 
   auto item = delayed(
       [](const std::vector<T>& whole, std::size_t i) -> T {
         if (i >= whole.size()) {
-          ErrorInfo info;
-          info.kind = ErrorKind::input;
-          info.message = "split expected at least " + std::to_string(i + 1) + " elements, the vector has " +
-                         std::to_string(whole.size());
-          throw_error(std::move(info));
+          throw_error(ErrorKind::input, "split expected at least " + std::to_string(i + 1) +
+                                            " elements, the vector has " + std::to_string(whole.size()));
         }
         return whole[i];
       },

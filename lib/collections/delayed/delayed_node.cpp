@@ -4,7 +4,8 @@
 #include <tessera/delayed.hpp>
 
 #include <atomic>
-#include <unordered_map>
+#include <algorithm>
+#include <cstdint>
 
 namespace tessera::detail {
 
@@ -28,6 +29,58 @@ DelayedNode::~DelayedNode() {
   draining = false;
 }
 
+namespace {
+
+// Node -> id while a graph is built: open addressing on the node's address,
+// sized up front. A std::unordered_map allocates per entry and was the
+// largest part of turning a million-node Delayed graph into a Graph.
+class NodeIds {
+ public:
+  static constexpr NodeId none = ~NodeId{0};
+
+  NodeId find(const DelayedNode* node) const {
+    if (slots_.empty()) return none;
+    for (std::size_t i = slot_of(node);; i = (i + 1) & mask_) {
+      if (slots_[i].node == node) return slots_[i].id;
+      if (!slots_[i].node) return none;
+    }
+  }
+
+  void insert(const DelayedNode* node, NodeId id) {
+    if ((count_ + 1) * 2 > slots_.size()) grow();
+    std::size_t i = slot_of(node);
+    while (slots_[i].node) i = (i + 1) & mask_;
+    slots_[i] = {node, id};
+    ++count_;
+  }
+
+ private:
+  struct Slot {
+    const DelayedNode* node = nullptr;
+    NodeId id = 0;
+  };
+
+  std::size_t slot_of(const DelayedNode* node) const {
+    auto bits = reinterpret_cast<std::uintptr_t>(node);
+    return static_cast<std::size_t>((bits >> 4) * 0x9e3779b97f4a7c15ull >> 20) & mask_;
+  }
+
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(std::max<std::size_t>(64, old.size() * 2), Slot{});
+    mask_ = slots_.size() - 1;
+    count_ = 0;
+    for (const Slot& s : old) {
+      if (s.node) insert(s.node, s.id);
+    }
+  }
+
+  std::vector<Slot> slots_;
+  std::size_t mask_ = 0, count_ = 0;
+};
+
+}  // namespace
+
 std::int64_t next_delayed_index() {
   static std::atomic<std::int64_t> counter{0};
   return counter.fetch_add(1, std::memory_order_relaxed);
@@ -36,7 +89,7 @@ std::int64_t next_delayed_index() {
 Graph delayed_graph(std::span<const DelayedNodePtr> outputs, std::vector<NodeId>& ids,
                     const NodeSubstitute& substitute) {
   Graph graph;
-  std::unordered_map<const DelayedNode*, NodeId> id_of;
+  NodeIds id_of;
   auto resolve = [&](const DelayedNode* node) { return substitute ? substitute(node) : node; };
   struct Frame {
     const DelayedNode* node;
@@ -47,27 +100,27 @@ Graph delayed_graph(std::span<const DelayedNodePtr> outputs, std::vector<NodeId>
   ids.clear();
   for (const auto& out : outputs) {
     const DelayedNode* root = resolve(out.get());
-    if (!id_of.count(root)) {
+    if (id_of.find(root) == NodeIds::none) {
       stack.push_back({root, 0});
       while (!stack.empty()) {
         Frame& top = stack.back();
         if (top.next < top.node->deps.size()) {
           const DelayedNode* dep = resolve(top.node->deps[top.next++].get());
-          if (!id_of.count(dep)) stack.push_back({dep, 0});
+          if (id_of.find(dep) == NodeIds::none) stack.push_back({dep, 0});
           continue;
         }
         const DelayedNode* node = top.node;
         stack.pop_back();
-        if (id_of.count(node)) continue;  // reached twice while on the stack (diamond)
+        if (id_of.find(node) != NodeIds::none) continue;  // reached twice while on the stack (diamond)
         dep_ids.clear();
-        for (const auto& dep : node->deps) dep_ids.push_back(id_of.at(resolve(dep.get())));
+        for (const auto& dep : node->deps) dep_ids.push_back(id_of.find(resolve(dep.get())));
         NodeId id = node->location >= 0 ? graph.add_persisted(node->key, node->data, node->location, node->nbytes)
                                          : graph.add_resolved(node->key, node->fn, node->data, dep_ids);
         if (node->restricted_to >= 0) graph.restrict_to_rank(id, node->restricted_to);
-        id_of.emplace(node, id);
+        id_of.insert(node, id);
       }
     }
-    ids.push_back(id_of.at(root));
+    ids.push_back(id_of.find(root));
   }
   return graph;
 }

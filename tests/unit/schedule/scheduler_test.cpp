@@ -2,6 +2,8 @@
 #include <tessera/compute.hpp>
 #include <tessera/delayed.hpp>
 
+#include "lattice.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -22,31 +24,8 @@ class SchedulerTest : public ::testing::TestWithParam<SchedulerKind> {
   }
 };
 
-// A diamond-rich graph: layer k node i depends on layer k-1 nodes i and i+1.
-Graph lattice(int width, int layers, std::vector<Key>& outputs) {
-  Graph g;
-  for (int i = 0; i < width + layers; ++i) g.add_data(Key("in", {i}), static_cast<std::int64_t>(i));
-  auto name = [](int layer, int i) { return layer == 0 ? Key("in", {i}) : Key("mix", {layer, i}); };
-  for (int layer = 1; layer <= layers; ++layer) {
-    for (int i = 0; i < width + layers - layer; ++i) {
-      g.add_task(name(layer, i), [](std::int64_t a, std::int64_t b) { return (a * 31 + b) % 1000003; },
-                 ref<std::int64_t>(name(layer - 1, i)), ref<std::int64_t>(name(layer - 1, i + 1)));
-    }
-  }
-  for (int i = 0; i < width; ++i) outputs.push_back(name(layers, i));
-  return g;
-}
-
-// Oracle: the same recurrence in a plain loop.
-std::vector<std::int64_t> lattice_oracle(int width, int layers) {
-  std::vector<std::int64_t> v(width + layers);
-  std::iota(v.begin(), v.end(), 0);
-  for (int layer = 1; layer <= layers; ++layer) {
-    for (int i = 0; i < width + layers - layer; ++i) v[i] = (v[i] * 31 + v[i + 1]) % 1000003;
-  }
-  v.resize(width);
-  return v;
-}
+using test::lattice;
+using test::lattice_oracle;
 
 TEST_P(SchedulerTest, MatchesAPlainLoop) {
   std::vector<Key> outputs;
