@@ -398,14 +398,29 @@ void MpiNetwork::broadcast_outputs(std::span<Value> values, std::span<const int>
         out.write(bytes.data(), bytes.size());
       }
     }
+    // One broadcast of a fixed block carries the sizes and, when they fit,
+    // the packed small outputs themselves: the common case costs one collective.
+    constexpr std::size_t block_bytes = 4096, head = 2 * sizeof(std::uint64_t);
+    std::vector<std::byte> block(block_bytes);
     std::uint64_t sizes[2] = {packed.size(), large.size()};
-    check_mpi(MPI_Bcast(sizes, 2, MPI_UINT64_T, root, comm_), "MPI_Bcast (outputs)", root);
-    if (sizes[0] == 0 && sizes[1] == 0) continue;
-    packed.resize(static_cast<std::size_t>(sizes[0]));
-    broadcast_bytes(packed.data(), sizes[0], root);
-    large.resize(static_cast<std::size_t>(sizes[1]));
-    check_mpi(MPI_Bcast(large.data(), static_cast<int>(sizes[1]), MPI_UINT64_T, root, comm_), "MPI_Bcast (outputs)",
+    std::memcpy(block.data(), sizes, head);
+    if (rank_ == root && packed.size() <= block_bytes - head) {
+      std::memcpy(block.data() + head, packed.data(), packed.size());
+    }
+    check_mpi(MPI_Bcast(block.data(), static_cast<int>(block_bytes), MPI_BYTE, root, comm_), "MPI_Bcast (outputs)",
               root);
+    std::memcpy(sizes, block.data(), head);
+    packed.resize(static_cast<std::size_t>(sizes[0]));
+    if (sizes[0] <= block_bytes - head) {
+      std::memcpy(packed.data(), block.data() + head, packed.size());
+    } else {
+      broadcast_bytes(packed.data(), sizes[0], root);
+    }
+    large.resize(static_cast<std::size_t>(sizes[1]));
+    if (sizes[1] > 0) {
+      check_mpi(MPI_Bcast(large.data(), static_cast<int>(sizes[1]), MPI_UINT64_T, root, comm_),
+                "MPI_Bcast (outputs)", root);
+    }
     ByteReader in(packed);
     while (in.remaining() > 0) {
       auto index = static_cast<std::size_t>(in.get<std::uint64_t>());

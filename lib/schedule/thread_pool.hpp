@@ -2,7 +2,9 @@
 // A fixed set of worker threads that run one job at a time, the calling
 // thread taking part as worker 0. Started once per process and reused: a
 // compute() pays no thread start-up.
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -32,8 +34,8 @@ class ThreadPool {
   std::mutex mutex_;
   std::condition_variable start_, finished_;
   const std::function<void(unsigned)>* job_ = nullptr;
-  std::uint64_t generation_ = 0;
-  unsigned running_ = 0;
+  std::atomic<std::uint64_t> generation_{0};  // written under mutex_, read without it while spinning
+  std::atomic<unsigned> running_{0};
   bool stopping_ = false;
 };
 
