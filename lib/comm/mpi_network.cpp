@@ -11,8 +11,9 @@
 // Receives use matched probes (MPI_Improbe + MPI_Imrecv): nothing is posted
 // in advance, so a run leaves no receive behind. Every message carries the
 // run's epoch; what arrives from an earlier run is dropped, and end_run()
-// completes this rank's sends while dropping what arrives, then waits in a
-// non-blocking barrier that keeps that going until every rank is done.
+// completes this rank's sends while dropping what arrives; after a failed
+// run it then waits in a non-blocking barrier that keeps that going until
+// every rank is done.
 #include "comm/mpi_network.hpp"
 
 #include <algorithm>
@@ -107,11 +108,15 @@ void MpiNetwork::begin_run() {
   draining_ = false;
 }
 
-void MpiNetwork::end_run() {
+void MpiNetwork::end_run(bool clean) {
   draining_ = true;
   schedule::Message dropped;
   while (!sends_.empty()) {
     poll(dropped);
+  }
+  if (clean) {
+    loopback_.clear();
+    return;
   }
   MPI_Request barrier;
   check_mpi(MPI_Ibarrier(comm_, &barrier), "MPI_Ibarrier (end of run)");

@@ -25,7 +25,7 @@ class MpiNetwork final : public schedule::Network {
 
   void check_same_graph(std::uint64_t fingerprint, std::uint64_t nodes) override;
   void begin_run() override;
-  void end_run() override;
+  void end_run(bool clean) override;
   void broadcast_outputs(std::span<Value> values, std::span<const int> holders, std::span<const Key> keys) override;
 
   void send_control(int dest, schedule::MessageKind kind, std::vector<std::byte> body) override;

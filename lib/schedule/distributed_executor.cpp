@@ -88,7 +88,7 @@ class DistributedRun {
         work_loop();
       }
     });
-    net_.end_run();
+    net_.end_run(/*clean=*/!error_);
     if (error_) throw_error(*error_);
 
     std::vector<PersistedResult> out(outputs_.size());

@@ -47,9 +47,12 @@ class Network {
   virtual void check_same_graph(std::uint64_t fingerprint, std::uint64_t nodes) = 0;
   /// Starts a run: messages of earlier runs still in flight are dropped from now on.
   virtual void begin_run() = 0;
-  /// Ends a run: completes this rank's sends, drops what still arrives, and
-  /// returns when every rank has done the same.
-  virtual void end_run() = 0;
+  /// Ends a run: completes this rank's sends. After a failed run (`clean`
+  /// false on every rank) it also drops what still arrives and returns only
+  /// when every rank has done the same. A clean run needs no such barrier:
+  /// every result sent was received by the task that needed it before the
+  /// run could finish, and control messages are delivered in order.
+  virtual void end_run(bool clean) = 0;
   /// Every output on every rank: values[i] is set on holders[i] (empty
   /// elsewhere) and on every rank after the call. Small values travel packed
   /// together, one broadcast per holder; large ones on their own.
