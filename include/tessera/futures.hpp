@@ -54,7 +54,8 @@ struct FutureState {
 using FutureStatePtr = std::shared_ptr<FutureState>;
 
 FutureStatePtr submit_node(DelayedNodePtr task, const SubmitOptions& options);
-FutureStatePtr scatter_node(Value value, int holder);
+/// A future holding `value`: on the next rank in turn, or on every rank with `broadcast`.
+FutureStatePtr scatter_node(Value value, bool broadcast);
 /// Blocks until every given future has run.
 void wait_states(std::span<const FutureStatePtr> states);
 DelayedNodePtr current_node(const FutureState& state);
@@ -164,9 +165,7 @@ auto map(F f, const Seq& items, const SubmitOptions& options) {
 
 template <class T>
 Future<std::decay_t<T>> scatter(T&& value, bool broadcast) {
-  static int next_holder = 0;  // the same sequence on every rank
-  const int holder = broadcast ? -1 : next_holder++;
-  return Future<std::decay_t<T>>(detail::scatter_node(Value::of(std::forward<T>(value)), holder));
+  return Future<std::decay_t<T>>(detail::scatter_node(Value::of(std::forward<T>(value)), broadcast));
 }
 
 template <class T>

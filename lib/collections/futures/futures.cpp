@@ -59,13 +59,13 @@ class Futures {
     state.finished_as = ++finished_;
   }
 
-  void wait(std::span<const FutureStatePtr> states) {
+  void wait(std::span<const FutureState* const> states) {
     if (!runner_) {
       run_queue_here();
       return;
     }
     std::unique_lock lock(mutex_);
-    for (const auto& s : states) changed_.wait(lock, [&] { return s->done; });
+    for (const FutureState* s : states) changed_.wait(lock, [s] { return s->done; });
   }
 
   std::mutex& mutex() { return mutex_; }
@@ -212,7 +212,9 @@ FutureStatePtr submit_node(DelayedNodePtr task, const SubmitOptions& options) {
   return state;
 }
 
-FutureStatePtr scatter_node(Value value, int holder) {
+FutureStatePtr scatter_node(Value value, bool broadcast) {
+  static int next_holder = 0;  // round robin over scatter calls: the same sequence on every rank
+  const int holder = broadcast ? -1 : next_holder++;
   auto state = std::make_shared<FutureState>();
   auto node = std::make_shared<DelayedNode>();
   node->key = Key(KeyName("scatter"), next_delayed_index());
@@ -232,7 +234,11 @@ FutureStatePtr scatter_node(Value value, int holder) {
   return state;
 }
 
-void wait_states(std::span<const FutureStatePtr> states) { Futures::instance().wait(states); }
+void wait_states(std::span<const FutureStatePtr> states) {
+  std::vector<const FutureState*> raw;
+  for (const auto& s : states) raw.push_back(s.get());
+  Futures::instance().wait(raw);
+}
 
 DelayedNodePtr current_node(const FutureState& state) {
   std::lock_guard lock(Futures::instance().mutex());
@@ -257,8 +263,8 @@ void cancel_state(FutureState& state) {
 
 Value result_value(const FutureState& state) {
   if (state.cancelled) throw_error(cancelled_info(state.key));
-  FutureStatePtr self(std::shared_ptr<FutureState>(), const_cast<FutureState*>(&state));  // non-owning
-  wait_states(std::span<const FutureStatePtr>(&self, 1));
+  const FutureState* self = &state;
+  Futures::instance().wait(std::span<const FutureState* const>(&self, 1));
   DelayedNodePtr node = current_node(state);
   auto values = compute_delayed(std::span<const DelayedNodePtr>(&node, 1), {});
   throw_if_failed(values[0]);
