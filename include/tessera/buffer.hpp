@@ -54,22 +54,10 @@ class Buffer {
 };
 
 template <>
-struct Transport<Buffer> {
+struct Transport<Buffer> : RawBytesEncoding<Buffer> {
   static std::span<const std::byte> view(const Buffer& b) { return b.bytes(); }
   static Buffer make(std::size_t nbytes) { return Buffer(nbytes); }
   static std::span<std::byte> buffer(Buffer& b) { return b.bytes(); }
-  static void encode(const Buffer& b, ByteWriter& out) {
-    std::uint64_t n = b.size();
-    out.write(&n, sizeof n);
-    out.write(b.data(), b.size());
-  }
-  static Buffer decode(ByteReader& in) {
-    std::uint64_t n = 0;
-    in.read(&n, sizeof n);
-    Buffer b(static_cast<std::size_t>(n));
-    in.read(b.data(), b.size());
-    return b;
-  }
 };
 
 }  // namespace tessera

@@ -66,14 +66,12 @@ class ByteReader {
   std::size_t pos_ = 0;
 };
 
-/// Types whose value is one contiguous run of bytes: sent and received in place.
+/// Encoding for any type whose Transport gives view(), make() and buffer():
+/// a length, then the bytes.
 template <class T>
-struct ContiguousTransport {
-  static std::span<const std::byte> view(const T& value);
-  static T make(std::size_t nbytes);  // sized to receive nbytes
-  static std::span<std::byte> buffer(T& value);
+struct RawBytesEncoding {
   static void encode(const T& value, ByteWriter& out) {
-    auto bytes = view(value);
+    auto bytes = Transport<T>::view(value);
     std::uint64_t n = bytes.size();
     out.write(&n, sizeof n);
     out.write(bytes.data(), bytes.size());
@@ -81,11 +79,19 @@ struct ContiguousTransport {
   static T decode(ByteReader& in) {
     std::uint64_t n = 0;
     in.read(&n, sizeof n);
-    T value = make(static_cast<std::size_t>(n));
-    auto buf = buffer(value);
+    T value = Transport<T>::make(static_cast<std::size_t>(n));
+    auto buf = Transport<T>::buffer(value);
     in.read(buf.data(), buf.size());
     return value;
   }
+};
+
+/// Containers whose value is one contiguous run of elements: sent and received in place.
+template <class T>
+struct ContiguousTransport : RawBytesEncoding<T> {
+  static std::span<const std::byte> view(const T& value);
+  static T make(std::size_t nbytes);  // sized to receive nbytes
+  static std::span<std::byte> buffer(T& value);
 };
 
 template <class T>
