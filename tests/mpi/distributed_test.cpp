@@ -58,6 +58,30 @@ TEST(Distributed, DelayedTreeOfVectorsMatchesClosedForm) {
   EXPECT_EQ(total.back(), leaves * (leaves - 1) / 2.0);
 }
 
+TEST(Distributed, WideReductionKeepsFewLoadedChunksAlive) {
+  // 10,000 loading tasks reduced by a binary tree: the depth-first order and
+  // the per-rank slots keep the chunks alive on each rank to a few dozen,
+  // not the thousands an eager start of every load would hold.
+  const int loads = 10'000, length = 1000;
+  auto load = delayed([length](int i) { return std::vector<double>(length, i); }, "load");
+  auto add = delayed([](const std::vector<double>& a, const std::vector<double>& b) {
+    std::vector<double> s(a.size());
+    for (std::size_t j = 0; j < a.size(); ++j) s[j] = a[j] + b[j];
+    return s;
+  }, "add");
+  std::vector<Delayed<std::vector<double>>> level;
+  for (int i = 0; i < loads; ++i) level.push_back(load(i));
+  while (level.size() > 1) {
+    std::vector<Delayed<std::vector<double>>> next;
+    for (std::size_t i = 0; i < level.size(); i += 2) next.push_back(i + 1 < level.size() ? add(level[i], level[i + 1]) : level[i]);
+    level = std::move(next);
+  }
+  ComputeStats stats;
+  auto total = compute(level[0], {.stats = &stats});
+  EXPECT_EQ(total[0], loads * (loads - 1) / 2.0);  // 0 + 1 + ... + 9999
+  EXPECT_LE(stats.peak_live_results, 200u) << "rank " << runtime().rank();
+}
+
 TEST(Distributed, ConsumersRunWhereTheirInputLives) {
   // 2 producers per rank and one consumer each: no rank is ever full, so each
   // consumer must run on its producer's rank (the scheduler's own record).
