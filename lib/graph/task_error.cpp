@@ -22,4 +22,17 @@ ErrorInfo task_error_info(const Key& key, std::exception_ptr error) {
   return info;
 }
 
+Value run_task(const Graph::Node& node, TaskArgs args) {
+  Value result = node.fn(args);
+  if (!result) {
+    ErrorInfo info;
+    info.kind = ErrorKind::task;
+    info.key = node.key.str();
+    info.message = "returned no value";
+    info.hint = "a TaskFunction must return a Value holding its result (None for nothing)";
+    throw_error(std::move(info));
+  }
+  return result;
+}
+
 }  // namespace tessera::graph

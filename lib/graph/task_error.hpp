@@ -1,6 +1,7 @@
 #pragma once
 // Turns whatever a task threw into a TaskError's ErrorInfo naming the task.
 #include <tessera/error.hpp>
+#include <tessera/graph.hpp>
 #include <tessera/key.hpp>
 
 #include <exception>
@@ -10,5 +11,9 @@ namespace tessera::graph {
 /// An exception that already is a TaskError keeps its key (a fused task's
 /// inner key, say); anything else is named after `key`.
 ErrorInfo task_error_info(const Key& key, std::exception_ptr error);
+
+/// Runs a task's function; a task that returns no value (a low-level
+/// TaskFunction returning Value()) is an error naming it, like one that throws.
+Value run_task(const Graph::Node& node, TaskArgs args);
 
 }  // namespace tessera::graph

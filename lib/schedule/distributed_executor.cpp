@@ -318,7 +318,7 @@ class DistributedRun {
       for (NodeId dep : graph_.deps(task)) args.push_back(&results_[dep]);
       Completion done{task, std::nullopt};
       try {
-        results_[task] = node.fn(TaskArgs(args.data(), args.size()));
+        results_[task] = graph::run_task(node, TaskArgs(args.data(), args.size()));
       } catch (...) {
         done.error = graph::task_error_info(node.key, std::current_exception());
         done.error->rank = me_;

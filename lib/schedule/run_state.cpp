@@ -57,7 +57,7 @@ bool RunState::execute(NodeId id) {
     }
     for (std::size_t i = 0; i < deps.size(); ++i) args[i] = &results_[deps[i]];
     try {
-      results_[id] = node.fn(TaskArgs(args, deps.size()));
+      results_[id] = graph::run_task(node, TaskArgs(args, deps.size()));
     } catch (...) {
       ErrorInfo info = graph::task_error_info(node.key, std::current_exception());
       std::lock_guard lock(error_mutex_);

@@ -114,6 +114,18 @@ TEST_P(SchedulerTest, ATaskCanComputeAGraphItself) {
   for (int i = 0; i < 8; ++i) EXPECT_EQ(results[i], 2 * i + 1);
 }
 
+TEST_P(SchedulerTest, ATaskThatReturnsNoValueIsNamed) {
+  Graph g;
+  g.add_task(Key("hollow", {2}), TaskFunction([](TaskArgs) { return Value(); }), {});
+  try {
+    compute(g, {Key("hollow", {2})}, on_param());
+    FAIL() << "expected TaskError";
+  } catch (const TaskError& e) {
+    EXPECT_EQ(e.info().key, "('hollow', 2)");
+    EXPECT_THAT(e.what(), HasSubstr("task ('hollow', 2) failed on rank 0: returned no value"));
+  }
+}
+
 TEST_P(SchedulerTest, EmptyAndDataOnlyGraphs) {
   Graph g;
   EXPECT_TRUE(compute(g, std::vector<Key>{}, on_param()).empty());
