@@ -9,6 +9,7 @@
 
 #include <tessera/buffer.hpp>
 #include <tessera/delayed.hpp>
+#include <tessera/futures.hpp>
 #include <tessera/runtime.hpp>
 
 #include <algorithm>
@@ -168,7 +169,15 @@ Action add_bench(CLI::App& app, const GlobalOptions& global) {
   };
   auto transfer_options = std::make_shared<TransferOptions>();
   auto* transfer = bench->add_subcommand("transfer", "move a chunk from rank 0 to rank 1 through the runtime");
-  transfer->add_option("--bytes", transfer_options->bytes, "chunk size: bytes, or with KiB, MiB, GiB");
+  transfer->add_option("--bytes", transfer_options->bytes, "chunk size: bytes, or with KiB, MiB, GiB")
+      ->check([](const std::string& text) {
+        try {
+          parse_bytes(text);
+          return std::string();
+        } catch (const Error& e) {
+          return std::string(e.what());
+        }
+      });
   transfer->add_option("--repeat", transfer_options->repeat, "runs; the fastest is reported")->check(CLI::Range(1, 10000));
   auto tasks_action = [options, &global] {
     ComputeOptions compute_options;
@@ -196,6 +205,28 @@ Action add_bench(CLI::App& app, const GlobalOptions& global) {
                 best.build_seconds / tasks * 1e6, best.run_seconds / tasks * 1e6);
     return 0;
   };
+  auto futures_n = std::make_shared<std::int64_t>(10'000);
+  auto* futures = bench->add_subcommand("futures", "submit n trivial futures, then gather them (Dask's W5)");
+  futures->add_option("--n", *futures_n, "number of futures")->check(CLI::Range(std::int64_t{1}, std::int64_t{10'000'000}));
+  auto futures_action = [futures_n, &global] {
+    const std::int64_t n = *futures_n;
+    auto start = Clock::now();
+    std::vector<Future<std::int64_t>> submitted;
+    submitted.reserve(static_cast<std::size_t>(n));
+    for (std::int64_t i = 0; i < n; ++i) submitted.push_back(submit(inc, i));
+    const double submit_seconds = seconds_since(start);
+    auto values = gather(submitted);
+    const double seconds = seconds_since(start);
+    std::int64_t total = 0;
+    for (auto v : values) total += v;
+    if (total != n * (n + 1) / 2) throw_error(ErrorKind::generic, "bench futures: wrong sum");
+    if (global.runtime->rank() == 0) {
+      std::printf("futures n=%lld ranks=%d submit_us_per_task=%.3f us_per_task=%.3f\n", static_cast<long long>(n),
+                  global.runtime->size(), submit_seconds / static_cast<double>(n) * 1e6,
+                  seconds / static_cast<double>(n) * 1e6);
+    }
+    return 0;
+  };
   auto transfer_action = [transfer_options, &global] {
     const std::size_t bytes = parse_bytes(transfer_options->bytes);
     TransferRun run = run_transfer(bytes, transfer_options->repeat, *global.runtime, global.threads);
@@ -204,7 +235,10 @@ Action add_bench(CLI::App& app, const GlobalOptions& global) {
     }
     return 0;
   };
-  return [tasks, tasks_action, transfer_action] { return tasks->parsed() ? tasks_action() : transfer_action(); };
+  return [tasks, futures, tasks_action, futures_action, transfer_action] {
+    if (tasks->parsed()) return tasks_action();
+    return futures->parsed() ? futures_action() : transfer_action();
+  };
 }
 
 }  // namespace tessera::launcher

@@ -43,6 +43,15 @@ for shape in map chain tree; do
   done
 done
 
+check "bench futures" 0 "$tessera" bench futures --n 300
+LAST_OUTPUT=$(tail -n 1 <<<"$LAST_OUTPUT")
+expect_text "bench futures" "^futures n=300 ranks=1 submit_us_per_task=[0-9.]+ us_per_task=[0-9.]+$"
+check "bench transfer on one rank" 0 "$tessera" bench transfer --bytes 64KiB --repeat 2
+LAST_OUTPUT=$(tail -n 1 <<<"$LAST_OUTPUT")
+expect_text "bench transfer" "^bytes=65536 MB_per_s=[0-9.]+$"
+check "bench transfer bad size" 2 "$tessera" bench transfer --bytes 12parsecs
+expect_text "bench transfer bad size" "is not a size"
+
 check "demo draws its graph" 0 "$tessera" demo --files 3 --rows 10 --visualize "${TMPDIR:-/tmp}/tessera-cli-demo.dot"
 expect_text "demo" "count=30 "
 grep -q "summarize" "${TMPDIR:-/tmp}/tessera-cli-demo.dot" || { echo "FAIL: demo graph lacks summarize"; failures=$((failures + 1)); }
