@@ -51,6 +51,32 @@ namespace {
 constexpr unsigned slots_per_thread = 8;
 constexpr int everywhere = -1;
 
+// Small outputs of a compute() ride along with the completion that made
+// them and with `finish`, instead of a broadcast after the run: most
+// computes return a scalar or a small summary.
+constexpr std::size_t inline_value_bytes = 4096;
+
+void put_inline_value(ByteWriter& out, const Value& value) {
+  const auto& codec = value.holder()->codec();
+  std::vector<std::byte> bytes;
+  if (codec.travels) codec.encode(*value.holder(), bytes);
+  const bool inline_it = codec.travels && bytes.size() <= inline_value_bytes;
+  out.put(static_cast<std::uint8_t>(inline_it));
+  if (!inline_it) return;
+  out.put(codec.type_id);
+  out.put(static_cast<std::uint64_t>(bytes.size()));
+  out.write(bytes.data(), bytes.size());
+}
+
+Value get_inline_value(ByteReader& in, std::uint64_t& bytes_read) {
+  if (!in.get<std::uint8_t>()) return Value();
+  const auto type_id = in.get<std::uint64_t>();
+  std::vector<std::byte> bytes(static_cast<std::size_t>(in.get<std::uint64_t>()));
+  in.read(bytes.data(), bytes.size());
+  bytes_read += bytes.size();
+  return Value::from_holder(detail::find_codec(type_id)->decode(bytes));
+}
+
 struct Completion {
   NodeId node;
   std::optional<ErrorInfo> error;
@@ -72,6 +98,10 @@ class DistributedRun {
     for (NodeId id = 0; id < graph.size(); ++id) {
       const auto& node = graph.node(id);
       if (node.is_data() && (node.location == everywhere || node.location == me_)) results_[id] = node.data;
+    }
+    if (!persist_) {
+      is_output_.assign(graph.size(), 0);
+      for (NodeId id : outputs_) is_output_[id] = 1;
     }
     if (me_ == 0) init_scheduler();
   }
@@ -111,7 +141,7 @@ class DistributedRun {
       stats.tasks_run = tasks_run_;
       stats.threads = threads;
       stats.rank = me_;
-      stats.bytes_received = net_.value_bytes_received() - received_before;
+      stats.bytes_received = net_.value_bytes_received() - received_before + inline_bytes_received_;
       stats.peak_live_results = peak_live_;
       stats.placement.clear();
       stats.completion_order.clear();
@@ -169,7 +199,13 @@ class DistributedRun {
         auto count = in.get<std::uint32_t>();
         for (std::uint32_t i = 0; i < count; ++i) {
           NodeId node = in.get<NodeId>();
-          on_done(msg.source, node, in.get<std::uint64_t>());
+          const auto nbytes = in.get<std::uint64_t>();
+          if (in.get<std::uint8_t>()) {
+            if (Value value = get_inline_value(in, inline_bytes_received_)) {
+              store(node, std::move(value));  // rank 0 now holds the output too
+            }
+          }
+          on_done(msg.source, node, nbytes);
         }
         break;
       }
@@ -246,6 +282,16 @@ class DistributedRun {
     for (std::uint32_t i = 0; i < n; ++i) {
       output_holder_[i] = in.get<std::int32_t>();
       output_nbytes_[i] = in.get<std::uint64_t>();
+      if (in.get<std::uint8_t>()) {
+        std::uint64_t bytes = 0;
+        Value value = get_inline_value(in, bytes);
+        if (!value) continue;  // too large or cannot travel: broadcast (or its error) after the run
+        if (!results_[outputs_[i]]) {
+          store(outputs_[i], std::move(value));
+          inline_bytes_received_ += bytes;
+        }
+        output_holder_[i] = everywhere;  // every rank has it now
+      }
     }
     if (in.get<std::uint8_t>()) {
       placement_.resize(graph_.size());
@@ -354,6 +400,9 @@ class DistributedRun {
       } else {
         out.put(c.node);
         out.put(nbytes);
+        const bool output = !is_output_.empty() && is_output_[c.node];
+        out.put(static_cast<std::uint8_t>(output));
+        if (output) put_inline_value(out, results_[c.node]);
       }
     }
     draining_.clear();
@@ -555,6 +604,9 @@ class DistributedRun {
     for (NodeId id : outputs_) {
       out.put(static_cast<std::int32_t>(holders_[id][0]));
       out.put(nbytes_[id]);
+      const bool here = !persist_ && results_[id] && holders_[id][0] != everywhere;
+      out.put(static_cast<std::uint8_t>(here));
+      if (here) put_inline_value(out, results_[id]);
     }
     out.put(static_cast<std::uint8_t>(options_.record_schedule));
     if (options_.record_schedule) {
@@ -600,6 +652,8 @@ class DistributedRun {
   std::vector<Completion> completed_, draining_;
   bool finished_ = false;
   std::optional<ErrorInfo> error_;
+  std::vector<std::uint8_t> is_output_;  // compute() only: results that go back to the caller
+  std::uint64_t inline_bytes_received_ = 0;  // outputs that came inside control messages
   std::vector<int> output_holder_;
   std::vector<std::uint64_t> output_nbytes_;
   std::vector<int> placement_;
