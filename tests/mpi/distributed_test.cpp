@@ -37,22 +37,29 @@ TEST(Distributed, SameResultsAsTheSynchronousScheduler) {
   EXPECT_EQ(runtime().sum_over_ranks(static_cast<std::int64_t>(stats.tasks_run)), tasks);
 }
 
-TEST(Distributed, DelayedTreeOfVectorsMatchesClosedForm) {
-  const int leaves = 64, length = 1000;
-  auto make = delayed([length](int i) { return std::vector<double>(length, i); }, "make");
+// `leaves` loads of vectors of `length` copies of i, summed by a binary tree.
+Delayed<std::vector<double>> tree_of_vectors(int leaves, int length) {
+  auto load = delayed([length](int i) { return std::vector<double>(length, i); }, "load");
   auto add = delayed([](const std::vector<double>& a, const std::vector<double>& b) {
     std::vector<double> s(a.size());
     for (std::size_t j = 0; j < a.size(); ++j) s[j] = a[j] + b[j];
     return s;
   }, "add");
   std::vector<Delayed<std::vector<double>>> level;
-  for (int i = 0; i < leaves; ++i) level.push_back(make(i));
+  for (int i = 0; i < leaves; ++i) level.push_back(load(i));
   while (level.size() > 1) {
     std::vector<Delayed<std::vector<double>>> next;
-    for (std::size_t i = 0; i + 1 < level.size(); i += 2) next.push_back(add(level[i], level[i + 1]));
+    for (std::size_t i = 0; i < level.size(); i += 2) {
+      next.push_back(i + 1 < level.size() ? add(level[i], level[i + 1]) : level[i]);
+    }
     level = std::move(next);
   }
-  auto total = compute(level[0]);
+  return level[0];
+}
+
+TEST(Distributed, DelayedTreeOfVectorsMatchesClosedForm) {
+  const int leaves = 64, length = 1000;
+  auto total = compute(tree_of_vectors(leaves, length));
   ASSERT_EQ(total.size(), static_cast<std::size_t>(length));
   EXPECT_EQ(total.front(), leaves * (leaves - 1) / 2.0);  // 0 + 1 + ... + 63
   EXPECT_EQ(total.back(), leaves * (leaves - 1) / 2.0);
@@ -62,22 +69,9 @@ TEST(Distributed, WideReductionKeepsFewLoadedChunksAlive) {
   // 10,000 loading tasks reduced by a binary tree: the depth-first order and
   // the per-rank slots keep the chunks alive on each rank to a few dozen,
   // not the thousands an eager start of every load would hold.
-  const int loads = 10'000, length = 1000;
-  auto load = delayed([length](int i) { return std::vector<double>(length, i); }, "load");
-  auto add = delayed([](const std::vector<double>& a, const std::vector<double>& b) {
-    std::vector<double> s(a.size());
-    for (std::size_t j = 0; j < a.size(); ++j) s[j] = a[j] + b[j];
-    return s;
-  }, "add");
-  std::vector<Delayed<std::vector<double>>> level;
-  for (int i = 0; i < loads; ++i) level.push_back(load(i));
-  while (level.size() > 1) {
-    std::vector<Delayed<std::vector<double>>> next;
-    for (std::size_t i = 0; i < level.size(); i += 2) next.push_back(i + 1 < level.size() ? add(level[i], level[i + 1]) : level[i]);
-    level = std::move(next);
-  }
+  const int loads = 10'000;
   ComputeStats stats;
-  auto total = compute(level[0], {.stats = &stats});
+  auto total = compute(tree_of_vectors(loads, 1000), {.stats = &stats});
   EXPECT_EQ(total[0], loads * (loads - 1) / 2.0);  // 0 + 1 + ... + 9999
   EXPECT_LE(stats.peak_live_results, 200u) << "rank " << runtime().rank();
 }
