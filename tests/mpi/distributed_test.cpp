@@ -3,6 +3,9 @@
 // leaves a test early while the others wait in a collective.
 #include <tessera/delayed.hpp>
 #include <tessera/runtime.hpp>
+#include <tessera/serialization.hpp>
+
+#include <boost/serialization/map.hpp>
 
 #include "lattice.hpp"
 
@@ -216,6 +219,34 @@ TEST(Distributed, StringsAndMapsTravel) {
   for (int i = 0; i < 12; ++i) parts.push_back(words(i));
   auto total = compute(merge(parts));
   EXPECT_EQ(total, (std::map<std::string, int>{{"w0", 0 + 3 + 6 + 9}, {"w1", 1 + 4 + 7 + 10}, {"w2", 2 + 5 + 8 + 11}}));
+}
+
+struct WordCounts {  // travels through Boost.Serialization (tessera/serialization.hpp)
+  std::map<std::string, int> counts;
+  template <class Archive>
+  void serialize(Archive& archive, unsigned) {
+    archive & counts;
+  }
+};
+
+TEST(Distributed, BoostSerializableValuesTravel) {
+  auto count = delayed([](int i) {
+    WordCounts w;
+    static const char* const words[] = {"word0", "word1"};
+    w.counts[words[i % 2]] = i;
+    return w;
+  }, "count");
+  auto merge = delayed([](const std::vector<WordCounts>& parts) {
+    WordCounts total;
+    for (const auto& p : parts) {
+      for (const auto& [k, v] : p.counts) total.counts[k] += v;
+    }
+    return total;
+  }, "merge");
+  std::vector<Delayed<WordCounts>> parts;
+  for (int i = 0; i < 10; ++i) parts.push_back(count(i));
+  auto total = compute(merge(parts));
+  EXPECT_EQ(total.counts, (std::map<std::string, int>{{"word0", 0 + 2 + 4 + 6 + 8}, {"word1", 1 + 3 + 5 + 7 + 9}}));
 }
 
 TEST(Distributed, ATypeThatCannotTravelIsNamed) {

@@ -1,7 +1,10 @@
 // How values travel: every built-in Transport round-trips through its codec,
 // the way a receiving rank decodes it (by the registered type id).
 #include <tessera/buffer.hpp>
+#include <tessera/serialization.hpp>
 #include <tessera/value.hpp>
+
+#include <boost/serialization/map.hpp>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -15,6 +18,16 @@ struct Particle {  // trivially copyable: travels as its bytes
   double x, y, z;
   int id;
   friend bool operator==(const Particle&, const Particle&) = default;
+};
+
+struct Catalog {  // travels through Boost.Serialization
+  std::map<std::string, std::vector<double>> columns;
+  std::string name;
+  template <class Archive>
+  void serialize(Archive& archive, unsigned) {
+    archive & columns & name;
+  }
+  friend bool operator==(const Catalog&, const Catalog&) = default;
 };
 
 struct Opaque {  // no Transport
@@ -50,6 +63,9 @@ TEST(Transport, BuiltInTypesRoundTrip) {
   EXPECT_EQ(round_trip(std::optional<std::string>()), std::optional<std::string>());
   EXPECT_EQ(round_trip(Particle{1, 2, 3, 4}), (Particle{1, 2, 3, 4}));
   EXPECT_EQ(round_trip(None{}), None{});
+  Catalog catalog{{{"x", {1.5, 2.5}}, {"y", {}}}, "stars"};
+  EXPECT_EQ(round_trip(catalog), catalog);
+  EXPECT_EQ(round_trip(std::vector<Catalog>{catalog, Catalog{}}), (std::vector<Catalog>{catalog, Catalog{}}));
 }
 
 TEST(Transport, ErrorsTravelWithEveryField) {
