@@ -11,6 +11,7 @@
 #include <tessera/delayed.hpp>
 #include <tessera/futures.hpp>
 #include <tessera/runtime.hpp>
+#include <tessera/size.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -34,29 +35,6 @@ struct Run {
   double build_seconds = 0, run_seconds = 0;
   std::int64_t result = 0, expected = 0;
 };
-
-std::size_t parse_bytes(const std::string& text) {
-  std::size_t pos = 0;
-  double number = 0;
-  try {
-    number = std::stod(text, &pos);
-  } catch (const std::exception&) {
-    pos = 0;
-  }
-  const std::string unit = text.substr(pos);
-  double scale = 0;
-  if (unit.empty() || unit == "B") scale = 1;
-  else if (unit == "KiB") scale = 1024.0;
-  else if (unit == "MiB") scale = 1024.0 * 1024;
-  else if (unit == "GiB") scale = 1024.0 * 1024 * 1024;
-  else if (unit == "KB" || unit == "kB") scale = 1e3;
-  else if (unit == "MB") scale = 1e6;
-  else if (unit == "GB") scale = 1e9;
-  if (pos == 0 || scale == 0 || number < 0) {
-    throw_error(ErrorKind::input, "'" + text + "' is not a size", "write bytes, or a number with KiB, MiB, GiB, KB, MB or GB");
-  }
-  return static_cast<std::size_t>(number * scale);
-}
 
 Run run_shape(const std::string& shape, std::int64_t n, const ComputeOptions& options) {
   Run run;
@@ -172,7 +150,7 @@ Action add_bench(CLI::App& app, const GlobalOptions& global) {
   transfer->add_option("--bytes", transfer_options->bytes, "chunk size: bytes, or with KiB, MiB, GiB")
       ->check([](const std::string& text) {
         try {
-          parse_bytes(text);
+          parse_size(text);
           return std::string();
         } catch (const Error& e) {
           return std::string(e.what());
@@ -228,7 +206,7 @@ Action add_bench(CLI::App& app, const GlobalOptions& global) {
     return 0;
   };
   auto transfer_action = [transfer_options, &global] {
-    const std::size_t bytes = parse_bytes(transfer_options->bytes);
+    const auto bytes = static_cast<std::size_t>(parse_size(transfer_options->bytes));
     TransferRun run = run_transfer(bytes, transfer_options->repeat, *global.runtime, global.threads);
     if (global.runtime->rank() == 0) {
       std::printf("bytes=%zu MB_per_s=%.1f\n", bytes, static_cast<double>(bytes) / run.best_seconds / 1e6);
