@@ -30,24 +30,20 @@ concept BoostSerializable = requires(T& value, boost::archive::binary_oarchive& 
   value.serialize(archive, 0u);
 };
 
+// The archive goes into a string, which then travels as strings do.
 template <class T>
 struct Transport<T, std::enable_if_t<BoostSerializable<T> && !std::is_trivially_copyable_v<T>>> {
   static void encode(const T& value, ByteWriter& out) {
-    std::vector<char> bytes;
+    std::string bytes;
     {
-      boost::iostreams::stream<boost::iostreams::back_insert_device<std::vector<char>>> stream(bytes);
+      boost::iostreams::stream<boost::iostreams::back_insert_device<std::string>> stream(bytes);
       boost::archive::binary_oarchive archive(stream, boost::archive::no_header);
       archive << value;
     }
-    std::uint64_t n = bytes.size();
-    out.write(&n, sizeof n);
-    out.write(bytes.data(), bytes.size());
+    out.put(bytes);
   }
   static T decode(ByteReader& in) {
-    std::uint64_t n = 0;
-    in.read(&n, sizeof n);
-    std::vector<char> bytes(static_cast<std::size_t>(n));
-    in.read(bytes.data(), bytes.size());
+    const auto bytes = in.get<std::string>();
     boost::iostreams::stream<boost::iostreams::array_source> stream(bytes.data(), bytes.size());
     boost::archive::binary_iarchive archive(stream, boost::archive::no_header);
     T value;
