@@ -30,17 +30,19 @@ concept BoostSerializable = requires(T& value, boost::archive::binary_oarchive& 
   value.serialize(archive, 0u);
 };
 
-// The archive goes into a string, which then travels as strings do.
+// The archive travels laid out as a string is (length, then bytes).
 template <class T>
 struct Transport<T, std::enable_if_t<BoostSerializable<T> && !std::is_trivially_copyable_v<T>>> {
   static void encode(const T& value, ByteWriter& out) {
-    std::string bytes;
+    std::vector<char> bytes;
     {
-      boost::iostreams::stream<boost::iostreams::back_insert_device<std::string>> stream(bytes);
+      boost::iostreams::stream<boost::iostreams::back_insert_device<std::vector<char>>> stream(bytes);
       boost::archive::binary_oarchive archive(stream, boost::archive::no_header);
       archive << value;
     }
-    out.put(bytes);
+    const std::uint64_t n = bytes.size();
+    out.write(&n, sizeof n);
+    out.write(bytes.data(), bytes.size());
   }
   static T decode(ByteReader& in) {
     const auto bytes = in.get<std::string>();
