@@ -11,22 +11,30 @@ namespace tessera::detail {
 
 DelayedNode::~DelayedNode() {
   // Releasing deps recursively would put a chain's whole length on the
-  // stack. Instead the first destructor on this thread drains a work list;
-  // nested destructors only add to it.
-  thread_local std::vector<DelayedNodePtr> pending;
-  thread_local bool draining = false;
+  // stack. Instead the outermost destructor on this thread drains a work
+  // list on its own stack frame; nested destructors only add to it. The
+  // thread_local is a plain pointer on purpose: graphs held by statics die
+  // after the main thread's thread_locals, and a pointer has nothing to destroy.
+  thread_local std::vector<DelayedNodePtr>* pending = nullptr;
+  if (pending) {
+    for (auto& dep : deps) {
+      if (dep.use_count() == 1) pending->push_back(std::move(dep));
+    }
+    deps.clear();
+    return;
+  }
+  std::vector<DelayedNodePtr> list;
   for (auto& dep : deps) {
-    if (dep.use_count() == 1) pending.push_back(std::move(dep));
+    if (dep.use_count() == 1) list.push_back(std::move(dep));
   }
   deps.clear();
-  if (draining) return;
-  draining = true;
-  while (!pending.empty()) {
-    DelayedNodePtr last = std::move(pending.back());
-    pending.pop_back();
-    last.reset();  // may push its own deps onto `pending`
+  pending = &list;
+  while (!list.empty()) {
+    DelayedNodePtr last = std::move(list.back());
+    list.pop_back();
+    last.reset();  // may push its own deps onto `list`
   }
-  draining = false;
+  pending = nullptr;
 }
 
 namespace {
