@@ -203,6 +203,19 @@ TEST(Distributed, PersistKeepsResultsWhereTheyWereMade) {
   EXPECT_EQ(compute(kept[3])[999], 3);
 }
 
+TEST(Distributed, APersistedResultIsFreedWhenItsLastHandleGoes) {
+  auto produce = delayed([](int i) { return std::vector<double>(10'000, i); }, "produce");
+  auto kept = persist(produce(4));
+  std::weak_ptr<const detail::DelayedNode> node = kept.node();
+  auto later = delayed([](const std::vector<double>& v) { return v[0]; }, "later")(kept);
+  EXPECT_EQ(compute(later), 4.0);  // a later graph reads it where it lives
+  kept = Delayed<std::vector<double>>();
+  EXPECT_FALSE(node.expired()) << "the graph of `later` still needs it";
+  later = Delayed<double>();
+  EXPECT_TRUE(node.expired()) << "no handle and no graph holds it on rank " << runtime().rank();
+  EXPECT_EQ(runtime().sum_over_ranks(node.expired() ? 1 : 0), runtime().size());
+}
+
 TEST(Distributed, StringsAndMapsTravel) {
   auto words = delayed([](int i) {
     static const char* const names[] = {"w0", "w1", "w2"};
