@@ -5,6 +5,7 @@
 // `keep` (outputs, persisted results) are never absorbed into another task.
 #include <tessera/graph.hpp>
 
+#include "graph/dependents.hpp"
 #include "graph/task_error.hpp"
 
 
@@ -38,14 +39,7 @@ struct FusedChain {
 Graph fuse_linear(const Graph& graph, std::span<const Key> keep) {
   graph.validate();
   const auto n = static_cast<NodeId>(graph.size());
-  std::vector<std::uint32_t> dependents(n, 0);
-  std::vector<NodeId> only_dependent(n, 0);
-  for (NodeId id = 0; id < n; ++id) {
-    for (NodeId dep : graph.deps(id)) {
-      ++dependents[dep];
-      only_dependent[dep] = id;
-    }
-  }
+  const graph::Dependents dependents(graph);
   std::vector<std::uint8_t> kept(n, 0);
   for (const Key& key : keep) {
     if (graph.contains(key)) kept[graph.find(key)] = 1;
@@ -54,8 +48,8 @@ Graph fuse_linear(const Graph& graph, std::span<const Key> keep) {
   std::vector<std::uint8_t> absorbed(n, 0);
   for (NodeId id = 0; id < n; ++id) {
     const auto& node = graph.node(id);
-    if (node.is_data() || kept[id] || dependents[id] != 1) continue;
-    NodeId next = only_dependent[id];
+    if (node.is_data() || kept[id] || dependents.of(id).size() != 1) continue;
+    NodeId next = dependents.of(id)[0];
     if (!graph.node(next).is_data() && graph.deps(next).size() == 1) absorbed[id] = 1;
   }
 

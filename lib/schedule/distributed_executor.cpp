@@ -28,6 +28,7 @@
 // the same TaskError.
 #include "schedule/distributed_executor.hpp"
 
+#include "graph/dependents.hpp"
 #include "graph/task_error.hpp"
 #include "schedule/thread_pool.hpp"
 
@@ -431,9 +432,10 @@ class DistributedRun {
     placement_.assign(n, -1);
     load_.assign(ranks_, 0);
     priority_ = order(graph_, outputs_);
+    dependents_.emplace(graph_);
     for (NodeId id = 0; id < n; ++id) {
       remaining_[id] = static_cast<std::uint32_t>(graph_.deps(id).size());
-      for (NodeId dep : graph_.deps(id)) ++consumers_[dep];
+      consumers_[id] = static_cast<std::uint32_t>(dependents_->of(id).size());
     }
     for (NodeId out : outputs_) ++consumers_[out];
     for (NodeId id = 0; id < n; ++id) {
@@ -441,7 +443,7 @@ class DistributedRun {
       if (node.is_data()) {
         holders_[id].push_back(node.location);  // everywhere (-1) or its one rank
         nbytes_[id] = node.location == everywhere ? 0 : node.nbytes;
-        for (NodeId user : dependents_of(id)) --remaining_[user];
+        for (NodeId user : dependents_->of(id)) --remaining_[user];
       } else {
         ++tasks_left_;
       }
@@ -457,23 +459,6 @@ class DistributedRun {
     push_batches_.resize(ranks_);
     push_counts_.assign(ranks_, 0);
     if (tasks_left_ == 0) finish();
-  }
-
-  std::span<const NodeId> dependents_of(NodeId id) {
-    if (dependents_offset_.empty()) {
-      const std::size_t n = graph_.size();
-      dependents_offset_.assign(n + 1, 0);
-      for (NodeId i = 0; i < n; ++i) {
-        for (NodeId dep : graph_.deps(i)) ++dependents_offset_[dep + 1];
-      }
-      for (std::size_t i = 0; i < n; ++i) dependents_offset_[i + 1] += dependents_offset_[i];
-      dependents_.resize(dependents_offset_[n]);
-      std::vector<std::uint32_t> fill(dependents_offset_.begin(), dependents_offset_.end() - 1);
-      for (NodeId i = 0; i < n; ++i) {
-        for (NodeId dep : graph_.deps(i)) dependents_[fill[dep]++] = i;
-      }
-    }
-    return {dependents_.data() + dependents_offset_[id], dependents_offset_[id + 1] - dependents_offset_[id]};
   }
 
   bool holds(NodeId id, int rank) const {
@@ -576,7 +561,7 @@ class DistributedRun {
       const bool replicated = holders_[dep][0] == everywhere;
       if (--consumers_[dep] == 0 && !replicated && !graph_.node(dep).is_data()) release(dep);
     }
-    for (NodeId user : dependents_of(task)) {
+    for (NodeId user : dependents_->of(task)) {
       if (--remaining_[user] == 0) ready_.push({priority_[user], user});
     }
     if (--tasks_left_ == 0) finish();
@@ -671,8 +656,7 @@ class DistributedRun {
   std::vector<std::pair<std::uint32_t, NodeId>> deferred_;
   std::vector<std::vector<std::byte>> batches_, push_batches_;
   std::vector<std::uint32_t> batch_counts_, push_counts_;
-  std::vector<std::uint32_t> dependents_offset_;
-  std::vector<NodeId> dependents_;
+  std::optional<graph::Dependents> dependents_;
   std::size_t tasks_left_ = 0;
   int ranks_with_free_slots_ = 0;
 };

@@ -7,24 +7,16 @@
 namespace tessera::schedule {
 
 RunState::RunState(const Graph& graph, std::span<const NodeId> outputs)
-    : graph_(graph), outputs_(outputs.begin(), outputs.end()), priority_(order(graph, outputs)) {
+    : graph_(graph),
+      outputs_(outputs.begin(), outputs.end()),
+      priority_(order(graph, outputs)),
+      dependents_(graph) {
   const std::size_t n = graph.size();
-  dependents_offset_.assign(n + 1, 0);
   waiting_ = std::make_unique<std::atomic<std::uint32_t>[]>(n);
   holds_ = std::make_unique<std::atomic<std::uint32_t>[]>(n);
   for (NodeId id = 0; id < n; ++id) {
-    auto deps = graph.deps(id);
-    waiting_[id].store(static_cast<std::uint32_t>(deps.size()), std::memory_order_relaxed);
-    for (NodeId dep : deps) ++dependents_offset_[dep + 1];
-  }
-  for (std::size_t i = 0; i < n; ++i) {
-    holds_[i].store(dependents_offset_[i + 1], std::memory_order_relaxed);
-    dependents_offset_[i + 1] += dependents_offset_[i];
-  }
-  dependents_.resize(dependents_offset_[n]);
-  std::vector<std::uint32_t> fill(dependents_offset_.begin(), dependents_offset_.end() - 1);
-  for (NodeId id = 0; id < n; ++id) {
-    for (NodeId dep : graph.deps(id)) dependents_[fill[dep]++] = id;
+    waiting_[id].store(static_cast<std::uint32_t>(graph.deps(id).size()), std::memory_order_relaxed);
+    holds_[id].store(static_cast<std::uint32_t>(dependents_.of(id).size()), std::memory_order_relaxed);
     if (graph.deps(id).empty()) initial_ready_.push_back(id);
   }
   for (NodeId out : outputs_) holds_[out].fetch_add(1, std::memory_order_relaxed);

@@ -8,6 +8,8 @@
 // dependents' `waiting`, and read only by those dependents afterwards.
 #include <tessera/compute.hpp>
 
+#include "graph/dependents.hpp"
+
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -21,9 +23,7 @@ class RunState {
 
   const Graph& graph() const { return graph_; }
   std::size_t size() const { return graph_.size(); }
-  std::span<const NodeId> dependents(NodeId id) const {
-    return {dependents_.data() + dependents_offset_[id], dependents_offset_[id + 1] - dependents_offset_[id]};
-  }
+  std::span<const NodeId> dependents(NodeId id) const { return dependents_.of(id); }
   /// Position in the memory-friendly order: lower runs first.
   std::uint32_t priority(NodeId id) const { return priority_[id]; }
   /// Nodes with no dependencies, in priority order.
@@ -54,8 +54,7 @@ class RunState {
   const Graph& graph_;
   std::vector<NodeId> outputs_;
   std::vector<std::uint32_t> priority_;
-  std::vector<std::uint32_t> dependents_offset_;
-  std::vector<NodeId> dependents_;
+  graph::Dependents dependents_;
   std::vector<NodeId> initial_ready_;
   std::unique_ptr<std::atomic<std::uint32_t>[]> waiting_;
   std::unique_ptr<std::atomic<std::uint32_t>[]> holds_;
