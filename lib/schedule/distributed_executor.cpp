@@ -35,16 +35,15 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstring>
-#include <unordered_map>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <functional>
-#include <limits>
 #include <mutex>
 #include <optional>
 #include <queue>
 #include <thread>
+#include <unordered_map>
 
 namespace tessera::schedule {
 namespace {
