@@ -35,6 +35,7 @@ void throw_error(ErrorInfo info) {
     case ErrorKind::mismatch: throw GraphMismatch(std::move(info));
     case ErrorKind::comm: throw CommError(std::move(info));
     case ErrorKind::cancelled: throw CancelledError(std::move(info));
+    case ErrorKind::memory: throw MemoryError(std::move(info));
     case ErrorKind::generic: break;
   }
   throw Error(std::move(info));

@@ -32,7 +32,14 @@ enum class SchedulerKind { sync, threads, distributed };
 struct ComputeStats {
   std::size_t tasks_run = 0;          // tasks whose function was called
   std::size_t peak_live_results = 0;  // most results held at once, outputs included
-  std::size_t peak_live_bytes = 0;    // their nbytes() at that moment
+  std::size_t peak_live_bytes = 0;    // their nbytes() at that moment (in memory or spilled)
+  /// This rank's memory budget over the run (include/tessera/memory.hpp):
+  /// the most bytes it held in memory at once, its limit, and what the run
+  /// wrote to and read back from spill files.
+  std::uint64_t peak_memory_bytes = 0;
+  std::uint64_t memory_limit = 0;
+  std::uint64_t spilled_bytes = 0;
+  std::uint64_t unspilled_bytes = 0;
   unsigned threads = 0;
   int rank = 0;                        // the rank these figures are from
   std::size_t bytes_received = 0;      // result bytes this rank received from other ranks

@@ -17,7 +17,7 @@
 
 namespace tessera {
 
-enum class ErrorKind : std::uint8_t { generic, input, graph, task, type, mismatch, comm, cancelled };
+enum class ErrorKind : std::uint8_t { generic, input, graph, task, type, mismatch, comm, cancelled, memory };
 
 struct ErrorInfo {
   ErrorKind kind = ErrorKind::generic;
@@ -54,6 +54,9 @@ class GraphMismatch : public Error { public: using Error::Error; };
 class CommError : public Error { public: using Error::Error; };
 /// The result of a cancelled future was asked for.
 class CancelledError : public Error { public: using Error::Error; };
+/// A rank could not keep within its memory budget: spilling to disk failed
+/// (no space, no such directory); info() names the directory and the rank.
+class MemoryError : public Error { public: using Error::Error; };
 
 /// Throws the exception class that matches info.kind.
 [[noreturn]] void throw_error(ErrorInfo info);

@@ -12,6 +12,10 @@ ErrorInfo task_error_info(const Key& key, std::exception_ptr error) {
     std::rethrow_exception(error);
   } catch (const TaskError& e) {
     return e.info();
+  } catch (const MemoryError& e) {  // not the task's fault: keep the kind, name the key
+    ErrorInfo memory = e.info();
+    if (memory.key.empty()) memory.key = info.key;
+    return memory;
   } catch (const std::exception& e) {
     info.original_type = demangle(typeid(e).name());
     info.message = e.what();

@@ -1,5 +1,6 @@
 #include <tessera/compute.hpp>
 
+#include "memory/budget.hpp"
 #include "schedule/distributed_executor.hpp"
 #include "schedule/executors.hpp"
 #include "schedule/network.hpp"
@@ -44,6 +45,7 @@ namespace schedule {
 std::vector<Value> compute_here(const Graph& graph, std::span<const NodeId> outputs, const ComputeOptions& options,
                                 ThreadPool* pool) {
   graph.validate_structure();
+  memory::Budget::instance().reset_peak();
   schedule::RunState state(graph, outputs);
   const int rank = schedule::current_network() ? schedule::current_network()->rank() : 0;
   unsigned threads = options.threads ? options.threads : default_thread_count();
@@ -62,6 +64,9 @@ std::vector<Value> compute_here(const Graph& graph, std::span<const NodeId> outp
   }
   if (options.stats) {
     state.fill_stats(*options.stats);
+    const auto memory = memory::Budget::instance().status();
+    options.stats->peak_memory_bytes = memory.peak_tracked_bytes;
+    options.stats->memory_limit = memory.limit;
     options.stats->threads = threads;
     options.stats->rank = rank;
     options.stats->bytes_received = 0;

@@ -30,6 +30,8 @@
 
 #include "graph/dependents.hpp"
 #include "graph/task_error.hpp"
+#include "memory/budget.hpp"
+#include "schedule/result_store.hpp"
 #include "schedule/thread_pool.hpp"
 
 #include <algorithm>
@@ -94,10 +96,12 @@ class DistributedRun {
         persist_(persist),
         me_(network.rank()),
         ranks_(network.size()),
-        results_(graph.size()) {
+        results_(graph) {
     for (NodeId id = 0; id < graph.size(); ++id) {
       const auto& node = graph.node(id);
-      if (node.is_data() && (node.location == everywhere || node.location == me_)) results_[id] = node.data;
+      if (node.is_data() && (node.location == everywhere || node.location == me_)) {
+        results_.put(id, node.data, /*spillable=*/false);
+      }
     }
     if (!persist_) {
       is_output_.assign(graph.size(), 0);
@@ -129,11 +133,11 @@ class DistributedRun {
       out[i].holder = output_holder_[i];
       out[i].nbytes = output_nbytes_[i];
       const bool here = out[i].holder == me_ || out[i].holder == everywhere;
-      if (here) values[i] = results_[outputs_[i]];
+      if (here) values[i] = results_.get(outputs_[i]);
       holders[i] = out[i].holder == everywhere ? -2 : out[i].holder;  // replicated data: nobody sends it
       if (!persist_) keys.push_back(graph_.node(outputs_[i]).key);
     }
-    results_.clear();  // free what the run made before the outputs are copied around
+    for (NodeId id = 0; id < graph_.size(); ++id) results_.erase(id);  // free what the run made before the outputs are copied around
     if (!persist_) net_.broadcast_outputs(values, holders, keys);
     for (std::size_t i = 0; i < outputs_.size(); ++i) out[i].value = std::move(values[i]);
     if (options_.stats) {
@@ -143,6 +147,12 @@ class DistributedRun {
       stats.rank = me_;
       stats.bytes_received = net_.value_bytes_received() - received_before + inline_bytes_received_;
       stats.peak_live_results = peak_live_;
+      stats.peak_live_bytes = results_.peak_live_bytes();
+      stats.spilled_bytes = results_.spilled_bytes();
+      stats.unspilled_bytes = results_.unspilled_bytes();
+      const auto memory = memory::Budget::instance().status();
+      stats.peak_memory_bytes = memory.peak_tracked_bytes;
+      stats.memory_limit = memory.limit;
       stats.placement.clear();
       stats.completion_order.clear();
       if (options_.record_schedule) {
@@ -223,7 +233,7 @@ class DistributedRun {
       NodeId task = in.get<NodeId>();
       std::uint32_t missing = 0;
       for (NodeId dep : graph_.deps(task)) {
-        if (results_[dep]) continue;
+        if (results_.has(dep)) continue;
         ++missing;
         waiters_[dep].push_back(task);
       }
@@ -257,7 +267,7 @@ class DistributedRun {
   }
 
   void push(NodeId node, int target) {
-    if (!results_[node]) {
+    if (!results_.has(node)) {
       ErrorInfo e;
       e.kind = ErrorKind::comm;
       e.message = "rank " + std::to_string(me_) + " was asked to send " + graph_.node(node).key.str() + " to rank " +
@@ -267,7 +277,7 @@ class DistributedRun {
       return;
     }
     try {
-      net_.send_value(target, node, results_[node], graph_.node(node).key);
+      net_.send_value(target, node, results_.get(node), graph_.node(node).key);
     } catch (const Error& e) {
       ErrorInfo info = e.info();
       info.rank = me_;
@@ -286,7 +296,7 @@ class DistributedRun {
         std::uint64_t bytes = 0;
         Value value = get_inline_value(in, bytes);
         if (!value) continue;  // too large or cannot travel: broadcast (or its error) after the run
-        if (!results_[outputs_[i]]) {
+        if (!results_.has(outputs_[i])) {
           store(outputs_[i], std::move(value));
           inline_bytes_received_ += bytes;
         }
@@ -302,15 +312,23 @@ class DistributedRun {
     finished_ = true;
   }
 
+  // Received results; storing one may spill others, and a spill that fails ends the run.
   void store(NodeId node, Value value) {
-    if (!results_[node]) ++live_;
+    if (results_.has(node)) return;
+    ++live_;
     peak_live_ = std::max(peak_live_, live_);
-    results_[node] = std::move(value);
+    try {
+      results_.put(node, std::move(value));
+    } catch (const Error& e) {
+      ErrorInfo info = e.info();
+      info.rank = me_;
+      report_error(std::move(info));
+    }
   }
 
   void free_result(NodeId node) {
-    if (results_[node] && !(graph_.node(node).is_data())) {
-      results_[node] = Value();
+    if (results_.has(node) && !(graph_.node(node).is_data())) {
+      results_.erase(node);
       --live_;
     }
   }
@@ -354,18 +372,25 @@ class DistributedRun {
     return true;
   }
 
+  // A task holds handles to its inputs while it runs, so they are not spilled under it.
   void work_loop() {
+    std::vector<Value> inputs;
     std::vector<const Value*> args;
     for (;;) {
       NodeId task;
       if (!next_runnable(task)) return;
       const auto& node = graph_.node(task);
-      args.clear();
-      for (NodeId dep : graph_.deps(task)) args.push_back(&results_[dep]);
       Completion done{task, std::nullopt};
       try {
-        results_[task] = graph::run_task(node, TaskArgs(args.data(), args.size()));
+        inputs.clear();
+        for (NodeId dep : graph_.deps(task)) inputs.push_back(results_.get(dep));
+        args.clear();
+        for (const Value& input : inputs) args.push_back(&input);
+        Value result = graph::run_task(node, TaskArgs(args.data(), args.size()));
+        inputs.clear();
+        results_.put(task, std::move(result));
       } catch (...) {
+        inputs.clear();
         done.error = graph::task_error_info(node.key, std::current_exception());
         done.error->rank = me_;
       }
@@ -394,7 +419,7 @@ class DistributedRun {
       ++tasks_run_;
       ++live_;
       peak_live_ = std::max(peak_live_, live_);
-      const std::uint64_t nbytes = results_[c.node].nbytes();
+      const std::uint64_t nbytes = results_.nbytes(c.node);
       if (me_ == 0) {
         on_done(0, c.node, nbytes);
       } else {
@@ -402,7 +427,7 @@ class DistributedRun {
         out.put(nbytes);
         const bool output = !is_output_.empty() && is_output_[c.node];
         out.put(static_cast<std::uint8_t>(output));
-        if (output) put_inline_value(out, results_[c.node]);
+        if (output) put_inline_value(out, results_.get(c.node));
       }
     }
     draining_.clear();
@@ -588,9 +613,9 @@ class DistributedRun {
     for (NodeId id : outputs_) {
       out.put(static_cast<std::int32_t>(holders_[id][0]));
       out.put(nbytes_[id]);
-      const bool here = !persist_ && results_[id] && holders_[id][0] != everywhere;
+      const bool here = !persist_ && results_.has(id) && holders_[id][0] != everywhere;
       out.put(static_cast<std::uint8_t>(here));
-      if (here) put_inline_value(out, results_[id]);
+      if (here) put_inline_value(out, results_.get(id));
     }
     out.put(static_cast<std::uint8_t>(options_.record_schedule));
     if (options_.record_schedule) {
@@ -622,7 +647,7 @@ class DistributedRun {
   const int me_, ranks_;
 
   // Every rank.
-  std::vector<Value> results_;
+  ResultStore results_;
   std::unordered_map<NodeId, std::vector<NodeId>> waiters_;  // result -> local tasks waiting for it
   std::unordered_map<NodeId, std::uint32_t> missing_;        // task -> inputs still to arrive
   std::mutex run_mutex_;
@@ -675,6 +700,7 @@ std::vector<PersistedResult> run_distributed(const Graph& graph, std::span<const
   }
   network.check_same_graph(graph.fingerprint(), graph.size());
   network.begin_run();
+  memory::Budget::instance().reset_peak();
   DistributedRun run(graph, outputs, options, network, persist, pool);
   return run.run();
 }

@@ -10,7 +10,8 @@ RunState::RunState(const Graph& graph, std::span<const NodeId> outputs)
     : graph_(graph),
       outputs_(outputs.begin(), outputs.end()),
       priority_(order(graph, outputs)),
-      dependents_(graph) {
+      dependents_(graph),
+      store_(graph) {
   const std::size_t n = graph.size();
   waiting_ = std::make_unique<std::atomic<std::uint32_t>[]>(n);
   holds_ = std::make_unique<std::atomic<std::uint32_t>[]>(n);
@@ -22,7 +23,6 @@ RunState::RunState(const Graph& graph, std::span<const NodeId> outputs)
   for (NodeId out : outputs_) holds_[out].fetch_add(1, std::memory_order_relaxed);
   std::sort(initial_ready_.begin(), initial_ready_.end(),
             [this](NodeId a, NodeId b) { return priority_[a] < priority_[b]; });
-  results_.resize(n);
   finished_as_ = std::make_unique<std::uint32_t[]>(n);
 }
 
@@ -34,58 +34,49 @@ std::vector<NodeId> RunState::sequence() const {
 
 bool RunState::execute(NodeId id) {
   const Graph::Node& node = graph_.node(id);
-  if (node.is_data()) {
-    results_[id] = node.data;
-  } else {
-    // Most tasks have few inputs: gather their addresses on the stack.
-    constexpr std::size_t small = 8;
-    auto deps = graph_.deps(id);
-    const Value* small_args[small];
-    std::vector<const Value*> large_args;
-    const Value** args = small_args;
-    if (deps.size() > small) {
-      large_args.resize(deps.size());
-      args = large_args.data();
+  try {
+    if (node.is_data()) {
+      store_.put(id, node.data, /*spillable=*/false);  // the graph holds it anyway
+    } else {
+      // Most tasks have few inputs: their handles live on the stack. Holding
+      // them keeps the inputs in memory while the task runs.
+      constexpr std::size_t small = 8;
+      auto deps = graph_.deps(id);
+      Value small_values[small];
+      const Value* small_args[small];
+      std::vector<Value> large_values;
+      std::vector<const Value*> large_args;
+      Value* values = small_values;
+      const Value** args = small_args;
+      if (deps.size() > small) {
+        large_values.resize(deps.size());
+        large_args.resize(deps.size());
+        values = large_values.data();
+        args = large_args.data();
+      }
+      for (std::size_t i = 0; i < deps.size(); ++i) {
+        values[i] = store_.get(deps[i]);
+        args[i] = &values[i];
+      }
+      Value result = graph::run_task(node, TaskArgs(args, deps.size()));
+      for (std::size_t i = 0; i < deps.size(); ++i) values[i] = Value();  // spillable again
+      finished_as_[id] = static_cast<std::uint32_t>(tasks_run_.fetch_add(1, std::memory_order_relaxed) + 1);
+      store_.put(id, std::move(result));
+      for (NodeId dep : deps) release(dep);
     }
-    for (std::size_t i = 0; i < deps.size(); ++i) args[i] = &results_[deps[i]];
-    try {
-      results_[id] = graph::run_task(node, TaskArgs(args, deps.size()));
-    } catch (...) {
-      ErrorInfo info = graph::task_error_info(node.key, std::current_exception());
-      std::lock_guard lock(error_mutex_);
-      if (!error_) error_ = std::move(info);
-      failed_.store(true, std::memory_order_release);
-      return false;
-    }
-    finished_as_[id] = static_cast<std::uint32_t>(tasks_run_.fetch_add(1, std::memory_order_relaxed) + 1);
-    for (NodeId dep : deps) release(dep);
+  } catch (...) {
+    ErrorInfo info = graph::task_error_info(node.key, std::current_exception());
+    std::lock_guard lock(error_mutex_);
+    if (!error_) error_ = std::move(info);
+    failed_.store(true, std::memory_order_release);
+    return false;
   }
-  count_live(1, static_cast<std::ptrdiff_t>(results_[id].nbytes()));
   if (holds_[id].load(std::memory_order_relaxed) == 0) release(id);  // nobody needs it (not culled)
   return true;
 }
 
 void RunState::release(NodeId id) {
-  if (holds_[id].fetch_sub(1, std::memory_order_acq_rel) <= 1) {
-    auto bytes = static_cast<std::ptrdiff_t>(results_[id].nbytes());
-    results_[id] = Value();
-    count_live(-1, -bytes);
-  }
-}
-
-void RunState::count_live(std::ptrdiff_t results, std::ptrdiff_t bytes) {
-  auto now = live_results_.fetch_add(results, std::memory_order_relaxed) + results;
-  auto now_bytes = live_bytes_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
-  if (results <= 0) return;
-  auto peak = peak_results_.load(std::memory_order_relaxed);
-  while (static_cast<std::size_t>(now) > peak &&
-         !peak_results_.compare_exchange_weak(peak, static_cast<std::size_t>(now), std::memory_order_relaxed)) {
-  }
-  auto peak_b = peak_bytes_.load(std::memory_order_relaxed);
-  while (static_cast<std::size_t>(now_bytes) > peak_b &&
-         !peak_bytes_.compare_exchange_weak(peak_b, static_cast<std::size_t>(now_bytes),
-                                            std::memory_order_relaxed)) {
-  }
+  if (holds_[id].fetch_sub(1, std::memory_order_acq_rel) <= 1) store_.erase(id);
 }
 
 void RunState::rethrow_if_failed() const {
@@ -96,7 +87,7 @@ void RunState::rethrow_if_failed() const {
 std::vector<Value> RunState::take_outputs() {
   std::vector<Value> out;
   out.reserve(outputs_.size());
-  for (NodeId id : outputs_) out.push_back(results_[id]);
+  for (NodeId id : outputs_) out.push_back(store_.get(id));
   return out;
 }
 
@@ -111,8 +102,10 @@ std::vector<NodeId> RunState::completion_order() const {
 
 void RunState::fill_stats(ComputeStats& stats) const {
   stats.tasks_run = tasks_run_.load();
-  stats.peak_live_results = peak_results_.load();
-  stats.peak_live_bytes = peak_bytes_.load();
+  stats.peak_live_results = store_.peak_live_results();
+  stats.peak_live_bytes = store_.peak_live_bytes();
+  stats.spilled_bytes = store_.spilled_bytes();
+  stats.unspilled_bytes = store_.unspilled_bytes();
 }
 
 }  // namespace tessera::schedule

@@ -3,12 +3,13 @@
 //
 // Every node has two counters: `waiting` (dependencies not yet done; at zero
 // the node is ready) and `holds` (dependents not yet done, plus one if it is
-// an output; at zero its result is freed). A result is written once by the
-// worker that ran the node, before the release-ordered decrement of its
-// dependents' `waiting`, and read only by those dependents afterwards.
+// an output; at zero its result is freed). Results live in a ResultStore,
+// which keeps the rank within its memory budget by spilling those no
+// running task uses; a task holds handles to its inputs while it runs.
 #include <tessera/compute.hpp>
 
 #include "graph/dependents.hpp"
+#include "schedule/result_store.hpp"
 
 #include <atomic>
 #include <memory>
@@ -49,7 +50,6 @@ class RunState {
 
  private:
   void release(NodeId id);
-  void count_live(std::ptrdiff_t results, std::ptrdiff_t bytes);
 
   const Graph& graph_;
   std::vector<NodeId> outputs_;
@@ -58,12 +58,10 @@ class RunState {
   std::vector<NodeId> initial_ready_;
   std::unique_ptr<std::atomic<std::uint32_t>[]> waiting_;
   std::unique_ptr<std::atomic<std::uint32_t>[]> holds_;
-  std::vector<Value> results_;
+  ResultStore store_;
 
   std::atomic<std::size_t> tasks_run_{0};
   std::unique_ptr<std::uint32_t[]> finished_as_;  // 1 + position among finished tasks, 0: not run
-  std::atomic<std::ptrdiff_t> live_results_{0}, live_bytes_{0};
-  std::atomic<std::size_t> peak_results_{0}, peak_bytes_{0};
 
   std::atomic<bool> failed_{false};
   mutable std::mutex error_mutex_;

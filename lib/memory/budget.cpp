@@ -1,0 +1,166 @@
+#include "memory/budget.hpp"
+
+#include <tessera/error.hpp>
+#include <tessera/size.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+
+namespace tessera::memory {
+namespace {
+
+constexpr double default_target = 0.6;
+
+double parse_fraction(std::string_view text, const char* what) {
+  std::string s(text);
+  char* end = nullptr;
+  const double f = std::strtod(s.c_str(), &end);
+  if (s.empty() || *end != '\0' || !(f > 0) || f > 1) {
+    throw_error(ErrorKind::input, std::string(what) + "=" + s + " is not a fraction",
+                "give a number above 0 and at most 1, like 0.6");
+  }
+  return f;
+}
+
+const char* env(const char* name) {
+  const char* value = std::getenv(name);
+  return value && *value ? value : nullptr;
+}
+
+}  // namespace
+
+std::uint64_t node_memory() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+  std::uint64_t ram = pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page)
+                                            : std::uint64_t{4} << 30;
+  // Under Slurm (cgroups v2) a job may have less than the node.
+  std::ifstream cgroup("/sys/fs/cgroup/memory.max");
+  std::string text;
+  if (cgroup >> text && text != "max") {
+    const std::uint64_t cap = std::strtoull(text.c_str(), nullptr, 10);
+    if (cap > 0 && cap < ram) ram = cap;
+  }
+  return ram;
+}
+
+Budget::Budget() {
+  try {
+    configure({});
+  } catch (const Error& e) {  // a bad environment variable: say so, run with the defaults
+    std::fprintf(stderr, "tessera: %s\n", e.what());
+    limit_ = node_memory();
+    target_ = static_cast<std::uint64_t>(static_cast<double>(limit_) * default_target);
+  }
+}
+
+Budget& Budget::instance() {
+  // Never destroyed: runs may still be ending while statics go. The spill
+  // directory goes at exit.
+  static Budget* budget = [] {
+    auto* b = new Budget();
+    std::atexit([] { Budget::instance().spill().remove_all(); });
+    return b;
+  }();
+  return *budget;
+}
+
+void Budget::set_placement(int ranks_on_node, int rank) {
+  ranks_on_node_ = ranks_on_node > 0 ? ranks_on_node : 1;
+  rank_ = rank;
+  configure(options_);
+}
+
+void Budget::configure(const MemoryOptions& options) {
+  options_ = options;
+  std::uint64_t limit = options.limit;
+  if (limit == 0) {
+    if (const char* text = env("TESSERA_MEMORY_LIMIT")) {
+      try {
+        limit = parse_memory_limit(text);
+      } catch (const Error& e) {
+        throw_error(ErrorKind::input, std::string("TESSERA_MEMORY_LIMIT: ") + e.info().message, e.info().hint);
+      }
+    }
+  }
+  if (limit == 0) limit = node_memory() / static_cast<std::uint64_t>(ranks_on_node_.load());
+  double target = options.target;
+  if (target == 0) {
+    target = default_target;
+    if (const char* text = env("TESSERA_MEMORY_TARGET")) target = parse_fraction(text, "TESSERA_MEMORY_TARGET");
+  } else if (!(target > 0) || target > 1) {
+    throw_error(ErrorKind::input, "the memory target " + std::to_string(target) + " is not a fraction",
+                "give a number above 0 and at most 1, like 0.6");
+  }
+  bool force = options.force_spill;
+  if (const char* text = env("TESSERA_FORCE_SPILL")) force = force || std::string(text) != "0";
+  std::string dir = options.spill_dir;
+  if (dir.empty()) {
+    const char* from = env("TESSERA_SPILL_DIR");
+    if (!from) from = env("TMPDIR");
+    dir = from ? from : "/tmp";
+  }
+  limit_ = limit;
+  target_ = static_cast<std::uint64_t>(static_cast<double>(limit) * target);
+  force_spill_ = force;
+  spill_.configure(dir, rank_.load());
+}
+
+MemoryStatus Budget::status() const {
+  MemoryStatus s;
+  s.limit = limit();
+  s.target = target();
+  s.tracked_bytes = tracked();
+  s.peak_tracked_bytes = peak_.load(std::memory_order_relaxed);
+  s.spilled_bytes = spilled_now_.load(std::memory_order_relaxed);
+  s.spilled_total = spilled_total_.load(std::memory_order_relaxed);
+  s.unspilled_total = unspilled_total_.load(std::memory_order_relaxed);
+  s.force_spill = force_spill();
+  s.spill_dir = const_cast<SpillDirectory&>(spill_).path();
+  return s;
+}
+
+void Budget::warn(const std::string& message) const {
+  std::fprintf(stderr, "tessera: warning: rank %d: %s\n", rank(), message.c_str());
+}
+
+}  // namespace tessera::memory
+
+namespace tessera {
+
+std::uint64_t parse_memory_limit(std::string_view text) {
+  const std::string s(text);
+  char* end = nullptr;
+  const double f = std::strtod(s.c_str(), &end);
+  const bool fraction = !s.empty() && *end == '\0' && s.find('.') != std::string::npos;
+  if (fraction) {
+    if (!(f > 0) || f > 1) {
+      throw_error(ErrorKind::input, "memory limit '" + s + "' is a fraction of RAM outside (0, 1]",
+                  "give a size like 4GiB or 512MiB, or a fraction of the node's RAM like 0.5");
+    }
+    return static_cast<std::uint64_t>(static_cast<double>(memory::node_memory()) * f);
+  }
+  const std::uint64_t bytes = parse_size(text);
+  if (bytes == 0) {
+    throw_error(ErrorKind::input, "memory limit '" + s + "' is zero",
+                "give a size like 4GiB or 512MiB, or a fraction of the node's RAM like 0.5");
+  }
+  return bytes;
+}
+
+void configure_memory(const MemoryOptions& options) { memory::Budget::instance().configure(options); }
+MemoryStatus memory_status() { return memory::Budget::instance().status(); }
+void reset_peak_memory() { memory::Budget::instance().reset_peak(); }
+
+TrackedAllocation::TrackedAllocation(std::size_t bytes) : bytes_(bytes) { memory::Budget::instance().add(bytes); }
+TrackedAllocation::~TrackedAllocation() { memory::Budget::instance().sub(bytes_); }
+void TrackedAllocation::resize(std::size_t bytes) {
+  auto& budget = memory::Budget::instance();
+  budget.add(bytes);
+  budget.sub(bytes_);
+  bytes_ = bytes;
+}
+
+}  // namespace tessera

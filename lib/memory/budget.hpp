@@ -1,0 +1,73 @@
+#pragma once
+// This rank's memory budget (include/tessera/memory.hpp): the bytes it holds,
+// their peak, the limit and spill target, and the spill directory. One per
+// process, shared by every run on it (compute() and the futures runner).
+#include <tessera/memory.hpp>
+
+#include "memory/spill_directory.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace tessera::memory {
+
+class Budget {
+ public:
+  /// The process's budget, configured from the environment on first use.
+  static Budget& instance();
+
+  /// The ranks sharing this node and this rank's number (from the runtime):
+  /// the default limit is the node's RAM divided among them.
+  void set_placement(int ranks_on_node, int rank);
+  void configure(const MemoryOptions& options);
+
+  std::uint64_t limit() const { return limit_.load(std::memory_order_relaxed); }
+  std::uint64_t target() const { return target_.load(std::memory_order_relaxed); }
+  bool force_spill() const { return force_spill_.load(std::memory_order_relaxed); }
+  int rank() const { return rank_.load(std::memory_order_relaxed); }
+
+  void add(std::uint64_t bytes) {
+    const auto now = tracked_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+    auto peak = peak_.load(std::memory_order_relaxed);
+    while (now > peak && !peak_.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+    }
+  }
+  void sub(std::uint64_t bytes) { tracked_.fetch_sub(bytes, std::memory_order_relaxed); }
+  std::uint64_t tracked() const { return tracked_.load(std::memory_order_relaxed); }
+  /// Bytes held above the spill target (everything, when spilling is forced).
+  std::uint64_t excess() const {
+    const auto now = tracked();
+    const auto t = force_spill() ? 0 : target();
+    return now > t ? now - t : 0;
+  }
+
+  void note_spilled(std::uint64_t bytes) {
+    spilled_now_.fetch_add(bytes, std::memory_order_relaxed);
+    spilled_total_.fetch_add(bytes, std::memory_order_relaxed);
+  }
+  void note_unspilled(std::uint64_t bytes) { unspilled_total_.fetch_add(bytes, std::memory_order_relaxed); }
+  void note_spill_removed(std::uint64_t bytes) { spilled_now_.fetch_sub(bytes, std::memory_order_relaxed); }
+
+  SpillDirectory& spill() { return spill_; }
+  MemoryStatus status() const;
+  void reset_peak() { peak_.store(tracked(), std::memory_order_relaxed); }
+  /// Prints a one-line warning to stderr, prefixed with the rank.
+  void warn(const std::string& message) const;
+
+ private:
+  Budget();
+
+  std::atomic<std::uint64_t> limit_{0}, target_{0};
+  std::atomic<bool> force_spill_{false};
+  std::atomic<int> ranks_on_node_{1}, rank_{0};
+  std::atomic<std::uint64_t> tracked_{0}, peak_{0};
+  std::atomic<std::uint64_t> spilled_now_{0}, spilled_total_{0}, unspilled_total_{0};
+  MemoryOptions options_;  // as configured, before defaults
+  SpillDirectory spill_;
+};
+
+/// The node's RAM (the cgroup's limit when lower), in bytes.
+std::uint64_t node_memory();
+
+}  // namespace tessera::memory

@@ -1,0 +1,343 @@
+#include "schedule/result_store.hpp"
+
+#include <tessera/size.hpp>
+
+#include "memory/budget.hpp"
+
+#include <algorithm>
+
+namespace tessera::schedule {
+
+using memory::Budget;
+
+ResultStore::ResultStore(const Graph& graph)
+    : graph_(graph), slots_(graph.size()), stripes_(std::make_unique<Stripe[]>(stripes)) {}
+
+ResultStore::~ResultStore() {
+  // Runs are over: no I/O is under way.
+  auto& budget = Budget::instance();
+  std::uint64_t resident = 0;
+  for (const Slot& slot : slots_) {
+    if (slot.state == State::resident) resident += slot.nbytes;
+  }
+  budget.sub(resident);
+  for (auto& [id, record] : files_) {
+    budget.spill().remove(record.file);
+    budget.note_spill_removed(record.file.raw_bytes);
+  }
+}
+
+std::string ResultStore::name(NodeId id) const { return graph_.node(id).key.str(); }
+
+void ResultStore::count_live(std::ptrdiff_t results, std::int64_t bytes) {
+  const auto now = live_.fetch_add(results, std::memory_order_relaxed) + results;
+  const auto now_bytes = live_bytes_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  if (results <= 0) return;
+  auto peak = peak_live_.load(std::memory_order_relaxed);
+  while (static_cast<std::size_t>(now) > peak &&
+         !peak_live_.compare_exchange_weak(peak, static_cast<std::size_t>(now), std::memory_order_relaxed)) {
+  }
+  auto peak_b = peak_bytes_.load(std::memory_order_relaxed);
+  while (static_cast<std::uint64_t>(now_bytes) > peak_b &&
+         !peak_bytes_.compare_exchange_weak(peak_b, static_cast<std::uint64_t>(now_bytes),
+                                            std::memory_order_relaxed)) {
+  }
+}
+
+void ResultStore::put(NodeId id, Value value, bool spillable) {
+  const std::uint64_t nbytes = value.nbytes();
+  spillable = spillable && value.holder() && value.holder()->codec().travels;
+  {
+    Stripe& s = stripe(id);
+    std::lock_guard lock(s.mutex);
+    Slot& slot = slots_[id];
+    if (slot.state != State::empty) return;  // held already (an output that also came inline)
+    slot.value = std::move(value);
+    slot.nbytes = nbytes;
+    slot.state = State::resident;
+    slot.spillable = spillable;
+    slot.on_disk = slot.erased = false;
+    slot.last_use = clock_.fetch_add(1, std::memory_order_relaxed);
+  }
+  auto& budget = Budget::instance();
+  budget.add(nbytes);
+  count_live(1, static_cast<std::int64_t>(nbytes));
+  if (!spillable) return;
+  add_candidate(id);
+  if (nbytes > budget.limit()) {
+    budget.warn("result " + name(id) + " is " + format_size(nbytes) + ", more than this rank's memory limit of " +
+                format_size(budget.limit()) + "; it is kept on disk while no task uses it");
+  }
+  if (budget.excess() > 0) spill_until_under_target();
+}
+
+Value ResultStore::get(NodeId id) {
+  Stripe& s = stripe(id);
+  std::unique_lock lock(s.mutex);
+  for (;;) {
+    Slot& slot = slots_[id];
+    switch (slot.state) {
+      case State::resident:
+      case State::evicting:  // still in memory; the spill sees this handle and keeps it
+        slot.last_use = clock_.fetch_add(1, std::memory_order_relaxed);
+        return slot.value;
+      case State::loading: s.changed.wait(lock); break;
+      case State::spilled: return read_back(id, lock);
+      case State::empty:
+        throw_error(ErrorKind::generic, "result " + name(id) + " is not held on rank " +
+                                            std::to_string(Budget::instance().rank()) +
+                                            " (scheduler bookkeeping error)");
+    }
+  }
+}
+
+bool ResultStore::has(NodeId id) const {
+  std::lock_guard lock(stripe(id).mutex);
+  return slots_[id].state != State::empty && !slots_[id].erased;
+}
+
+std::uint64_t ResultStore::nbytes(NodeId id) const {
+  std::lock_guard lock(stripe(id).mutex);
+  return slots_[id].nbytes;
+}
+
+void ResultStore::erase(NodeId id) {
+  std::uint64_t freed = 0, nbytes = 0;
+  bool drop = false;
+  {
+    std::lock_guard lock(stripe(id).mutex);
+    Slot& slot = slots_[id];
+    nbytes = slot.nbytes;
+    switch (slot.state) {
+      case State::empty: return;
+      case State::resident:
+        freed = slot.nbytes;
+        drop = slot.on_disk;
+        slot = Slot{};
+        break;
+      case State::spilled:
+        drop = true;
+        slot = Slot{};
+        break;
+      case State::evicting:
+      case State::loading:
+        if (slot.erased) return;
+        slot.erased = true;  // the spill or read-back under way frees it
+        break;
+    }
+  }
+  count_live(-1, -static_cast<std::int64_t>(nbytes));
+  if (freed) Budget::instance().sub(freed);
+  if (drop) drop_file(id);
+}
+
+void ResultStore::drop_file(NodeId id) {
+  std::lock_guard lock(files_mutex_);
+  auto it = files_.find(id);
+  if (it == files_.end()) return;
+  auto& budget = Budget::instance();
+  budget.spill().remove(it->second.file);
+  budget.note_spill_removed(it->second.file.raw_bytes);
+  files_.erase(it);
+}
+
+void ResultStore::add_candidate(NodeId id) {
+  std::lock_guard lock(candidates_mutex_);
+  candidates_.push_back(id);
+}
+
+void ResultStore::spill_until_under_target() {
+  auto& budget = Budget::instance();
+  std::lock_guard one_spiller(spill_mutex_);
+  for (;;) {
+    const std::uint64_t excess = budget.excess();
+    if (excess == 0) return;
+    auto victims = claim_victims(excess);
+    if (victims.empty()) return;  // everything is in use: running tasks need it
+    for (std::size_t i = 0; i < victims.size(); ++i) {
+      try {
+        spill(victims[i]);
+      } catch (...) {
+        for (std::size_t j = i + 1; j < victims.size(); ++j) {  // give back the rest unspilled
+          std::lock_guard lock(stripe(victims[j]).mutex);
+          Slot& slot = slots_[victims[j]];
+          if (slot.erased) {
+            Budget::instance().sub(slot.nbytes);
+            slot = Slot{};
+          } else {
+            slot.state = State::resident;
+          }
+          stripe(victims[j]).changed.notify_all();
+        }
+        throw;
+      }
+    }
+  }
+}
+
+// The least recently used spillable results that only this store holds,
+// adding up to at least `bytes`; they are marked `evicting`.
+std::vector<NodeId> ResultStore::claim_victims(std::uint64_t bytes) {
+  std::lock_guard lock(candidates_mutex_);
+  std::sort(candidates_.begin(), candidates_.end());
+  candidates_.erase(std::unique(candidates_.begin(), candidates_.end()), candidates_.end());
+  std::vector<std::pair<std::uint32_t, NodeId>> by_age;
+  by_age.reserve(candidates_.size());
+  for (NodeId id : candidates_) {
+    std::lock_guard slot_lock(stripe(id).mutex);
+    if (slots_[id].state == State::resident && !slots_[id].erased) by_age.emplace_back(slots_[id].last_use, id);
+  }
+  std::sort(by_age.begin(), by_age.end());
+  std::vector<NodeId> victims;
+  candidates_.clear();
+  std::uint64_t claimed = 0;
+  for (const auto& [age, id] : by_age) {
+    if (claimed < bytes) {
+      std::lock_guard slot_lock(stripe(id).mutex);
+      Slot& slot = slots_[id];
+      if (slot.state == State::resident && slot.value.use_count() == 1) {
+        slot.state = State::evicting;
+        victims.push_back(id);
+        claimed += slot.nbytes;
+        continue;
+      }
+    }
+    candidates_.push_back(id);
+  }
+  return victims;
+}
+
+void ResultStore::spill(NodeId id) {
+  Stripe& s = stripe(id);
+  Value value;
+  bool on_disk = false;
+  std::uint64_t nbytes = 0;
+  {
+    std::lock_guard lock(s.mutex);
+    value = slots_[id].value;
+    on_disk = slots_[id].on_disk;
+    nbytes = slots_[id].nbytes;
+  }
+  auto& budget = Budget::instance();
+  if (!on_disk) {
+    const auto* holder = value.holder();
+    const auto& codec = holder->codec();
+    memory::SpillFile file;
+    try {
+      if (codec.contiguous) {
+        file = budget.spill().write(codec.view(*holder), name(id));
+      } else {
+        std::vector<std::byte> bytes;
+        codec.encode(*holder, bytes);
+        file = budget.spill().write(bytes, name(id));
+      }
+    } catch (...) {
+      std::lock_guard lock(s.mutex);
+      Slot& slot = slots_[id];
+      if (slot.erased) {
+        budget.sub(nbytes);
+        slot = Slot{};
+      } else {
+        slot.state = State::resident;
+      }
+      s.changed.notify_all();
+      throw;
+    }
+    {
+      std::lock_guard lock(files_mutex_);
+      files_[id] = SpillRecord{file, &codec};
+    }
+    budget.note_spilled(file.raw_bytes);
+    spilled_.fetch_add(file.raw_bytes, std::memory_order_relaxed);
+  }
+  bool freed = false, erased = false, keep_candidate = false;
+  {
+    std::lock_guard lock(s.mutex);
+    Slot& slot = slots_[id];
+    if (slot.erased) {
+      slot = Slot{};
+      freed = erased = true;
+    } else if (value.use_count() > 2) {  // a task took it while it was written: keep it, the file stays
+      slot.state = State::resident;
+      slot.on_disk = true;
+      keep_candidate = true;
+    } else {
+      slot.value = Value();
+      slot.state = State::spilled;
+      slot.on_disk = true;
+      freed = true;
+    }
+    s.changed.notify_all();
+  }
+  value = Value();
+  if (freed) budget.sub(nbytes);
+  if (erased) drop_file(id);
+  if (keep_candidate) add_candidate(id);
+}
+
+// Called with the slot's lock held and the slot `spilled`; returns with it released.
+Value ResultStore::read_back(NodeId id, std::unique_lock<std::mutex>& lock) {
+  Slot& slot = slots_[id];
+  slot.state = State::loading;
+  const std::uint64_t nbytes = slot.nbytes;
+  lock.unlock();
+  SpillRecord record;
+  {
+    std::lock_guard files_lock(files_mutex_);
+    record = files_.at(id);
+  }
+  auto& budget = Budget::instance();
+  budget.add(nbytes);  // counted from the moment its memory is taken
+  Value value;
+  try {
+    if (record.codec->contiguous) {
+      std::span<std::byte> buffer;
+      auto holder = record.codec->make(record.file.raw_bytes, buffer);
+      budget.spill().read(record.file, buffer, name(id));
+      value = Value::from_holder(std::move(holder));
+    } else {
+      std::vector<std::byte> bytes(record.file.raw_bytes);
+      budget.spill().read(record.file, bytes, name(id));
+      value = Value::from_holder(record.codec->decode(bytes));
+    }
+  } catch (...) {
+    budget.sub(nbytes);
+    bool drop = false;
+    {
+      std::lock_guard relock(stripe(id).mutex);
+      if (slot.erased) {
+        slot = Slot{};
+        drop = true;
+      } else {
+        slot.state = State::spilled;
+      }
+      stripe(id).changed.notify_all();
+    }
+    if (drop) drop_file(id);
+    throw;
+  }
+  budget.note_unspilled(record.file.raw_bytes);
+  unspilled_.fetch_add(record.file.raw_bytes, std::memory_order_relaxed);
+  lock.lock();
+  const bool erased = slot.erased;
+  if (erased) {
+    slot = Slot{};
+  } else {
+    slot.value = value;
+    slot.state = State::resident;
+    slot.last_use = clock_.fetch_add(1, std::memory_order_relaxed);
+  }
+  const bool spillable = slot.spillable;
+  stripe(id).changed.notify_all();
+  lock.unlock();
+  if (erased) {
+    budget.sub(nbytes);
+    drop_file(id);
+    return value;
+  }
+  if (spillable) add_candidate(id);
+  if (budget.excess() > 0) spill_until_under_target();
+  return value;
+}
+
+}  // namespace tessera::schedule
