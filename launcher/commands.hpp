@@ -6,11 +6,14 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <string>
 
 namespace tessera::launcher {
 
 struct GlobalOptions {
   unsigned threads = 0;              // 0: TESSERA_THREADS or this rank's share of the cores
+  std::string memory_limit;          // empty: TESSERA_MEMORY_LIMIT or this rank's share of the RAM
+  std::string spill_dir;             // empty: TESSERA_SPILL_DIR, TMPDIR or /tmp
   tessera::Runtime* runtime = nullptr;  // set once the command line is parsed
 };
 

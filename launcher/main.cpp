@@ -5,6 +5,8 @@
 #include "commands.hpp"
 
 #include <tessera/error.hpp>
+#include <tessera/memory.hpp>
+#include <tessera/progress.hpp>
 #include <tessera/version.hpp>
 
 #include <iostream>
@@ -20,6 +22,23 @@ int main(int argc, char** argv) {
   GlobalOptions global;
   app.add_option("--threads", global.threads, "worker threads per rank (default: TESSERA_THREADS, else all cores)")
       ->check(CLI::Range(1u, 4096u));
+  app.add_option("--memory-limit", global.memory_limit,
+                 "memory budget per rank: a size (512MiB, 4GB) or a fraction of the node's RAM (0.5); results "
+                 "spill to disk above 60% of it (default: TESSERA_MEMORY_LIMIT, else the node's RAM / its ranks)")
+      ->check([](const std::string& text) {
+        try {
+          tessera::parse_memory_limit(text);
+          return std::string();
+        } catch (const tessera::Error& e) {
+          return e.info().message;
+        }
+      });
+  app.add_option("--spill-dir", global.spill_dir,
+                 "where results spill to (default: TESSERA_SPILL_DIR, else TMPDIR, else /tmp)");
+  bool progress = false, no_progress = false;
+  auto* progress_flag =
+      app.add_flag("--progress", progress, "draw the progress bar in place on rank 0 even when stderr is not a terminal");
+  app.add_flag("--no-progress", no_progress, "no progress bar or progress lines")->excludes(progress_flag);
 
   const std::vector<std::pair<std::string, Action>> commands = {
       {"info", add_info(app, global)}, {"demo", add_demo(app, global)}, {"bench", add_bench(app, global)},
@@ -41,13 +60,20 @@ int main(int argc, char** argv) {
   try {
     runtime = std::make_unique<tessera::Runtime>(argc, argv, tessera::RuntimeOptions{.threads = global.threads});
     global.runtime = runtime.get();
+    tessera::MemoryOptions memory;
+    if (!global.memory_limit.empty()) memory.limit = tessera::parse_memory_limit(global.memory_limit);
+    memory.spill_dir = global.spill_dir;
+    tessera::configure_memory(memory);
+    if (progress) tessera::set_default_progress(tessera::ProgressMode::always);
+    if (no_progress) tessera::set_default_progress(tessera::ProgressMode::off);
     for (const auto& [name, action] : commands) {
       if (app.got_subcommand(name)) return action();
     }
   } catch (const tessera::Error& e) {
     // Errors of a collective run are thrown alike on every rank: rank 0 says it once.
     const auto kind = e.info().kind;
-    const bool everywhere = kind == tessera::ErrorKind::task || kind == tessera::ErrorKind::mismatch;
+    const bool everywhere = kind == tessera::ErrorKind::task || kind == tessera::ErrorKind::mismatch ||
+                            kind == tessera::ErrorKind::memory;
     if (!runtime || runtime->rank() == 0 || !everywhere) {
       std::cerr << "tessera: error";
       if (runtime && runtime->size() > 1) std::cerr << " (rank " << runtime->rank() << ")";

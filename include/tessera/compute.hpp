@@ -12,11 +12,13 @@
 /// it; outputs are kept and returned. A task that throws stops the run: no
 /// further task starts and compute throws TaskError naming the task's key.
 #include <tessera/graph.hpp>
+#include <tessera/progress.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <utility>
 #include <vector>
@@ -56,6 +58,7 @@ struct ComputeOptions {
   bool fuse = false;              // fuse linear chains into single tasks
   ComputeStats* stats = nullptr;  // filled in when given
   bool record_schedule = false;   // fill stats->placement and stats->completion_order
+  std::optional<ProgressMode> progress;  // unset: default_progress()
 };
 
 /// A result kept where it was computed: `value` is set on `holder` only

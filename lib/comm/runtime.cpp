@@ -3,12 +3,14 @@
 // Tessera works on a private duplicate of the communicator it is given, so
 // its messages never meet the program's own. It initialises MPI only when
 // nobody has, and then finalises it too. Threads per rank: the option, else
-// TESSERA_THREADS, else the node's cores shared among the ranks on the node.
+// TESSERA_THREADS, else the node's cores shared among the ranks on the node;
+// the memory budget's default is likewise the node's RAM shared among them.
 #include <tessera/compute.hpp>
 #include <tessera/mpi.hpp>
 #include <tessera/runtime.hpp>
 
 #include "comm/mpi_network.hpp"
+#include "memory/budget.hpp"
 
 #include <atomic>
 #include <cstdlib>
@@ -42,6 +44,7 @@ class RuntimeState {
     int ranks_on_node = 1;
     MPI_Comm_size(node, &ranks_on_node);
     MPI_Comm_free(&node);
+    memory::Budget::instance().set_placement(ranks_on_node, rank_);  // the default limit is a share of the node
     threads_ = options.threads;
     if (threads_ == 0 && std::getenv("TESSERA_THREADS")) threads_ = default_thread_count();
     if (threads_ == 0) {

@@ -49,6 +49,7 @@ class Budget {
   void note_unspilled(std::uint64_t bytes) { unspilled_total_.fetch_add(bytes, std::memory_order_relaxed); }
   void note_spill_removed(std::uint64_t bytes) { spilled_now_.fetch_sub(bytes, std::memory_order_relaxed); }
 
+  std::uint64_t spilled_now() const { return spilled_now_.load(std::memory_order_relaxed); }
   SpillDirectory& spill() { return spill_; }
   MemoryStatus status() const;
   void reset_peak() { peak_.store(tracked(), std::memory_order_relaxed); }

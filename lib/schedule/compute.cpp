@@ -50,7 +50,9 @@ std::vector<Value> compute_here(const Graph& graph, std::span<const NodeId> outp
   const int rank = schedule::current_network() ? schedule::current_network()->rank() : 0;
   unsigned threads = options.threads ? options.threads : default_thread_count();
   try {
-    if (options.scheduler == SchedulerKind::sync || threads == 1 || schedule::ThreadPool::in_worker()) {
+    const bool nested = schedule::ThreadPool::in_worker();  // a task's own compute: no display of its own
+    schedule::ProgressDisplay progress(graph, state, nested ? ProgressMode::off : options.progress, rank);
+    if (options.scheduler == SchedulerKind::sync || threads == 1 || nested) {
       threads = 1;
       schedule::run_sync(state);
     } else {

@@ -31,6 +31,7 @@
 #include "graph/dependents.hpp"
 #include "graph/task_error.hpp"
 #include "memory/budget.hpp"
+#include "schedule/progress.hpp"
 #include "schedule/result_store.hpp"
 #include "schedule/thread_pool.hpp"
 
@@ -84,7 +85,7 @@ struct Completion {
   std::optional<ErrorInfo> error;
 };
 
-class DistributedRun {
+class DistributedRun final : public ProgressSource {
  public:
   DistributedRun(const Graph& graph, std::span<const NodeId> outputs, const ComputeOptions& options,
                  Network& network, bool persist, ThreadPool* pool)
@@ -115,13 +116,16 @@ class DistributedRun {
     const unsigned threads = net_.threads_per_rank()[me_];
     // Worker 0 is this thread: progress, not tasks.
     ThreadPool& pool = pool_ && pool_->size() == threads + 1 ? *pool_ : shared_pool(threads + 1);
-    pool.run([this](unsigned worker) {
-      if (worker == 0) {
-        progress_loop();
-      } else {
-        work_loop();
-      }
-    });
+    {
+      ProgressDisplay progress(graph_, *this, options_.progress, me_);
+      pool.run([this](unsigned worker) {
+        if (worker == 0) {
+          progress_loop();
+        } else {
+          work_loop();
+        }
+      });
+    }
     net_.end_run(/*clean=*/!error_);
     if (error_) throw_error(*error_);
 
@@ -166,6 +170,20 @@ class DistributedRun {
   }
 
  private:
+  // ---- rank 0: what the progress display reads ----------------------------------------
+  bool task_done(NodeId id) const override { return done_flags_[id].load(std::memory_order_relaxed) != 0; }
+  std::size_t tasks_done() const override { return tasks_done_.load(std::memory_order_relaxed); }
+  std::vector<RankMemory> rank_memory() const override {
+    std::vector<RankMemory> out(static_cast<std::size_t>(ranks_));
+    for (std::size_t r = 0; r < out.size(); ++r) {
+      out[r].tracked = memory_reports_[2 * r].load(std::memory_order_relaxed);
+      out[r].spilled = memory_reports_[2 * r + 1].load(std::memory_order_relaxed);
+    }
+    const auto& budget = memory::Budget::instance();  // rank 0's own is always current
+    out[0] = {budget.tracked(), budget.spilled_now()};
+    return out;
+  }
+
   // ---- every rank: the progress thread --------------------------------------------------
   // Polls until the run ends. When nothing happens it yields the core (to
   // workers, or to other ranks on an oversubscribed node) for the first few
@@ -207,6 +225,8 @@ class DistributedRun {
       }
       case MessageKind::done: {
         auto count = in.get<std::uint32_t>();
+        memory_reports_[2 * msg.source].store(in.get<std::uint64_t>(), std::memory_order_relaxed);
+        memory_reports_[2 * msg.source + 1].store(in.get<std::uint64_t>(), std::memory_order_relaxed);
         for (std::uint32_t i = 0; i < count; ++i) {
           NodeId node = in.get<NodeId>();
           const auto nbytes = in.get<std::uint64_t>();
@@ -411,6 +431,9 @@ class DistributedRun {
     std::uint32_t count = 0;
     for (const auto& c : draining_) count += c.error ? 0 : 1;
     out.put(count);
+    const auto& budget = memory::Budget::instance();  // this rank's memory, for rank 0's progress display
+    out.put(budget.tracked());
+    out.put(budget.spilled_now());
     for (auto& c : draining_) {
       if (c.error) {
         report_error(std::move(*c.error));
@@ -455,6 +478,8 @@ class DistributedRun {
     nbytes_.assign(n, 0);
     placement_.assign(n, -1);
     load_.assign(ranks_, 0);
+    done_flags_ = std::make_unique<std::atomic<std::uint8_t>[]>(n);
+    memory_reports_ = std::make_unique<std::atomic<std::uint64_t>[]>(2 * static_cast<std::size_t>(ranks_));
     priority_ = order(graph_, outputs_);
     dependents_.emplace(graph_);
     for (NodeId id = 0; id < n; ++id) {
@@ -580,6 +605,8 @@ class DistributedRun {
     if (load_[rank]-- == capacity_[rank]) ++ranks_with_free_slots_;
     nbytes_[task] = nbytes;
     holders_[task].push_back(rank);
+    done_flags_[task].store(1, std::memory_order_relaxed);
+    tasks_done_.fetch_add(1, std::memory_order_relaxed);
     if (options_.record_schedule) completed_order_.push_back(task);
     for (NodeId dep : graph_.deps(task)) {
       const bool replicated = holders_[dep][0] == everywhere;
@@ -683,6 +710,9 @@ class DistributedRun {
   std::optional<graph::Dependents> dependents_;
   std::size_t tasks_left_ = 0;
   int ranks_with_free_slots_ = 0;
+  std::unique_ptr<std::atomic<std::uint8_t>[]> done_flags_;
+  std::atomic<std::size_t> tasks_done_{0};
+  std::unique_ptr<std::atomic<std::uint64_t>[]> memory_reports_;  // tracked, spilled per rank
 };
 
 }  // namespace

@@ -23,7 +23,7 @@ RunState::RunState(const Graph& graph, std::span<const NodeId> outputs)
   for (NodeId out : outputs_) holds_[out].fetch_add(1, std::memory_order_relaxed);
   std::sort(initial_ready_.begin(), initial_ready_.end(),
             [this](NodeId a, NodeId b) { return priority_[a] < priority_[b]; });
-  finished_as_ = std::make_unique<std::uint32_t[]>(n);
+  finished_as_ = std::make_unique<std::atomic<std::uint32_t>[]>(n);
 }
 
 std::vector<NodeId> RunState::sequence() const {
@@ -60,7 +60,8 @@ bool RunState::execute(NodeId id) {
       }
       Value result = graph::run_task(node, TaskArgs(args, deps.size()));
       for (std::size_t i = 0; i < deps.size(); ++i) values[i] = Value();  // spillable again
-      finished_as_[id] = static_cast<std::uint32_t>(tasks_run_.fetch_add(1, std::memory_order_relaxed) + 1);
+      finished_as_[id].store(static_cast<std::uint32_t>(tasks_run_.fetch_add(1, std::memory_order_relaxed) + 1),
+                             std::memory_order_relaxed);
       store_.put(id, std::move(result));
       for (NodeId dep : deps) release(dep);
     }
@@ -94,9 +95,11 @@ std::vector<Value> RunState::take_outputs() {
 std::vector<NodeId> RunState::completion_order() const {
   std::vector<NodeId> order;
   for (NodeId id = 0; id < graph_.size(); ++id) {
-    if (finished_as_[id]) order.push_back(id);
+    if (task_done(id)) order.push_back(id);
   }
-  std::sort(order.begin(), order.end(), [this](NodeId a, NodeId b) { return finished_as_[a] < finished_as_[b]; });
+  std::sort(order.begin(), order.end(), [this](NodeId a, NodeId b) {
+    return finished_as_[a].load(std::memory_order_relaxed) < finished_as_[b].load(std::memory_order_relaxed);
+  });
   return order;
 }
 

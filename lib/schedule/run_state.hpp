@@ -9,6 +9,7 @@
 #include <tessera/compute.hpp>
 
 #include "graph/dependents.hpp"
+#include "schedule/progress.hpp"
 #include "schedule/result_store.hpp"
 
 #include <atomic>
@@ -18,7 +19,7 @@
 
 namespace tessera::schedule {
 
-class RunState {
+class RunState final : public ProgressSource {
  public:
   RunState(const Graph& graph, std::span<const NodeId> outputs);
 
@@ -48,6 +49,9 @@ class RunState {
   std::vector<NodeId> completion_order() const;
   void fill_stats(ComputeStats& stats) const;
 
+  bool task_done(NodeId id) const override { return finished_as_[id].load(std::memory_order_relaxed) != 0; }
+  std::size_t tasks_done() const override { return tasks_run_.load(std::memory_order_relaxed); }
+
  private:
   void release(NodeId id);
 
@@ -61,7 +65,7 @@ class RunState {
   ResultStore store_;
 
   std::atomic<std::size_t> tasks_run_{0};
-  std::unique_ptr<std::uint32_t[]> finished_as_;  // 1 + position among finished tasks, 0: not run
+  std::unique_ptr<std::atomic<std::uint32_t>[]> finished_as_;  // 1 + position among finished tasks, 0: not run
 
   std::atomic<bool> failed_{false};
   mutable std::mutex error_mutex_;

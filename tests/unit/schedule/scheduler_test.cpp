@@ -157,3 +157,18 @@ TEST(Values, TypeMismatchNamesBothTypes) {
 }
 
 }  // namespace
+
+namespace {
+// Under TESSERA_FORCE_SPILL=1 (the *.forced_spill entries of CTest) every
+// suite goes through the spill path; this checks that it really does.
+TEST(ForcedSpill, SpillsEveryResultWhenTheEnvironmentAsks) {
+  if (!std::getenv("TESSERA_FORCE_SPILL")) GTEST_SKIP() << "runs in schedule_test.forced_spill";
+  using namespace tessera;
+  auto twice = delayed([](const std::vector<double>& v) { return std::vector<double>(v.size(), 2 * v[0]); }, "twice");
+  auto x = twice(twice(delayed_value(std::vector<double>(1000, 1.5))));
+  ComputeStats stats;
+  EXPECT_EQ(compute(x, {.stats = &stats})[0], 6.0);
+  EXPECT_GE(stats.spilled_bytes, 2 * 1000 * sizeof(double));
+  EXPECT_GE(stats.unspilled_bytes, 1000 * sizeof(double));  // the output is read back after the stats
+}
+}  // namespace
