@@ -174,7 +174,10 @@ void MpiNetwork::send_value(int dest, NodeId node, const Value& value, const Key
   } else {
     codec.encode(*value.holder(), send->buffer);
     body = send->buffer;
+    send->encoded.emplace(send->buffer.size());
   }
+  send->value_bytes = body.size();
+  bytes_in_flight_ += body.size();
   DataHeader header{epoch_, node, codec.type_id, static_cast<std::uint8_t>(codec.contiguous), body.size()};
   send->header.resize(sizeof header);
   std::memcpy(send->header.data(), &header, sizeof header);
@@ -196,6 +199,7 @@ void MpiNetwork::progress_sends() {
     auto& requests = (*it)->requests;
     check_mpi(MPI_Testall(static_cast<int>(requests.size()), requests.data(), &done, MPI_STATUSES_IGNORE),
               "MPI_Testall (sends)");
+    if (done) bytes_in_flight_ -= (*it)->value_bytes;
     it = done ? sends_.erase(it) : std::next(it);
   }
 }
@@ -242,6 +246,7 @@ bool MpiNetwork::finish_receive(schedule::Message& out) {
       queue.pop_front();
       if (finished->discard || draining_) continue;
       bytes_received_ += finished->header.nbytes;
+      finished->counted.reset();  // the caller stores it at once, and counts it there
       out = schedule::Message();
       out.source = finished->source;
       out.kind = schedule::MessageKind::data;
@@ -277,6 +282,7 @@ bool MpiNetwork::receive_new(schedule::Message& out) {
         comm_error("rank " + std::to_string(r->source) + " sent a result of a type this rank does not know",
                    "every rank must run the same program");
       }
+      if (!r->discard) r->counted.emplace(static_cast<std::size_t>(header.nbytes));
       if (!r->discard && header.contiguous) {
         r->holder = codec->make(static_cast<std::size_t>(header.nbytes), r->target);
       } else {

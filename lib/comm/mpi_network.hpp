@@ -1,11 +1,14 @@
 #pragma once
 // The scheduler's Network on MPI: the only place messages meet MPI.
+#include <tessera/memory.hpp>
+
 #include "schedule/network.hpp"
 
 #include <mpi.h>
 
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +35,7 @@ class MpiNetwork final : public schedule::Network {
   void send_value(int dest, NodeId node, const Value& value, const Key& key) override;
   bool poll(schedule::Message& out) override;
   std::uint64_t value_bytes_received() const override { return bytes_received_; }
+  std::uint64_t value_bytes_in_flight() const override { return bytes_in_flight_; }
   std::unique_ptr<schedule::Network> duplicate() override;
   std::pair<std::uint64_t, bool> agree(std::uint64_t count, bool stop) override;
 
@@ -51,6 +55,8 @@ class MpiNetwork final : public schedule::Network {
     std::vector<std::byte> buffer;  // control bytes, a data header, or an encoded value
     std::vector<std::byte> header;
     Value keep;                     // a contiguous value being sent in place
+    std::uint64_t value_bytes = 0;  // a result's body
+    std::optional<TrackedAllocation> encoded;  // an encoded copy counts against the budget
   };
   struct Receive {  // a data body, arriving in pieces
     int source;
@@ -61,6 +67,7 @@ class MpiNetwork final : public schedule::Network {
     std::vector<std::byte> bytes;                         // encoded, or a discarded body
     std::shared_ptr<detail::ValueHolderBase> holder;      // contiguous: received in place
     std::span<std::byte> target;
+    std::optional<TrackedAllocation> counted;  // what is arriving counts against the budget
   };
 
   void progress_sends();
@@ -81,6 +88,7 @@ class MpiNetwork final : public schedule::Network {
   std::deque<schedule::Message> loopback_;
   std::vector<std::deque<std::unique_ptr<Receive>>> receives_;  // per source, in arrival order
   std::uint64_t bytes_received_ = 0;
+  std::uint64_t bytes_in_flight_ = 0;
 };
 
 }  // namespace tessera::comm

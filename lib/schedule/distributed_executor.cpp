@@ -200,6 +200,7 @@ class DistributedRun final : public ProgressSource {
         busy = true;
       }
       busy |= drain_completions();
+      busy |= send_waiting_pushes();
       if (me_ == 0 && !finished_) busy |= schedule_ready();
       if (busy) {
         last_activity = Clock::now();
@@ -286,7 +287,35 @@ class DistributedRun final : public ProgressSource {
     }
   }
 
+  // A result being sent stays in memory until the send completes: beyond the
+  // headroom between the spill target and the limit, pushes wait their turn.
+  bool may_send_now(NodeId node) const {
+    const auto& budget = memory::Budget::instance();
+    const std::uint64_t headroom = budget.limit() > budget.target() ? budget.limit() - budget.target() : 0;
+    const std::uint64_t in_flight = net_.value_bytes_in_flight();
+    return in_flight == 0 || in_flight + results_.nbytes(node) <= headroom;
+  }
+
+  bool send_waiting_pushes() {
+    bool any = false;
+    while (!waiting_pushes_.empty() && may_send_now(waiting_pushes_.front().first)) {
+      auto [node, target] = waiting_pushes_.front();
+      waiting_pushes_.pop_front();
+      send_now(node, target);
+      any = true;
+    }
+    return any;
+  }
+
   void push(NodeId node, int target) {
+    if (waiting_pushes_.empty() && (target == me_ || may_send_now(node))) {
+      send_now(node, target);
+    } else {
+      waiting_pushes_.emplace_back(node, target);
+    }
+  }
+
+  void send_now(NodeId node, int target) {
     if (!results_.has(node)) {
       ErrorInfo e;
       e.kind = ErrorKind::comm;
@@ -677,6 +706,7 @@ class DistributedRun final : public ProgressSource {
   ResultStore results_;
   std::unordered_map<NodeId, std::vector<NodeId>> waiters_;  // result -> local tasks waiting for it
   std::unordered_map<NodeId, std::uint32_t> missing_;        // task -> inputs still to arrive
+  std::deque<std::pair<NodeId, int>> waiting_pushes_;         // results to send when memory allows
   std::mutex run_mutex_;
   std::condition_variable run_ready_;
   std::deque<NodeId> runnable_;

@@ -66,6 +66,8 @@ class Network {
   virtual void send_value(int dest, NodeId node, const Value& value, const Key& key) = 0;
   /// Moves sends and receives along; true with the next complete incoming message.
   virtual bool poll(Message& out) = 0;
+  /// Result bytes this rank is sending now (held until the send completes).
+  virtual std::uint64_t value_bytes_in_flight() const { return 0; }
   /// Result bytes received from other ranks since the runtime started.
   virtual std::uint64_t value_bytes_received() const = 0;
 
