@@ -213,7 +213,9 @@ Action add_bench(CLI::App& app, const GlobalOptions& global) {
     }
     return 0;
   };
-  return [tasks, futures, tasks_action, futures_action, transfer_action] {
+  auto spill = add_bench_spill(*bench, global);
+  return [tasks, futures, spill, tasks_action, futures_action, transfer_action] {
+    if (spill.command->parsed()) return spill.action();
     if (tasks->parsed()) return tasks_action();
     return futures->parsed() ? futures_action() : transfer_action();
   };

@@ -18,10 +18,16 @@ struct GlobalOptions {
 };
 
 using Action = std::function<int()>;
+/// A nested subcommand and what to run when it was chosen.
+struct SubcommandAction {
+  CLI::App* command;
+  Action action;
+};
 
 Action add_info(CLI::App& app, const GlobalOptions& global);
 Action add_demo(CLI::App& app, const GlobalOptions& global);
 Action add_bench(CLI::App& app, const GlobalOptions& global);
 Action add_run(CLI::App& app, const GlobalOptions& global);
+SubcommandAction add_bench_spill(CLI::App& bench, const GlobalOptions& global);
 
 }  // namespace tessera::launcher

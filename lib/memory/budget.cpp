@@ -117,6 +117,8 @@ MemoryStatus Budget::status() const {
   s.spilled_bytes = spilled_now_.load(std::memory_order_relaxed);
   s.spilled_total = spilled_total_.load(std::memory_order_relaxed);
   s.unspilled_total = unspilled_total_.load(std::memory_order_relaxed);
+  s.spill_write_seconds = spill_.write_seconds();
+  s.spill_read_seconds = spill_.read_seconds();
   s.force_spill = force_spill();
   s.spill_dir = const_cast<SpillDirectory&>(spill_).path();
   return s;

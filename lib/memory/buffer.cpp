@@ -3,6 +3,10 @@
 // same sizes over and over, and a reused block costs no page faults.
 #include <tessera/buffer.hpp>
 
+#include "memory/budget.hpp"
+
+#include <algorithm>
+
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -15,7 +19,11 @@ namespace {
 
 constexpr std::size_t alignment = 64;
 constexpr std::size_t cached_from = std::size_t{1} << 20;
-constexpr std::size_t cache_limit_bytes = std::size_t{1} << 30;
+// At most 1 GiB, and an eighth of the rank's memory budget: the cache is
+// memory the budget does not see.
+std::size_t cache_limit_bytes() {
+  return std::min<std::size_t>(std::size_t{1} << 30, memory::Budget::instance().limit() / 8);
+}
 constexpr std::size_t cache_per_size = 4;
 
 class BlockCache {
@@ -40,7 +48,7 @@ class BlockCache {
     if (size >= cached_from) {
       std::lock_guard lock(mutex_);
       auto& blocks = free_[size];
-      if (blocks.size() < cache_per_size && cached_bytes_ + size <= cache_limit_bytes) {
+      if (blocks.size() < cache_per_size && cached_bytes_ + size <= cache_limit_bytes()) {
         blocks.push_back(p);
         cached_bytes_ += size;
         return;

@@ -6,6 +6,7 @@
 #include <lz4.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -129,7 +130,26 @@ int SpillDirectory::ensure_file(const std::string& what) {
   return fd_;
 }
 
+namespace {
+// Adds the time from construction to destruction to a counter.
+class Timed {
+ public:
+  explicit Timed(std::atomic<std::uint64_t>& total) : total_(total), start_(std::chrono::steady_clock::now()) {}
+  ~Timed() {
+    total_.fetch_add(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                    std::chrono::steady_clock::now() - start_)
+                                                    .count()),
+                     std::memory_order_relaxed);
+  }
+
+ private:
+  std::atomic<std::uint64_t>& total_;
+  std::chrono::steady_clock::time_point start_;
+};
+}  // namespace
+
 SpillFile SpillDirectory::write(std::span<const std::byte> bytes, const std::string& what) {
+  Timed timed(write_ns_);
   SpillFile file;
   file.raw_bytes = bytes.size();
   const std::uint64_t blocks = (bytes.size() + block_bytes - 1) / block_bytes;
@@ -174,6 +194,7 @@ SpillFile SpillDirectory::write(std::span<const std::byte> bytes, const std::str
 }
 
 void SpillDirectory::read(const SpillFile& file, std::span<std::byte> into, const std::string& what) {
+  Timed timed(read_ns_);
   int fd = -1;
   std::string dir;
   {

@@ -14,6 +14,7 @@
 // unless that would not make it smaller. Blocks keep the scratch memory of a
 // write or read at a few MiB whatever the result's size, and let
 // incompressible data (random numbers) go to and from disk without a copy.
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -41,6 +42,10 @@ class SpillDirectory {
   void read(const SpillFile& file, std::span<std::byte> into, const std::string& what);
   void remove(const SpillFile& file) noexcept;
 
+  /// Time spent writing and reading, over all threads.
+  double write_seconds() const { return static_cast<double>(write_ns_.load()) * 1e-9; }
+  double read_seconds() const { return static_cast<double>(read_ns_.load()) * 1e-9; }
+
   /// The directory made for this process, or empty before the first spill.
   std::string path() const;
   /// Removes the directory and everything in it (at exit; also after an error).
@@ -56,6 +61,7 @@ class SpillDirectory {
   int rank_ = 0;
   std::uint64_t end_ = 0;    // where the next extent goes
   std::uint64_t extents_ = 0;  // written and not yet removed
+  std::atomic<std::uint64_t> write_ns_{0}, read_ns_{0};
 };
 
 }  // namespace tessera::memory

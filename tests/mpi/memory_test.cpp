@@ -6,7 +6,7 @@
 #include <tessera/memory.hpp>
 #include <tessera/runtime.hpp>
 
-#include "chunked_std.hpp"
+#include "chunked_std_oracle.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -23,8 +23,7 @@ using namespace tessera;
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
-constexpr std::size_t chunk_length = 131072;  // 1 MiB of doubles
-constexpr std::uint64_t chunk_bytes = chunk_length * sizeof(double) + sizeof(std::vector<double>);
+constexpr std::size_t chunk_bytes = 1 << 20;
 
 Runtime& runtime() { return *Runtime::current(); }
 
@@ -56,8 +55,8 @@ TEST_F(MemoryAcrossRanks, ResultsFourTimesTheBudgetComputeRightWithinIt) {
   configure_memory(options);
   const std::size_t chunks = 32 + 8 * static_cast<std::size_t>(runtime().size());
   ComputeStats stats;
-  auto out = compute(test::chunked_std(chunks, chunk_length), {Key("std")}, {.stats = &stats});
-  EXPECT_DOUBLE_EQ(out[0].get<double>(), test::chunked_std_oracle(chunks, chunk_length));
+  auto out = compute(test::chunked_std(chunks, chunk_bytes), {Key("std")}, {.stats = &stats});
+  EXPECT_DOUBLE_EQ(out[0].get<double>(), test::chunked_std_oracle(chunks, chunk_bytes));
   EXPECT_GE(chunks * chunk_bytes, 4 * limit);
   // Every rank, from its own record: the budget plus the largest result.
   EXPECT_LE(stats.peak_memory_bytes, limit + chunk_bytes) << "rank " << runtime().rank();
@@ -79,7 +78,7 @@ TEST_F(MemoryAcrossRanks, ARankThatCannotSpillEndsTheRunOnEveryRank) {
   configure_memory(options);
   const std::string expected_dir = runtime().broadcast(bad_dir, bad);
   try {
-    compute(test::chunked_std(4 * runtime().size(), 1000), {Key("std")});
+    compute(test::chunked_std(4 * runtime().size(), 8000), {Key("std")});
     ADD_FAILURE() << "expected a MemoryError on rank " << runtime().rank();
   } catch (const MemoryError& e) {
     EXPECT_THAT(e.what(), HasSubstr(expected_dir));
@@ -88,8 +87,8 @@ TEST_F(MemoryAcrossRanks, ARankThatCannotSpillEndsTheRunOnEveryRank) {
   EXPECT_EQ(memory_status().spilled_bytes, 0u) << "rank " << runtime().rank();
   // The next run is clean.
   configure_memory({});
-  auto out = compute(test::chunked_std(4, 1000), {Key("std")});
-  EXPECT_DOUBLE_EQ(out[0].get<double>(), test::chunked_std_oracle(4, 1000));
+  auto out = compute(test::chunked_std(4, 8000), {Key("std")});
+  EXPECT_DOUBLE_EQ(out[0].get<double>(), test::chunked_std_oracle(4, 8000));
 }
 
 TEST_F(MemoryAcrossRanks, SpillFilesAreGoneAfterATaskError) {
@@ -97,7 +96,7 @@ TEST_F(MemoryAcrossRanks, SpillFilesAreGoneAfterATaskError) {
   options.force_spill = true;
   options.spill_dir = dir_.string();
   configure_memory(options);
-  Graph g = test::chunked_std(4 * runtime().size(), 1000);
+  Graph g = test::chunked_std(4 * runtime().size(), 8000);
   g.add_task(Key("broken"), [](double) -> double { throw std::runtime_error("stop"); }, ref<double>(Key("std")));
   EXPECT_THROW(compute(g, {Key("broken")}), TaskError);
   EXPECT_EQ(memory_status().spilled_bytes, 0u) << "rank " << runtime().rank();

@@ -5,7 +5,7 @@
 #include <tessera/memory.hpp>
 #include <tessera/size.hpp>
 
-#include "chunked_std.hpp"
+#include "chunked_std_oracle.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -25,8 +25,7 @@ using namespace tessera;
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
-constexpr std::size_t chunk_length = 131072;  // 1 MiB of doubles
-constexpr std::uint64_t chunk_bytes = chunk_length * sizeof(double) + sizeof(std::vector<double>);
+constexpr std::size_t chunk_bytes = 1 << 20;
 
 // A spill directory of the test's own, and the default budget back afterwards.
 class MemoryTest : public ::testing::TestWithParam<SchedulerKind> {
@@ -93,14 +92,14 @@ TEST_P(MemoryTest, ResultsFourTimesTheBudgetComputeRightWithinIt) {
   budget(limit);
   const std::size_t chunks = 40;  // 40 MiB of chunks, all alive between the passes
   ComputeStats stats;
-  auto out = compute(test::chunked_std(chunks, chunk_length), {Key("std")}, options(&stats));
-  EXPECT_DOUBLE_EQ(out[0].get<double>(), test::chunked_std_oracle(chunks, chunk_length));
+  auto out = compute(test::chunked_std(chunks, chunk_bytes), {Key("std")}, options(&stats));
+  EXPECT_DOUBLE_EQ(out[0].get<double>(), test::chunked_std_oracle(chunks, chunk_bytes));
   EXPECT_GE(chunks * chunk_bytes, 4 * limit);
   EXPECT_GT(stats.spilled_bytes, 0u);
   EXPECT_GT(stats.unspilled_bytes, 0u);
   EXPECT_EQ(stats.memory_limit, limit);
   EXPECT_LE(stats.peak_memory_bytes, limit + chunk_bytes);  // the budget plus the largest result
-  EXPECT_GE(stats.peak_live_bytes, chunks * chunk_length * sizeof(double));  // all alive, most on disk
+  EXPECT_GE(stats.peak_live_bytes, chunks * chunk_bytes);  // all alive, most on disk
   EXPECT_EQ(memory_status().spilled_bytes, 0u);  // the run's spill extents are gone
   EXPECT_EQ(bytes_on_disk(), 0u);
 }
@@ -108,18 +107,18 @@ TEST_P(MemoryTest, ResultsFourTimesTheBudgetComputeRightWithinIt) {
 TEST_P(MemoryTest, WithoutPressureNothingSpills) {
   budget(1ull << 30);
   ComputeStats stats;
-  auto out = compute(test::chunked_std(8, 1024), {Key("std")}, options(&stats));
-  EXPECT_DOUBLE_EQ(out[0].get<double>(), test::chunked_std_oracle(8, 1024));
+  auto out = compute(test::chunked_std(8, 8192), {Key("std")}, options(&stats));
+  EXPECT_DOUBLE_EQ(out[0].get<double>(), test::chunked_std_oracle(8, 8192));
   EXPECT_EQ(stats.spilled_bytes, 0u);
 }
 
 TEST_P(MemoryTest, ForcedSpillingSpillsEveryResultAndReadsItBack) {
   budget(1ull << 30, /*force=*/true);
   ComputeStats stats;
-  auto out = compute(test::chunked_std(6, 1000), {Key("std")}, options(&stats));
-  EXPECT_DOUBLE_EQ(out[0].get<double>(), test::chunked_std_oracle(6, 1000));
-  EXPECT_GE(stats.spilled_bytes, 6 * 1000 * sizeof(double));  // every chunk went to disk
-  EXPECT_GE(stats.unspilled_bytes, 6 * 1000 * sizeof(double));
+  auto out = compute(test::chunked_std(6, 8000), {Key("std")}, options(&stats));
+  EXPECT_DOUBLE_EQ(out[0].get<double>(), test::chunked_std_oracle(6, 8000));
+  EXPECT_GE(stats.spilled_bytes, 6 * 8000);  // every chunk went to disk
+  EXPECT_GE(stats.unspilled_bytes, 6 * 8000);
 }
 
 TEST_P(MemoryTest, TypesThatCannotTravelStayInMemory) {
@@ -139,7 +138,7 @@ TEST_P(MemoryTest, TypesThatCannotTravelStayInMemory) {
 
 TEST_P(MemoryTest, SpillFilesAreGoneAfterATaskError) {
   budget(1ull << 30, /*force=*/true);
-  Graph g = test::chunked_std(8, 1000);
+  Graph g = test::chunked_std(8, 8000);
   g.add_task(Key("broken"), [](double total) -> double { throw std::runtime_error("no " + std::to_string(total)); },
              ref<double>(Key("std")));
   EXPECT_THROW(compute(g, {Key("broken")}, options(nullptr)), TaskError);
@@ -150,17 +149,17 @@ TEST_P(MemoryTest, SpillFilesAreGoneAfterATaskError) {
 TEST_P(MemoryTest, AResultLargerThanTheBudgetIsComputedSpilledAndNamed) {
   budget(1 << 20);
   Graph g;
-  g.add_task(Key("huge", {7}), [] { return test::seeded_chunk(1, 4 * chunk_length); });  // 4 MiB
-  g.add_task(Key("head"), [](const std::vector<double>& v) { return v[3]; }, ref<std::vector<double>>(Key("huge", {7})));
+  g.add_task(Key("huge", {7}), [] { return examples::seeded_chunk(1, 4 * chunk_bytes); });  // 4 MiB
+  g.add_task(Key("head"), [](const Buffer& v) { return v.as<double>()[3]; }, ref<Buffer>(Key("huge", {7})));
   ComputeStats stats;
   ::testing::internal::CaptureStderr();
   auto out = compute(g, {Key("head")}, options(&stats));
   const std::string err = ::testing::internal::GetCapturedStderr();
-  EXPECT_EQ(out[0].get<double>(), test::seeded_chunk(1, 4)[3]);
+  EXPECT_EQ(out[0].get<double>(), examples::seeded_chunk(1, 32).as<double>()[3]);
   EXPECT_THAT(err, HasSubstr("('huge', 7)"));
   EXPECT_THAT(err, HasSubstr("4.0 MiB"));
   EXPECT_THAT(err, HasSubstr("memory limit of 1.0 MiB"));
-  EXPECT_GE(stats.spilled_bytes, 4 * chunk_length * sizeof(double));
+  EXPECT_GE(stats.spilled_bytes, 4 * chunk_bytes);
 }
 
 TEST_P(MemoryTest, TrackedAllocationsCountAgainstTheBudget) {
@@ -183,7 +182,7 @@ TEST_P(MemoryTest, AnUnwritableSpillDirectoryIsAClearError) {
   const std::string dir = (file / "spill").string();  // below a regular file: cannot exist, even for root
   budget(1ull << 30, /*force=*/true, dir);
   try {
-    compute(test::chunked_std(4, 1000), {Key("std")}, options(nullptr));
+    compute(test::chunked_std(4, 8000), {Key("std")}, options(nullptr));
     FAIL() << "expected a MemoryError";
   } catch (const MemoryError& e) {
     EXPECT_THAT(e.what(), HasSubstr(dir));
@@ -203,7 +202,7 @@ TEST_P(MemoryTest, RunningOutOfDiskIsAClearErrorNamingTheDirectory) {
   ::setrlimit(RLIMIT_FSIZE, &small);
   std::string message;
   try {
-    compute(test::chunked_std(16, chunk_length), {Key("std")}, options(nullptr));
+    compute(test::chunked_std(16, chunk_bytes), {Key("std")}, options(nullptr));
   } catch (const MemoryError& e) {
     message = e.what();
   }
@@ -224,7 +223,7 @@ TEST(SpillDirectory, ChildThatSpillsAndFails) {
   options.spill_dir = base;
   options.force_spill = true;
   configure_memory(options);
-  Graph g = test::chunked_std(4, 1000);
+  Graph g = test::chunked_std(4, 8000);
   g.add_task(Key("broken"), [](double) -> double { throw std::runtime_error("stop"); }, ref<double>(Key("std")));
   try {
     compute(g, {Key("broken")}, {.scheduler = SchedulerKind::sync});
