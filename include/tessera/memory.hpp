@@ -47,7 +47,7 @@ struct MemoryStatus {
   std::uint64_t spilled_bytes = 0;       // results on disk now (their size in memory)
   std::uint64_t spilled_total = 0;       // bytes written to disk since the process started
   std::uint64_t unspilled_total = 0;     // bytes read back since the process started
-  double spill_write_seconds = 0;        // time spent writing spill files (all threads together)
+  double spill_write_seconds = 0;        // time while this rank was writing spill files
   double spill_read_seconds = 0;         // and reading them back
   bool force_spill = false;
   std::string spill_dir;                 // this process's own directory (created at the first spill)

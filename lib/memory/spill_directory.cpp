@@ -81,6 +81,23 @@ bool read_all(int fd, void* into, std::size_t bytes, std::uint64_t& offset) {
 
 }  // namespace
 
+void BusyClock::begin() {
+  std::lock_guard lock(mutex_);
+  if (active_++ == 0) since_ = std::chrono::steady_clock::now();
+}
+
+void BusyClock::end() {
+  std::lock_guard lock(mutex_);
+  if (--active_ == 0) busy_ += std::chrono::steady_clock::now() - since_;
+}
+
+double BusyClock::seconds() const {
+  std::lock_guard lock(mutex_);
+  auto busy = busy_;
+  if (active_ > 0) busy += std::chrono::steady_clock::now() - since_;
+  return std::chrono::duration<double>(busy).count();
+}
+
 void SpillDirectory::configure(std::string base, int rank) {
   if (base != base_ || rank != rank_) remove_all();
   std::lock_guard lock(mutex_);
@@ -131,28 +148,25 @@ int SpillDirectory::ensure_file(const std::string& what) {
 }
 
 namespace {
-// Adds the time from construction to destruction to a counter.
+// Counts the time while at least one write (or read) is under way: the
+// rank's spill throughput is its bytes over that time, however many of its
+// threads share it.
 class Timed {
  public:
-  explicit Timed(std::atomic<std::uint64_t>& total) : total_(total), start_(std::chrono::steady_clock::now()) {}
-  ~Timed() {
-    total_.fetch_add(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                    std::chrono::steady_clock::now() - start_)
-                                                    .count()),
-                     std::memory_order_relaxed);
-  }
+  explicit Timed(BusyClock& clock) : clock_(clock) { clock_.begin(); }
+  ~Timed() { clock_.end(); }
 
  private:
-  std::atomic<std::uint64_t>& total_;
-  std::chrono::steady_clock::time_point start_;
+  BusyClock& clock_;
 };
 }  // namespace
 
 SpillFile SpillDirectory::write(std::span<const std::byte> bytes, const std::string& what) {
-  Timed timed(write_ns_);
+  Timed timed(write_clock_);
   SpillFile file;
   file.raw_bytes = bytes.size();
-  const std::uint64_t blocks = (bytes.size() + block_bytes - 1) / block_bytes;
+  const std::size_t blocks = (bytes.size() + block_bytes - 1) / block_bytes;
+  const std::uint64_t table_bytes = blocks * sizeof(std::uint32_t);
   int fd = -1;
   std::string dir;
   {
@@ -160,29 +174,32 @@ SpillFile SpillDirectory::write(std::span<const std::byte> bytes, const std::str
     fd = ensure_file(what);
     dir = dir_;
     file.offset = end_;
-    end_ += bytes.size() + blocks * sizeof(std::uint32_t);  // the most it can take: every block raw
+    end_ += table_bytes + bytes.size();  // the most it can take: every block raw
     ++extents_;
   }
+  std::vector<std::uint32_t> table(blocks);
   auto out = scratch();
-  std::uint64_t at_disk = file.offset;
+  std::uint64_t at_disk = file.offset + table_bytes;
   bool ok = true;
-  for (std::size_t at = 0; ok && at < bytes.size(); at += block_bytes) {
-    const std::size_t n = std::min(block_bytes, bytes.size() - at);
+  for (std::size_t b = 0; ok && b < blocks; ++b) {
+    const std::size_t at = b * block_bytes, n = std::min(block_bytes, bytes.size() - at);
     const char* src = reinterpret_cast<const char*>(bytes.data() + at);
     const int packed = LZ4_compress_default(src, out.data(), static_cast<int>(n), static_cast<int>(out.size()));
-    std::uint32_t header;
-    iovec iov[2];
-    iov[0] = {&header, sizeof header};
+    iovec iov;
     if (packed > 0 && static_cast<std::size_t>(packed) < n - n / 16) {  // worth it: at least 1/16 smaller
-      header = static_cast<std::uint32_t>(packed);
-      iov[1] = {out.data(), static_cast<std::size_t>(packed)};
+      table[b] = static_cast<std::uint32_t>(packed);
+      iov = {out.data(), static_cast<std::size_t>(packed)};
     } else {
-      header = static_cast<std::uint32_t>(n) | raw_flag;
-      iov[1] = {const_cast<char*>(src), n};
+      table[b] = static_cast<std::uint32_t>(n) | raw_flag;
+      iov = {const_cast<char*>(src), n};
     }
-    const std::uint64_t length = sizeof header + iov[1].iov_len;
-    ok = write_all(fd, iov, 2, at_disk);
+    const std::uint64_t length = iov.iov_len;
+    ok = write_all(fd, &iov, 1, at_disk);
     at_disk += length;
+  }
+  if (ok && blocks) {
+    iovec iov{table.data(), table_bytes};
+    ok = write_all(fd, &iov, 1, file.offset);
   }
   file.disk_bytes = at_disk - file.offset;
   if (!ok) {
@@ -194,7 +211,7 @@ SpillFile SpillDirectory::write(std::span<const std::byte> bytes, const std::str
 }
 
 void SpillDirectory::read(const SpillFile& file, std::span<std::byte> into, const std::string& what) {
-  Timed timed(read_ns_);
+  Timed timed(read_clock_);
   int fd = -1;
   std::string dir;
   {
@@ -202,28 +219,30 @@ void SpillDirectory::read(const SpillFile& file, std::span<std::byte> into, cons
     fd = fd_;
     dir = dir_;
   }
-  auto packed = scratch();
+  const std::size_t blocks = (into.size() + block_bytes - 1) / block_bytes;
+  std::vector<std::uint32_t> table(blocks);
   std::uint64_t offset = file.offset;
   bool ok = fd >= 0 && into.size() == file.raw_bytes;
   if (!ok) errno = EBADF;
-  for (std::size_t at = 0; ok && at < into.size();) {
-    std::uint32_t header = 0;
-    ok = read_all(fd, &header, sizeof header, offset);
-    if (!ok) break;
-    const std::size_t stored = header & ~raw_flag;
-    char* dst = reinterpret_cast<char*>(into.data() + at);
-    const std::size_t room = std::min(block_bytes, into.size() - at);
-    if (header & raw_flag) {
-      ok = stored <= room && read_all(fd, dst, stored, offset);
-      at += stored;
+  if (ok) ok = read_all(fd, table.data(), blocks * sizeof(std::uint32_t), offset);
+  auto packed = scratch();
+  for (std::size_t b = 0; ok && b < blocks;) {
+    char* dst = reinterpret_cast<char*>(into.data() + b * block_bytes);
+    if (table[b] & raw_flag) {  // this block and the raw ones after it: one read
+      std::size_t bytes = 0;
+      while (b < blocks && (table[b] & raw_flag)) bytes += table[b++] & ~raw_flag;
+      const auto start = static_cast<std::size_t>(dst - reinterpret_cast<char*>(into.data()));
+      ok = bytes <= into.size() - start && read_all(fd, dst, bytes, offset);
     } else {
+      const std::size_t stored = table[b];
+      const std::size_t room = std::min(block_bytes, into.size() - b * block_bytes);
       ok = stored <= packed.size() && read_all(fd, packed.data(), stored, offset);
       const int n = ok ? LZ4_decompress_safe(packed.data(), dst, static_cast<int>(stored), static_cast<int>(room)) : -1;
-      if (n < 0) {
+      if (n != static_cast<int>(room)) {
         if (ok) errno = EIO;
         ok = false;
       }
-      at += static_cast<std::size_t>(std::max(n, 0));
+      ++b;
     }
   }
   if (!ok) fail("cannot read back a spilled result from " + dir + "/spill: " + std::strerror(errno), rank_, what);

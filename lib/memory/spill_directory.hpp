@@ -9,12 +9,14 @@
 // the file is emptied. One file rather than one per result: creating and
 // deleting files costs tens of microseconds each, more than a small result.
 //
-// An extent is a sequence of blocks of up to 1 MiB, each a 4-byte header (its
-// stored length; the top bit says "stored raw") and its bytes, LZ4-compressed
-// unless that would not make it smaller. Blocks keep the scratch memory of a
-// write or read at a few MiB whatever the result's size, and let
-// incompressible data (random numbers) go to and from disk without a copy.
-#include <atomic>
+// An extent is a table of 4-byte block headers (a block's stored length; the
+// top bit says "stored raw"), then the blocks: up to 1 MiB of the result
+// each, LZ4-compressed unless that would not make it clearly smaller. Blocks
+// keep the scratch memory of a write or read at a few MiB whatever the
+// result's size; with the table in front, runs of raw blocks (random
+// numbers do not compress) are contiguous and come back in one read,
+// straight into the result's memory.
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -27,6 +29,20 @@ struct SpillFile {
   std::uint64_t offset = 0;      // where its extent starts in the spill file
   std::uint64_t raw_bytes = 0;   // what was written
   std::uint64_t disk_bytes = 0;  // what it takes on disk
+};
+
+/// Time during which at least one operation was under way.
+class BusyClock {
+ public:
+  void begin();
+  void end();
+  double seconds() const;
+
+ private:
+  mutable std::mutex mutex_;
+  int active_ = 0;
+  std::chrono::steady_clock::time_point since_;
+  std::chrono::steady_clock::duration busy_{};
 };
 
 class SpillDirectory {
@@ -42,9 +58,9 @@ class SpillDirectory {
   void read(const SpillFile& file, std::span<std::byte> into, const std::string& what);
   void remove(const SpillFile& file) noexcept;
 
-  /// Time spent writing and reading, over all threads.
-  double write_seconds() const { return static_cast<double>(write_ns_.load()) * 1e-9; }
-  double read_seconds() const { return static_cast<double>(read_ns_.load()) * 1e-9; }
+  /// Time during which this rank was writing (reading) spill files.
+  double write_seconds() const { return write_clock_.seconds(); }
+  double read_seconds() const { return read_clock_.seconds(); }
 
   /// The directory made for this process, or empty before the first spill.
   std::string path() const;
@@ -61,7 +77,7 @@ class SpillDirectory {
   int rank_ = 0;
   std::uint64_t end_ = 0;    // where the next extent goes
   std::uint64_t extents_ = 0;  // written and not yet removed
-  std::atomic<std::uint64_t> write_ns_{0}, read_ns_{0};
+  BusyClock write_clock_, read_clock_;
 };
 
 }  // namespace tessera::memory
