@@ -12,7 +12,7 @@
 ///     rank 0 1.2 GiB (3.0 GiB spilled), rank 1 1.1 GiB (2.8 GiB spilled)
 ///
 /// `automatic` draws it in place when stderr is a terminal (from half a
-/// second into a compute); otherwise it prints a plain line every
+/// second into a compute, or the interval below if shorter); otherwise it prints a plain line every
 /// TESSERA_PROGRESS_INTERVAL seconds (default 10) of a compute that lasts
 /// that long, and a last one at its end: readable in a Slurm log file.
 /// `always` draws in place even when stderr is not a terminal; `off` shows nothing.

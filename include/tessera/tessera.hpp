@@ -11,5 +11,7 @@
 #include <tessera/error.hpp>
 #include <tessera/graph.hpp>
 #include <tessera/key.hpp>
+#include <tessera/memory.hpp>
+#include <tessera/progress.hpp>
 #include <tessera/runtime.hpp>
 #include <tessera/value.hpp>

@@ -115,11 +115,12 @@ class Display {
         wake_.wait(lock, [this] { return graph_ != nullptr; });
         continue;
       }
-      wake_.wait_for(lock, std::chrono::milliseconds(in_place_ ? 200 : 100));  // lets end() in
+      const double tick = std::min(interval_, in_place_ ? 0.2 : 0.1);
+      wake_.wait_for(lock, std::chrono::duration<double>(tick));  // lets end() in
       if (!graph_) continue;
       const auto now = Clock::now();
       if (in_place_) {
-        if (now - start_ >= std::chrono::milliseconds(500)) draw(false);
+        if (std::chrono::duration<double>(now - start_).count() >= std::min(0.5, interval_)) draw(false);
       } else if (now >= next_line_) {
         draw(false);
         next_line_ = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(interval_));

@@ -57,5 +57,26 @@ expect_text "demo" "count=30 "
 grep -q "summarize" "${TMPDIR:-/tmp}/tessera-cli-demo.dot" || { echo "FAIL: demo graph lacks summarize"; failures=$((failures + 1)); }
 rm -f "${TMPDIR:-/tmp}/tessera-cli-demo.dot"
 
+# Memory and progress options.
+check "bad memory limit" 2 "$tessera" --memory-limit lots info; expect_text "bad memory limit" "lots"
+check "memory limit over the RAM" 2 "$tessera" --memory-limit 1.5 info; expect_text "memory limit over the RAM" "fraction"
+check "progress and no progress" 2 "$tessera" --progress --no-progress info
+spill_dir="${TMPDIR:-/tmp}/tessera-cli-spill"
+rm -rf "$spill_dir"
+check "bench spill" 0 "$tessera" --no-progress --spill-dir "$spill_dir" bench spill --total 8MiB --chunk 1MiB --memory-limit 2MiB
+LAST_OUTPUT=$(tail -n 1 <<<"$LAST_OUTPUT")
+expect_text "bench spill" "^total_bytes=8388608 spilled_bytes=[1-9][0-9]* seconds=[0-9.]+ peak_tracked_bytes=[0-9]+ checksum=0\.28[0-9]+$"
+[ -z "$(ls -A "$spill_dir" 2>/dev/null)" ] || { echo "FAIL: bench spill left $(ls -A "$spill_dir")"; failures=$((failures + 1)); }
+check "spill dir below a file" 1 "$tessera" --no-progress --spill-dir /etc/hostname/spill bench spill --total 4MiB --chunk 1MiB --memory-limit 1MiB
+expect_text "spill dir below a file" "error.*/etc/hostname.*rank 0"
+slow=(bench tasks --shape tree --n 400000 --scheduler sync --repeat 1)  # a run of a few tenths of a second
+check "progress in place" 0 env TESSERA_PROGRESS_INTERVAL=0.01 "$tessera" --progress "${slow[@]}"
+expect_text "progress in place" $'\r.*\[#+ *\] [0-9]+% [0-9]+/[0-9]+ tasks'
+check "progress lines" 0 env TESSERA_PROGRESS_INTERVAL=0.01 "$tessera" "${slow[@]}"
+expect_text "progress lines" "^tessera: progress 100% 399999/399999 tasks .*inc 200000/200000.*rank 0 "
+check "no progress" 0 env TESSERA_PROGRESS_INTERVAL=0.01 "$tessera" --no-progress "${slow[@]}"
+if grep -q "tessera: progress" <<<"$LAST_OUTPUT"; then echo "FAIL: --no-progress printed progress"; failures=$((failures + 1)); fi
+rm -rf "$spill_dir"
+
 if [ "$failures" -ne 0 ]; then echo "$failures CLI check(s) failed"; exit 1; fi
 echo "all CLI checks passed"
