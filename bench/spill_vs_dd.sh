@@ -45,7 +45,9 @@ f = dict(re.findall(r"(\w+)=(\S+)", lines[-2] + " " + lines[-1]))
 dd_w, dd_r, dd_w1, dd_r1 = map(float, sys.argv[2:6])
 w, r = float(f["spill_write_MB_per_s"]), float(f["spill_read_MB_per_s"])
 moved = (int(f["spilled_bytes"]) + int(f["unspilled_bytes"])) / 1e6
+wa, ra = float(f["all_ranks_write_MB_per_s"]), float(f["all_ranks_read_MB_per_s"])
 print(f"spill_write/dd_write={w / dd_w:.2f} spill_read/dd_read={r / dd_r:.2f} "
+      f"all_ranks: {wa / dd_w:.2f} {ra / dd_r:.2f} "
       f"(against dd bs=1MiB: {w / dd_w1:.2f} {r / dd_r1:.2f}) "
       f"end_to_end_MB_per_s={moved / float(f['seconds']):.0f} (spilled + read back, over the whole run)")
 PY

@@ -7,7 +7,8 @@
 //   total_bytes=T spilled_bytes=S seconds=X peak_tracked_bytes=P checksum=C
 // with S summed over ranks, P the largest rank's peak, and C the standard
 // deviation (checked against NumPy by tests/oracle/spill_oracle.py). The line
-// before it gives the spill file's write and read rates on the busiest rank.
+// before it gives the spill file's write and read rates: the best rank's
+// (bytes over the time it was writing or reading) and their sum over ranks.
 #include "commands.hpp"
 
 #include <tessera/compute.hpp>
@@ -72,12 +73,15 @@ SubcommandAction add_bench_spill(CLI::App& bench, const GlobalOptions& global) {
     const auto write_rate = static_cast<std::int64_t>(rate(stats.spilled_bytes, write_seconds));
     const auto read_rate = static_cast<std::int64_t>(rate(stats.unspilled_bytes, read_seconds));
     const auto max_write = runtime.max_over_ranks(write_rate), max_read = runtime.max_over_ranks(read_rate);
+    const auto sum_write = runtime.sum_over_ranks(write_rate), sum_read = runtime.sum_over_ranks(read_rate);
     if (runtime.rank() == 0) {
       std::printf("chunks=%zu chunk_bytes=%llu memory_limit=%llu ranks=%d unspilled_bytes=%llu "
-                  "spill_write_MB_per_s=%lld spill_read_MB_per_s=%lld\n",
+                  "spill_write_MB_per_s=%lld spill_read_MB_per_s=%lld all_ranks_write_MB_per_s=%lld "
+                  "all_ranks_read_MB_per_s=%lld\n",
                   chunks, static_cast<unsigned long long>(chunk), static_cast<unsigned long long>(stats.memory_limit),
                   runtime.size(), static_cast<unsigned long long>(stats.unspilled_bytes),
-                  static_cast<long long>(max_write), static_cast<long long>(max_read));
+                  static_cast<long long>(max_write), static_cast<long long>(max_read), static_cast<long long>(sum_write),
+                  static_cast<long long>(sum_read));
       std::printf("total_bytes=%llu spilled_bytes=%lld seconds=%.3f peak_tracked_bytes=%lld checksum=%.17g\n",
                   static_cast<unsigned long long>(chunks * chunk), static_cast<long long>(spilled), seconds,
                   static_cast<long long>(peak), out[0].get<double>());
