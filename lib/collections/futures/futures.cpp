@@ -148,6 +148,7 @@ class Futures {
     ComputeOptions options;
     options.record_schedule = true;
     options.stats = &stats;
+    options.progress = ProgressMode::off;  // batches run in the background: no bar over the program's output
     std::vector<PersistedResult> results =
         runner ? runner->persist(graph, ids, options) : persist_nodes(graph, ids, options);
 
