@@ -124,6 +124,15 @@ TransferRun run_transfer(std::size_t bytes, int repeat, const Runtime& runtime, 
 
 }  // namespace
 
+std::string size_check(const std::string& text) {
+  try {
+    parse_size(text);
+    return {};
+  } catch (const Error& e) {
+    return e.what();
+  }
+}
+
 Action add_bench(CLI::App& app, const GlobalOptions& global) {
   struct Options {
     std::string shape = "tree";
@@ -148,14 +157,7 @@ Action add_bench(CLI::App& app, const GlobalOptions& global) {
   auto transfer_options = std::make_shared<TransferOptions>();
   auto* transfer = bench->add_subcommand("transfer", "move a chunk from rank 0 to rank 1 through the runtime");
   transfer->add_option("--bytes", transfer_options->bytes, "chunk size: bytes, or with KiB, MiB, GiB")
-      ->check([](const std::string& text) {
-        try {
-          parse_size(text);
-          return std::string();
-        } catch (const Error& e) {
-          return std::string(e.what());
-        }
-      });
+      ->check(size_check);
   transfer->add_option("--repeat", transfer_options->repeat, "runs; the fastest is reported")->check(CLI::Range(1, 10000));
   auto tasks_action = [options, &global] {
     ComputeOptions compute_options;

@@ -21,29 +21,16 @@
 #include <cstdio>
 
 namespace tessera::launcher {
-namespace {
-
-std::string check_size(const std::string& text) {
-  try {
-    parse_size(text);
-    return {};
-  } catch (const Error& e) {
-    return e.what();
-  }
-}
-
-}  // namespace
-
 SubcommandAction add_bench_spill(CLI::App& bench, const GlobalOptions& global) {
   struct Options {
     std::string total = "1GiB", chunk = "64MiB", memory_limit;
   };
   auto options = std::make_shared<Options>();
   auto* command = bench.add_subcommand("spill", "a two-pass reduction over chunks larger than the memory budget");
-  command->add_option("--total", options->total, "bytes of chunks in all")->check(check_size);
-  command->add_option("--chunk", options->chunk, "bytes per chunk (a multiple of 8)")->check(check_size);
+  command->add_option("--total", options->total, "bytes of chunks in all")->check(size_check);
+  command->add_option("--chunk", options->chunk, "bytes per chunk (a multiple of 8)")->check(size_check);
   command->add_option("--memory-limit", options->memory_limit, "memory budget per rank (default: the global one)")
-      ->check(check_size);
+      ->check(size_check);
   auto action = [options, &global]() -> int {
     const std::uint64_t total = parse_size(options->total), chunk = parse_size(options->chunk) / 8 * 8;
     if (chunk == 0 || total < chunk) {

@@ -24,6 +24,9 @@ struct SubcommandAction {
   Action action;
 };
 
+/// A CLI11 check: empty when `text` is a size (parse_size), else why not.
+std::string size_check(const std::string& text);
+
 Action add_info(CLI::App& app, const GlobalOptions& global);
 Action add_demo(CLI::App& app, const GlobalOptions& global);
 Action add_bench(CLI::App& app, const GlobalOptions& global);

@@ -12,6 +12,14 @@
 
 namespace tessera::memory {
 
+/// Raises `peak` to `value` if that is higher (from any thread).
+template <class T>
+void raise_peak(std::atomic<T>& peak, T value) {
+  T seen = peak.load(std::memory_order_relaxed);
+  while (value > seen && !peak.compare_exchange_weak(seen, value, std::memory_order_relaxed)) {
+  }
+}
+
 class Budget {
  public:
   /// The process's budget, configured from the environment on first use.
@@ -28,10 +36,7 @@ class Budget {
   int rank() const { return rank_.load(std::memory_order_relaxed); }
 
   void add(std::uint64_t bytes) {
-    const auto now = tracked_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
-    auto peak = peak_.load(std::memory_order_relaxed);
-    while (now > peak && !peak_.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
-    }
+    raise_peak(peak_, tracked_.fetch_add(bytes, std::memory_order_relaxed) + bytes);
   }
   void sub(std::uint64_t bytes) { tracked_.fetch_sub(bytes, std::memory_order_relaxed); }
   std::uint64_t tracked() const { return tracked_.load(std::memory_order_relaxed); }

@@ -33,15 +33,8 @@ void ResultStore::count_live(std::ptrdiff_t results, std::int64_t bytes) {
   const auto now = live_.fetch_add(results, std::memory_order_relaxed) + results;
   const auto now_bytes = live_bytes_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
   if (results <= 0) return;
-  auto peak = peak_live_.load(std::memory_order_relaxed);
-  while (static_cast<std::size_t>(now) > peak &&
-         !peak_live_.compare_exchange_weak(peak, static_cast<std::size_t>(now), std::memory_order_relaxed)) {
-  }
-  auto peak_b = peak_bytes_.load(std::memory_order_relaxed);
-  while (static_cast<std::uint64_t>(now_bytes) > peak_b &&
-         !peak_bytes_.compare_exchange_weak(peak_b, static_cast<std::uint64_t>(now_bytes),
-                                            std::memory_order_relaxed)) {
-  }
+  memory::raise_peak(peak_live_, static_cast<std::size_t>(now));
+  memory::raise_peak(peak_bytes_, static_cast<std::uint64_t>(now_bytes));
 }
 
 void ResultStore::put(NodeId id, Value value, bool spillable) {

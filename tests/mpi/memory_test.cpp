@@ -7,6 +7,7 @@
 #include <tessera/runtime.hpp>
 
 #include "chunked_std_oracle.hpp"
+#include "files_under.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -37,13 +38,7 @@ class MemoryAcrossRanks : public ::testing::Test {
     configure_memory({});
     fs::remove_all(dir_);
   }
-  std::uintmax_t bytes_on_disk() const {
-    std::uintmax_t total = 0;
-    for (const auto& entry : fs::recursive_directory_iterator(dir_)) {
-      if (entry.is_regular_file()) total += entry.file_size();
-    }
-    return total;
-  }
+  std::uintmax_t bytes_on_disk() const { return test::bytes_of_files_under(dir_); }
   fs::path dir_;
 };
 

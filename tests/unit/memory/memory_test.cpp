@@ -6,6 +6,7 @@
 #include <tessera/size.hpp>
 
 #include "chunked_std_oracle.hpp"
+#include "files_under.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -46,14 +47,7 @@ class MemoryTest : public ::testing::TestWithParam<SchedulerKind> {
     configure_memory(options);
   }
   ComputeOptions options(ComputeStats* stats) const { return {.scheduler = GetParam(), .threads = 2, .stats = stats}; }
-  // Bytes in spill files under the test's directory.
-  std::uintmax_t bytes_on_disk() const {
-    std::uintmax_t total = 0;
-    for (const auto& entry : fs::recursive_directory_iterator(base_)) {
-      if (entry.is_regular_file()) total += entry.file_size();
-    }
-    return total;
-  }
+  std::uintmax_t bytes_on_disk() const { return test::bytes_of_files_under(base_); }
   fs::path base_;
 };
 
