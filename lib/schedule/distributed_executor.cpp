@@ -104,10 +104,8 @@ class DistributedRun final : public ProgressSource {
         results_.put(id, node.data, /*spillable=*/false);
       }
     }
-    if (!persist_) {
-      is_output_.assign(graph.size(), 0);
-      for (NodeId id : outputs_) is_output_[id] = 1;
-    }
+    is_output_.assign(graph.size(), 0);
+    for (NodeId id : outputs_) is_output_[id] = 1;
     if (me_ == 0) init_scheduler();
   }
 
@@ -367,7 +365,7 @@ class DistributedRun final : public ProgressSource {
     ++live_;
     peak_live_ = std::max(peak_live_, live_);
     try {
-      results_.put(node, std::move(value));
+      results_.put(node, std::move(value), /*spillable=*/!is_output_[node]);
     } catch (const Error& e) {
       ErrorInfo info = e.info();
       info.rank = me_;
@@ -437,7 +435,7 @@ class DistributedRun final : public ProgressSource {
         for (const Value& input : inputs) args.push_back(&input);
         Value result = graph::run_task(node, TaskArgs(args.data(), args.size()));
         inputs.clear();
-        results_.put(task, std::move(result));
+        results_.put(task, std::move(result), /*spillable=*/!is_output_[task]);
       } catch (...) {
         inputs.clear();
         done.error = graph::task_error_info(node.key, std::current_exception());
@@ -477,7 +475,7 @@ class DistributedRun final : public ProgressSource {
       } else {
         out.put(c.node);
         out.put(nbytes);
-        const bool output = !is_output_.empty() && is_output_[c.node];
+        const bool output = !persist_ && is_output_[c.node];
         out.put(static_cast<std::uint8_t>(output));
         if (output) put_inline_value(out, results_.get(c.node));
       }
@@ -718,7 +716,11 @@ class DistributedRun final : public ProgressSource {
   std::vector<Completion> completed_, draining_;
   bool finished_ = false;
   std::optional<ErrorInfo> error_;
-  std::vector<std::uint8_t> is_output_;  // compute() only: results that go back to the caller
+  // Results that go back to the caller (or stay, persisted). They are kept in
+  // memory, not spilled: they outlive the run in memory anyway, and the
+  // progress thread reads them at the end, where a failed read-back could
+  // no longer end the run on every rank.
+  std::vector<std::uint8_t> is_output_;
   std::uint64_t inline_bytes_received_ = 0;  // outputs that came inside control messages
   std::vector<int> output_holder_;
   std::vector<std::uint64_t> output_nbytes_;
