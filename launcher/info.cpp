@@ -1,7 +1,9 @@
 #include "commands.hpp"
 
 #include <tessera/build_info.hpp>
+#include <tessera/memory.hpp>
 #include <tessera/runtime.hpp>
+#include <tessera/size.hpp>
 
 #include <iostream>
 
@@ -13,8 +15,11 @@ Action add_info(CLI::App& app, const GlobalOptions& global) {
   return [&global] {
     const Runtime& runtime = *global.runtime;
     // One line per rank, gathered so that they print in rank order.
+    const MemoryStatus memory = memory_status();
     auto lines = runtime.all_gather("rank " + std::to_string(runtime.rank()) + "/" + std::to_string(runtime.size()) +
-                                    " host=" + runtime.host() + " threads=" + std::to_string(runtime.threads()));
+                                    " host=" + runtime.host() + " threads=" + std::to_string(runtime.threads()) +
+                                    " memory_limit=" + format_size(memory.limit) +
+                                    " spill_above=" + format_size(memory.target));
     if (runtime.rank() != 0) return 0;
     const BuildInfo info = build_info();
     std::cout << "tessera " << info.tessera << " (" << info.build_type << ", " << info.compiler << ")\n"

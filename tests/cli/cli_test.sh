@@ -58,6 +58,8 @@ grep -q "summarize" "${TMPDIR:-/tmp}/tessera-cli-demo.dot" || { echo "FAIL: demo
 rm -f "${TMPDIR:-/tmp}/tessera-cli-demo.dot"
 
 # Memory and progress options.
+check "info shows the memory limit" 0 "$tessera" --memory-limit 3GiB info
+expect_text "info shows the memory limit" "memory_limit=3.0 GiB spill_above=1.8 GiB"
 check "bad memory limit" 2 "$tessera" --memory-limit lots info; expect_text "bad memory limit" "lots"
 check "memory limit over the RAM" 2 "$tessera" --memory-limit 1.5 info; expect_text "memory limit over the RAM" "fraction"
 check "progress and no progress" 2 "$tessera" --progress --no-progress info
