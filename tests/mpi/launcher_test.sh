@@ -8,7 +8,7 @@ failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 out=$(run "$tessera" info 2>&1) || fail "info exited $?"
-lines=$(grep -c "^rank [0-9]*/$np host=.* threads=[0-9]*$" <<<"$out")
+lines=$(grep -c "^rank [0-9]*/$np host=.* threads=[0-9]* memory_limit=[0-9.]* [KMGT]*i*B spill_above=" <<<"$out")
 [ "$lines" = "$np" ] || fail "info printed $lines rank lines, expected $np: $out"
 grep -q "^ranks: $np$" <<<"$out" || fail "info lacks 'ranks: $np'"
 
