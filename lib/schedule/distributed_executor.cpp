@@ -148,7 +148,7 @@ class DistributedRun final : public ProgressSource {
       stats.threads = threads;
       stats.rank = me_;
       stats.bytes_received = net_.value_bytes_received() - received_before + inline_bytes_received_;
-      stats.peak_live_results = peak_live_;
+      stats.peak_live_results = results_.peak_live_results();
       stats.peak_live_bytes = results_.peak_live_bytes();
       stats.spilled_bytes = results_.spilled_bytes();
       stats.unspilled_bytes = results_.unspilled_bytes();
@@ -362,8 +362,6 @@ class DistributedRun final : public ProgressSource {
   // Received results; storing one may spill others, and a spill that fails ends the run.
   void store(NodeId node, Value value) {
     if (results_.has(node)) return;
-    ++live_;
-    peak_live_ = std::max(peak_live_, live_);
     try {
       results_.put(node, std::move(value), /*spillable=*/!is_output_[node]);
     } catch (const Error& e) {
@@ -376,7 +374,6 @@ class DistributedRun final : public ProgressSource {
   void free_result(NodeId node) {
     if (results_.has(node) && !(graph_.node(node).is_data())) {
       results_.erase(node);
-      --live_;
     }
   }
 
@@ -467,8 +464,6 @@ class DistributedRun final : public ProgressSource {
         continue;
       }
       ++tasks_run_;
-      ++live_;
-      peak_live_ = std::max(peak_live_, live_);
       const std::uint64_t nbytes = results_.nbytes(c.node);
       if (me_ == 0) {
         on_done(0, c.node, nbytes);
@@ -726,7 +721,7 @@ class DistributedRun final : public ProgressSource {
   std::vector<std::uint64_t> output_nbytes_;
   std::vector<int> placement_;
   std::vector<NodeId> completed_order_;
-  std::size_t tasks_run_ = 0, live_ = 0, peak_live_ = 0;
+  std::size_t tasks_run_ = 0;
 
   // Rank 0.
   std::vector<std::uint32_t> remaining_, consumers_, priority_;

@@ -21,10 +21,13 @@ ResultStore::~ResultStore() {
     if (slot.state == State::resident) resident += slot.nbytes;
   }
   budget.sub(resident);
-  for (auto& [id, record] : files_) {
-    budget.spill().remove(record.file);
-    budget.note_spill_removed(record.file.raw_bytes);
-  }
+  for (auto& [id, record] : files_) remove_file(record);
+}
+
+void ResultStore::remove_file(const SpillRecord& record) {
+  auto& budget = Budget::instance();
+  budget.spill().remove(record.file);
+  budget.note_spill_removed(record.file.raw_bytes);
 }
 
 std::string ResultStore::name(NodeId id) const { return graph_.node(id).key.str(); }
@@ -128,9 +131,7 @@ void ResultStore::drop_file(NodeId id) {
   std::lock_guard lock(files_mutex_);
   auto it = files_.find(id);
   if (it == files_.end()) return;
-  auto& budget = Budget::instance();
-  budget.spill().remove(it->second.file);
-  budget.note_spill_removed(it->second.file.raw_bytes);
+  remove_file(it->second);
   files_.erase(it);
 }
 
@@ -151,21 +152,26 @@ void ResultStore::spill_until_under_target() {
       try {
         spill(victims[i]);
       } catch (...) {
-        for (std::size_t j = i + 1; j < victims.size(); ++j) {  // give back the rest unspilled
-          std::lock_guard lock(stripe(victims[j]).mutex);
-          Slot& slot = slots_[victims[j]];
-          if (slot.erased) {
-            Budget::instance().sub(slot.nbytes);
-            slot = Slot{};
-          } else {
-            slot.state = State::resident;
-          }
-          stripe(victims[j]).changed.notify_all();
-        }
+        for (std::size_t j = i + 1; j < victims.size(); ++j) give_back(victims[j]);  // the rest, unspilled
         throw;
       }
     }
   }
+}
+
+// A result claimed for spilling that was not spilled: resident again, or
+// freed if it was erased meanwhile.
+void ResultStore::give_back(NodeId id) {
+  Stripe& s = stripe(id);
+  std::lock_guard lock(s.mutex);
+  Slot& slot = slots_[id];
+  if (slot.erased) {
+    Budget::instance().sub(slot.nbytes);
+    slot = Slot{};
+  } else {
+    slot.state = State::resident;
+  }
+  s.changed.notify_all();
 }
 
 // The least recently used spillable results that only this store holds,
@@ -225,15 +231,7 @@ void ResultStore::spill(NodeId id) {
         file = budget.spill().write(bytes, name(id));
       }
     } catch (...) {
-      std::lock_guard lock(s.mutex);
-      Slot& slot = slots_[id];
-      if (slot.erased) {
-        budget.sub(nbytes);
-        slot = Slot{};
-      } else {
-        slot.state = State::resident;
-      }
-      s.changed.notify_all();
+      give_back(id);
       throw;
     }
     {

@@ -78,7 +78,9 @@ class ResultStore {
   std::vector<NodeId> claim_victims(std::uint64_t bytes);
   void spill(NodeId id);
   Value read_back(NodeId id, std::unique_lock<std::mutex>& lock);
+  void give_back(NodeId id);
   void drop_file(NodeId id);
+  void remove_file(const SpillRecord& record);
   void count_live(std::ptrdiff_t results, std::int64_t bytes);
   std::string name(NodeId id) const;
 
