@@ -124,6 +124,24 @@ MemoryStatus Budget::status() const {
   return s;
 }
 
+void Budget::add_spiller(Spiller* spiller) {
+  std::lock_guard lock(spillers_mutex_);
+  spillers_.push_back(spiller);
+}
+
+void Budget::remove_spiller(Spiller* spiller) {
+  std::lock_guard lock(spillers_mutex_);
+  spillers_.erase(std::find(spillers_.begin(), spillers_.end(), spiller));
+}
+
+void Budget::make_room() {
+  std::lock_guard lock(spillers_mutex_);
+  for (Spiller* spiller : spillers_) {
+    if (excess() == 0) return;
+    spiller->spill_until_under_target();
+  }
+}
+
 void Budget::warn(const std::string& message) const {
   std::fprintf(stderr, "tessera: warning: rank %d: %s\n", rank(), message.c_str());
 }
@@ -156,13 +174,18 @@ void configure_memory(const MemoryOptions& options) { memory::Budget::instance()
 MemoryStatus memory_status() { return memory::Budget::instance().status(); }
 void reset_peak_memory() { memory::Budget::instance().reset_peak(); }
 
-TrackedAllocation::TrackedAllocation(std::size_t bytes) : bytes_(bytes) { memory::Budget::instance().add(bytes); }
+TrackedAllocation::TrackedAllocation(std::size_t bytes) : bytes_(bytes) {
+  auto& budget = memory::Budget::instance();
+  budget.add(bytes);
+  if (budget.excess() > 0) budget.make_room();
+}
 TrackedAllocation::~TrackedAllocation() { memory::Budget::instance().sub(bytes_); }
 void TrackedAllocation::resize(std::size_t bytes) {
   auto& budget = memory::Budget::instance();
   budget.add(bytes);
   budget.sub(bytes_);
   bytes_ = bytes;
+  if (budget.excess() > 0) budget.make_room();
 }
 
 }  // namespace tessera

@@ -6,7 +6,10 @@
 
 #include "memory/spill_directory.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <mutex>
+#include <vector>
 #include <cstdint>
 #include <string>
 
@@ -19,6 +22,14 @@ void raise_peak(std::atomic<T>& peak, T value) {
   while (value > seen && !peak.compare_exchange_weak(seen, value, std::memory_order_relaxed)) {
   }
 }
+
+/// Something that holds spillable results (a run's ResultStore).
+class Spiller {
+ public:
+  virtual ~Spiller() = default;
+  /// Spills its least recently used unused results until the rank is under its target.
+  virtual void spill_until_under_target() = 0;
+};
 
 class Budget {
  public:
@@ -56,6 +67,14 @@ class Budget {
 
   std::uint64_t spilled_now() const { return spilled_now_.load(std::memory_order_relaxed); }
   SpillDirectory& spill() { return spill_; }
+
+  /// The result holders that make_room() asks to spill.
+  void add_spiller(Spiller* spiller);
+  void remove_spiller(Spiller* spiller);
+  /// Memory counted by something other than a result (a receive buffer, a
+  /// task's TrackedAllocation) took the rank over its target: spill results
+  /// now, before that memory fills up, rather than at the next result stored.
+  void make_room();
   MemoryStatus status() const;
   void reset_peak() { peak_.store(tracked(), std::memory_order_relaxed); }
   /// Prints a one-line warning to stderr, prefixed with the rank.
@@ -70,6 +89,8 @@ class Budget {
   std::atomic<std::uint64_t> tracked_{0}, peak_{0};
   std::atomic<std::uint64_t> spilled_now_{0}, spilled_total_{0}, unspilled_total_{0};
   MemoryOptions options_;  // as configured, before defaults
+  std::mutex spillers_mutex_;  // held while a spiller runs, so none goes away under it
+  std::vector<Spiller*> spillers_;
   SpillDirectory spill_;
 };
 

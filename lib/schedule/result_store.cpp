@@ -11,11 +11,14 @@ namespace tessera::schedule {
 using memory::Budget;
 
 ResultStore::ResultStore(const Graph& graph)
-    : graph_(graph), slots_(graph.size()), stripes_(std::make_unique<Stripe[]>(stripes)) {}
+    : graph_(graph), slots_(graph.size()), stripes_(std::make_unique<Stripe[]>(stripes)) {
+  Budget::instance().add_spiller(this);
+}
 
 ResultStore::~ResultStore() {
-  // Runs are over: no I/O is under way.
+  // Runs are over: no I/O is under way; once removed, make_room() cannot start one.
   auto& budget = Budget::instance();
+  budget.remove_spiller(this);
   std::uint64_t resident = 0;
   for (const Slot& slot : slots_) {
     if (slot.state == State::resident) resident += slot.nbytes;

@@ -10,13 +10,16 @@
 // get() reads a spilled result back. Spill I/O happens outside every lock,
 // so other workers run on; a second thread that crosses the target while a
 // spill is under way waits for it, which keeps producers from outrunning
-// the disk. A spilled result keeps its file until it is erased, so a result
+// the disk. Memory counted elsewhere (a receive buffer, a task's
+// TrackedAllocation) that crosses the target spills through the budget's
+// make_room(), which calls every live store. A spilled result keeps its file until it is erased, so a result
 // used again is spilled a second time for free.
 //
 // Locks: each slot is guarded by one of `stripes` mutexes (by id); the list
 // of spill candidates by its own; one thread spills at a time.
 #include <tessera/graph.hpp>
 
+#include "memory/budget.hpp"
 #include "memory/spill_directory.hpp"
 
 #include <atomic>
@@ -28,10 +31,10 @@
 
 namespace tessera::schedule {
 
-class ResultStore {
+class ResultStore final : public memory::Spiller {
  public:
   explicit ResultStore(const Graph& graph);
-  ~ResultStore();
+  ~ResultStore() override;
   ResultStore(const ResultStore&) = delete;
   ResultStore& operator=(const ResultStore&) = delete;
 
@@ -50,6 +53,8 @@ class ResultStore {
   std::uint64_t peak_live_bytes() const { return peak_bytes_.load(std::memory_order_relaxed); }
   std::uint64_t spilled_bytes() const { return spilled_.load(std::memory_order_relaxed); }
   std::uint64_t unspilled_bytes() const { return unspilled_.load(std::memory_order_relaxed); }
+
+  void spill_until_under_target() override;
 
  private:
   enum class State : std::uint8_t { empty, resident, evicting, spilled, loading };
@@ -74,7 +79,6 @@ class ResultStore {
 
   Stripe& stripe(NodeId id) const { return stripes_[id % stripes]; }
   void add_candidate(NodeId id);
-  void spill_until_under_target();
   std::vector<NodeId> claim_victims(std::uint64_t bytes);
   void spill(NodeId id);
   Value read_back(NodeId id, std::unique_lock<std::mutex>& lock);
