@@ -14,10 +14,17 @@
 /// to the function as const T&), or std::vector, std::array, std::tuple,
 /// std::pair and std::map holding them, at any depth (passed as the same
 /// container of plain values). Lambdas with captures are fine: every rank
-/// builds the same graph (DESIGN.md §1). Keys are the function's name and a
-/// call counter, ('load', 7): the same on every rank that makes the same calls.
+/// builds the same graph (DESIGN.md §1). Keys are the function's name, a
+/// token of its arguments and a call counter, ('load-3f2a9c1d', 7), like
+/// Dask's tokenize: ranks that pass different arguments (an unsorted file
+/// list, a rank-dependent number) build different keys, and compute() stops
+/// with GraphMismatch on every rank instead of a wrong answer. Arguments are
+/// tokenized by content (token.hpp: numbers, strings, containers, types that
+/// travel); Delayed arguments by their keys. What a lambda captures is not
+/// part of the key: pass rank-dependent values as arguments, not captures.
 #include <tessera/compute.hpp>
 #include <tessera/graph.hpp>
+#include <tessera/token.hpp>
 
 #include <array>
 #include <functional>
@@ -50,6 +57,10 @@ struct DelayedNode {
 using DelayedNodePtr = std::shared_ptr<const DelayedNode>;
 
 std::int64_t next_delayed_index();
+template <class F>
+std::uint64_t function_token(KeyName name);
+/// A call's key: ('name-<token>', n), the token covering the function and its arguments.
+Key call_key(KeyName name, const TokenHasher& token);
 /// The graph of everything `outputs` need; ids[i] is outputs[i]'s node.
 /// `substitute`, when given, may replace a node met on the way by another
 /// (a task that has run by its persisted result).
@@ -89,7 +100,8 @@ class Delayed {
 template <class F>
 class DelayedFunction {
  public:
-  DelayedFunction(F f, std::string_view name) : f_(std::move(f)), name_(name) {}
+  DelayedFunction(F f, std::string_view name)
+      : f_(std::move(f)), name_(name), token_(detail::function_token<F>(name_)) {}
 
   template <class... A>
   auto operator()(A&&... args) const;
@@ -97,6 +109,7 @@ class DelayedFunction {
  private:
   F f_;
   KeyName name_;
+  std::uint64_t token_;  // the function's share of its calls' keys
 };
 
 template <class F>

@@ -139,6 +139,7 @@ struct DelayedArg<Future<T>> {
   struct Stored {};
   static Stored store(const Future<T>&) { return {}; }
   static void collect(const Future<T>& f, DepList& deps) { deps.push_back(current_node(*f.state())); }
+  static void tokenize(const Future<T>& f, TokenHasher& h) { h.mix(f.key().hash()); }
   static const T& rebuild(const Stored&, ArgReader& r) { return r.read().template get<T>(); }
 };
 template <class T>

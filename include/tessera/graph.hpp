@@ -89,6 +89,7 @@ class Graph {
     int location = -1;          // data held by one rank only (a persisted result), else -1: everywhere
     std::uint64_t nbytes = 0;   // its size, known on every rank
     int restricted_to = -1;     // the only rank this task may run on (Dask's `workers=`), or -1
+    std::uint64_t content = 0;  // a token of its literal data or arguments (token.hpp), 0 if none
     bool is_data() const { return !fn; }
   };
 
@@ -144,9 +145,11 @@ class Graph {
   /// otherwise the full validate().
   void validate_structure() const;
 
-  /// A content hash of the structure (keys and edges): equal on every rank
-  /// that built the same graph.
+  /// A content hash of the graph (keys, edges, rank restrictions, tokens of
+  /// literal data and arguments): equal on every rank that built the same graph.
   std::uint64_t fingerprint() const;
+  /// The same, per node: what the ranks compare to name the first task that differs.
+  std::vector<std::uint64_t> node_tokens() const;
 
   /// Graphviz: .dot is written directly; .svg/.png/.pdf are drawn with `dot`.
   /// Graphs over `summarise_above` nodes are drawn one node per key name.

@@ -4,11 +4,14 @@
 ///     tessera::Key chunk("sum-3f2a", {0, 1});
 ///     chunk.str();        // ('sum-3f2a', 0, 1)
 ///     tessera::Key x("x");  // 'x'
+///     tessera::Key load(tessera::KeyName("load"), token, {7});  // ('load-3f2a9c1d', 7)
 ///
-/// A key is a name and up to any number of integer indices. Keys are built
-/// from deterministic parts only (names, counters, chunk indices), so every
-/// rank builds the same keys; hash() depends on the content alone and is the
-/// same on every rank and in every run.
+/// A key is a name, an optional token (a content hash of what the task
+/// computes, see token.hpp; shown after the name like Dask's 'load-3f2a9c1d')
+/// and any number of integer indices. Keys are built from deterministic parts
+/// only (names, content hashes, counters, chunk indices), so every rank builds
+/// the same keys; hash() depends on the content alone and is the same on
+/// every rank and in every run.
 #include <compare>
 #include <cstdint>
 #include <functional>
@@ -45,6 +48,8 @@ class Key {
       : Key(KeyName(name), std::span<const std::int64_t>(index.begin(), index.size())) {}
   Key(KeyName name, std::span<const std::int64_t> index);
   Key(KeyName name, std::int64_t index);
+  /// A name with a token: the name stays the prefix (progress groups by it).
+  Key(KeyName name, std::uint64_t token, std::span<const std::int64_t> index);
 
   Key(const Key& other);
   Key(Key&& other) noexcept = default;
@@ -53,6 +58,8 @@ class Key {
   ~Key() = default;
 
   KeyName name() const { return name_; }
+  /// The content hash shown after the name, or 0 for a plain name.
+  std::uint64_t token() const { return token_; }
   std::span<const std::int64_t> index() const {
     return {spill_ ? spill_.get() : inline_, size_};
   }
@@ -69,6 +76,7 @@ class Key {
   KeyName name_;
   std::uint32_t size_ = 0;
   std::uint64_t hash_ = 0;
+  std::uint64_t token_ = 0;
   std::int64_t inline_[inline_indices] = {};
   std::unique_ptr<std::int64_t[]> spill_;  // only for keys with more than inline_indices
 };

@@ -180,6 +180,9 @@ class Value {
   const std::type_info& type() const noexcept { return holder_ ? holder_->type() : typeid(void); }
   std::string type_name() const { return demangle(type().name()); }
   std::size_t nbytes() const noexcept { return holder_ ? holder_->nbytes() : 0; }
+  /// A hash of the content (its bytes, or its encoding when it travels
+  /// encoded), the same on every rank; 0 for a type that cannot travel.
+  std::uint64_t content_token() const;
 
   template <class T>
   const T* get_if() const noexcept {

@@ -16,8 +16,15 @@
 // every rank is done.
 #include "comm/mpi_network.hpp"
 
+#include <tessera/token.hpp>
+
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <limits>
+#include <thread>
 
 namespace tessera::comm {
 namespace {
@@ -26,6 +33,27 @@ constexpr int tag_control = 1;
 constexpr int tag_header = 2;
 constexpr int tag_body = 3;
 constexpr std::size_t piece_bytes = std::size_t{1} << 30;
+constexpr int tag_query = 4;
+constexpr int tag_reply = 5;
+
+double seconds_from_env(const char* name, double fallback) {
+  const char* text = std::getenv(name);
+  if (!text || !*text) return fallback;
+  char* end = nullptr;
+  const double value = std::strtod(text, &end);
+  if (*end != '\0' || !(value >= 0)) {
+    throw_error(ErrorKind::input, std::string(name) + "=" + text + " is not a number of seconds",
+                "set it to seconds, like 60 or 0.5, or unset it");
+  }
+  return value;
+}
+
+std::string rank_list(const std::vector<int>& ranks) {
+  std::string out = ranks.size() == 1 ? "rank " : "ranks ";
+  for (std::size_t i = 0; i < ranks.size(); ++i) out += (i ? ", " : "") + std::to_string(ranks[i]);
+  return out;
+}
+
 
 std::size_t piece_count(std::uint64_t nbytes) {
   return nbytes == 0 ? 1 : static_cast<std::size_t>((nbytes + piece_bytes - 1) / piece_bytes);
@@ -57,6 +85,8 @@ MpiNetwork::MpiNetwork(MPI_Comm comm, std::vector<unsigned> threads_per_rank)
   check_mpi(MPI_Comm_rank(comm_, &rank_), "MPI_Comm_rank");
   check_mpi(MPI_Comm_size(comm_, &size_), "MPI_Comm_size");
   receives_.resize(static_cast<std::size_t>(size_));
+  warn_seconds_ = seconds_from_env("TESSERA_COLLECTIVE_WARN", 60);
+  timeout_seconds_ = seconds_from_env("TESSERA_COLLECTIVE_TIMEOUT", 0);
 }
 
 MpiNetwork::~MpiNetwork() {
@@ -87,19 +117,167 @@ std::pair<std::uint64_t, bool> MpiNetwork::agree(std::uint64_t count, bool stop)
   return {all[0], all[1] == 1};
 }
 
-void MpiNetwork::check_same_graph(std::uint64_t fingerprint, std::uint64_t nodes) {
+// ---- the entry of a collective call -------------------------------------------------------
+//
+// Every compute()/persist() starts with one reduction of the graph's
+// fingerprint: the point where all ranks meet. It is non-blocking so that a
+// rank kept waiting can say for whom: after TESSERA_COLLECTIVE_WARN seconds
+// it asks every other rank where it is (tag_query); ranks waiting at an entry
+// answer with their collective number (tag_reply), ranks elsewhere (in their
+// own code, or already past the end) do not, and the silence names them.
+
+void MpiNetwork::check_same_graph(const Graph& graph, const char* call) {
+  ++collectives_;
+  const std::vector<std::uint64_t> tokens = graph.node_tokens();
+  TokenHasher h;
+  h.mix(tokens.size());
+  for (std::uint64_t t : tokens) h.mix(t);
+  const std::uint64_t fingerprint = h.value(), nodes = tokens.size();
+  // MAX of (x, ~x) gives both the max and the min of x at once.
   std::uint64_t mine[4] = {fingerprint, ~fingerprint, nodes, ~nodes};
   std::uint64_t all[4] = {};
-  check_mpi(MPI_Allreduce(mine, all, 4, MPI_UINT64_T, MPI_MAX, comm_), "MPI_Allreduce (graph fingerprint)");
-  const bool same = all[0] == ~all[1] && all[2] == ~all[3];
-  if (same) return;
+  MPI_Request request;
+  check_mpi(MPI_Iallreduce(mine, all, 4, MPI_UINT64_T, MPI_MAX, comm_, &request), "MPI_Iallreduce (graph fingerprint)");
+  wait_for_all(request, call);
+  if (all[0] != ~all[1] || all[2] != ~all[3]) throw_mismatch(graph, tokens);
+}
+
+
+void MpiNetwork::answer_queries(std::int64_t here) {
+  for (;;) {
+    int found = 0;
+    MPI_Message message;
+    MPI_Status status;
+    check_mpi(MPI_Improbe(MPI_ANY_SOURCE, tag_query, comm_, &found, &message, &status), "MPI_Improbe (query)");
+    if (!found) return;
+    std::int64_t asked = 0;
+    check_mpi(MPI_Mrecv(&asked, 1, MPI_INT64_T, &message, MPI_STATUS_IGNORE), "MPI_Mrecv (query)");
+    query_payloads_.push_back(here);
+    MPI_Request reply;
+    check_mpi(MPI_Isend(&query_payloads_.back(), 1, MPI_INT64_T, status.MPI_SOURCE, tag_reply, comm_, &reply),
+              "MPI_Isend (reply)", status.MPI_SOURCE);
+    MPI_Request_free(&reply);
+  }
+}
+
+void MpiNetwork::wait_for_all(MPI_Request& request, const char* call) {
+  using Clock = std::chrono::steady_clock;
+  const std::int64_t here = collectives_;
+  const auto start = Clock::now();
+  auto seconds_since = [&](Clock::time_point t) { return std::chrono::duration<double>(t - start).count(); };
+  double next_report = warn_seconds_ > 0 ? warn_seconds_ : 1e300;
+  if (timeout_seconds_ > 0) next_report = std::min(next_report, timeout_seconds_);
+  std::vector<std::int64_t> where;  // per rank: the collective it answered from, -1 before it answers
+  double asked_at = -1;
+  for (std::uint64_t spin = 0;; ++spin) {
+    int done = 0;
+    check_mpi(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test (graph fingerprint)");
+    if (done) return;
+    if (spin < 256) continue;  // the usual case: the others are microseconds away
+    answer_queries(here);
+    for (int found = 1; found;) {
+      MPI_Message message;
+      MPI_Status status;
+      check_mpi(MPI_Improbe(MPI_ANY_SOURCE, tag_reply, comm_, &found, &message, &status), "MPI_Improbe (reply)");
+      if (!found) break;
+      std::int64_t theirs = 0;
+      check_mpi(MPI_Mrecv(&theirs, 1, MPI_INT64_T, &message, MPI_STATUS_IGNORE), "MPI_Mrecv (reply)");
+      if (asked_at >= 0) where[static_cast<std::size_t>(status.MPI_SOURCE)] = theirs;
+    }
+    const double waited = seconds_since(Clock::now());
+    if (asked_at < 0 && waited >= next_report) {
+      where.assign(static_cast<std::size_t>(size_), -1);
+      where[static_cast<std::size_t>(rank_)] = here;
+      for (int r = 0; r < size_; ++r) {
+        if (r == rank_) continue;
+        query_payloads_.push_back(here);
+        MPI_Request query;
+        check_mpi(MPI_Isend(&query_payloads_.back(), 1, MPI_INT64_T, r, tag_query, comm_, &query), "MPI_Isend (query)",
+                  r);
+        MPI_Request_free(&query);
+      }
+      asked_at = waited;
+    }
+    const bool all_answered = asked_at >= 0 && std::count(where.begin(), where.end(), -1) == 0;
+    if (asked_at >= 0 && (all_answered || waited - asked_at >= 0.5)) {
+      std::vector<int> missing;
+      std::string elsewhere;
+      for (int r = 0; r < size_; ++r) {
+        const auto at = where[static_cast<std::size_t>(r)];
+        if (at < 0) missing.push_back(r);
+        if (at >= 0 && at != here) {
+          elsewhere += "; rank " + std::to_string(r) + " waits in its collective call #" + std::to_string(at);
+        }
+      }
+      const bool abort = timeout_seconds_ > 0 && waited >= timeout_seconds_;
+      char elapsed[32];
+      std::snprintf(elapsed, sizeof elapsed, "%.1f", waited);
+      std::string text = "tessera: rank " + std::to_string(rank_) + " has waited " + elapsed + " s in " + call +
+                         " (collective call #" + std::to_string(here) + " of this rank) for the other ranks";
+      if (!missing.empty()) text += "; not arrived: " + rank_list(missing);
+      text += elsewhere;
+      text += abort ? "; ending the job (TESSERA_COLLECTIVE_TIMEOUT)\n"
+                    : "; every rank must make the same compute()/persist() calls\n";
+      std::fputs(text.c_str(), stderr);
+      std::fflush(stderr);
+      if (abort) MPI_Abort(comm_, 1);
+      asked_at = -1;
+      next_report = waited + (warn_seconds_ > 0 ? warn_seconds_ : 1e300);
+      if (timeout_seconds_ > 0) next_report = std::min(next_report, std::max(timeout_seconds_, waited + 0.5));
+    }
+    if (waited < 0.01) {
+      std::this_thread::yield();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+  }
+}
+
+// Which task differs first, and on which rank: every rank compares its tokens
+// with rank 0's (the error path only, so broadcasting them is fine).
+void MpiNetwork::throw_mismatch(const Graph& graph, std::span<const std::uint64_t> tokens) {
+  std::uint64_t reference_size = tokens.size();
+  check_mpi(MPI_Bcast(&reference_size, 1, MPI_UINT64_T, 0, comm_), "MPI_Bcast (graph mismatch)");
+  std::vector<std::uint64_t> reference(tokens.begin(), tokens.end());
+  reference.resize(static_cast<std::size_t>(reference_size));
+  check_mpi(MPI_Bcast(reference.data(), static_cast<int>(reference.size()), MPI_UINT64_T, 0, comm_),
+            "MPI_Bcast (graph mismatch)");
+  const std::size_t common = std::min(reference.size(), tokens.size());
+  long first = std::numeric_limits<long>::max();  // no difference on this rank
+  for (std::size_t i = 0; i < common; ++i) {
+    if (tokens[i] != reference[i]) {
+      first = static_cast<long>(i);
+      break;
+    }
+  }
+  if (first == std::numeric_limits<long>::max() && tokens.size() != reference.size()) first = static_cast<long>(common);
+  struct {
+    long index;
+    int rank;
+  } mine{first, rank_}, lowest{};
+  check_mpi(MPI_Allreduce(&mine, &lowest, 1, MPI_LONG_INT, MPI_MINLOC, comm_), "MPI_Allreduce (graph mismatch)");
+  const auto index = static_cast<std::size_t>(lowest.index);
+  auto describe = [&](int rank) {
+    std::string text;
+    if (rank_ == rank) {
+      text = index < graph.size() ? graph.node(static_cast<NodeId>(index)).key.str()
+                                  : "missing (it has " + std::to_string(graph.size()) + " tasks)";
+    }
+    std::uint64_t length = text.size();
+    check_mpi(MPI_Bcast(&length, 1, MPI_UINT64_T, rank, comm_), "MPI_Bcast (graph mismatch)");
+    text.resize(static_cast<std::size_t>(length));
+    check_mpi(MPI_Bcast(text.data(), static_cast<int>(length), MPI_CHAR, rank, comm_), "MPI_Bcast (graph mismatch)");
+    return text;
+  };
+  const std::string on_zero = describe(0), on_other = describe(lowest.rank);
   ErrorInfo info;
   info.kind = ErrorKind::mismatch;
-  info.rank = rank_;
-  info.message = "the ranks built different graphs: this rank has " + std::to_string(nodes) +
-                 " tasks, and across ranks the count runs from " + std::to_string(~all[3]) + " to " +
-                 std::to_string(all[2]) + (all[2] == ~all[3] ? " (same count, different keys or edges)" : "");
-  info.hint = "every rank must build the same graph: no rank-dependent branches, sorted file lists, explicit seeds";
+  info.key = on_zero;
+  info.message = "the ranks built different graphs: task #" + std::to_string(index) + " is " + on_zero +
+                 " on rank 0 but " + on_other + " on rank " + std::to_string(lowest.rank) +
+                 (on_zero == on_other ? " (same key, different arguments, dependencies or data)" : "");
+  info.hint = "every rank must build the same graph: no rank-dependent branches or arguments, sorted file lists, "
+              "explicit seeds";
   throw_error(std::move(info));
 }
 

@@ -26,7 +26,7 @@ class MpiNetwork final : public schedule::Network {
   int size() const override { return size_; }
   const std::vector<unsigned>& threads_per_rank() const override { return threads_; }
 
-  void check_same_graph(std::uint64_t fingerprint, std::uint64_t nodes) override;
+  void check_same_graph(const Graph& graph, const char* call) override;
   void begin_run() override;
   void end_run(bool clean) override;
   void broadcast_outputs(std::span<Value> values, std::span<const int> holders, std::span<const Key> keys) override;
@@ -77,6 +77,9 @@ class MpiNetwork final : public schedule::Network {
   void post_pieces(Receive& r);
   void broadcast_bytes(std::byte* data, std::uint64_t nbytes, int root);
   void broadcast_one(Value& value, int root, const Key& key);
+  void wait_for_all(MPI_Request& request, const char* call);
+  void answer_queries(std::int64_t here);
+  [[noreturn]] void throw_mismatch(const Graph& graph, std::span<const std::uint64_t> tokens);
 
   MPI_Comm comm_;
   bool owns_comm_ = false;
@@ -89,6 +92,12 @@ class MpiNetwork final : public schedule::Network {
   std::vector<std::deque<std::unique_ptr<Receive>>> receives_;  // per source, in arrival order
   std::uint64_t bytes_received_ = 0;
   std::uint64_t bytes_in_flight_ = 0;
+  // Collective entries (check_same_graph) made so far, and how long to wait
+  // at one before saying so (TESSERA_COLLECTIVE_WARN) or ending the job
+  // (TESSERA_COLLECTIVE_TIMEOUT, 0: never).
+  std::int64_t collectives_ = 0;
+  double warn_seconds_ = 60, timeout_seconds_ = 0;
+  std::deque<std::int64_t> query_payloads_;  // buffers of sends nobody waits for
 };
 
 }  // namespace tessera::comm

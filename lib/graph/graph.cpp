@@ -1,4 +1,5 @@
 #include <tessera/graph.hpp>
+#include <tessera/token.hpp>
 
 namespace tessera {
 namespace {
@@ -13,7 +14,10 @@ namespace {
 }  // namespace
 
 NodeId Graph::add_data(Key key, Value value) {
-  return add_resolved(std::move(key), TaskFunction(), std::move(value), {});
+  const std::uint64_t content = value.content_token();
+  NodeId id = add_resolved(std::move(key), TaskFunction(), std::move(value), {});
+  nodes_[id].content = content;
+  return id;
 }
 
 NodeId Graph::add_task(Key key, TaskFunction fn, std::span<const Key> deps) {
@@ -44,6 +48,7 @@ NodeId Graph::add_copy(const Node& node, std::span<const NodeId> deps) {
   nodes_[id].location = node.location;
   nodes_[id].nbytes = node.nbytes;
   nodes_[id].restricted_to = node.restricted_to;
+  nodes_[id].content = node.content;
   return id;
 }
 
@@ -91,19 +96,26 @@ void Graph::resolve() const {
   pending_.clear();
 }
 
-std::uint64_t Graph::fingerprint() const {
+std::vector<std::uint64_t> Graph::node_tokens() const {
   validate_structure();
-  std::uint64_t h = 0x84222325cbf29ce4ull ^ nodes_.size();
-  auto mix = [&h](std::uint64_t v) {
-    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 29;
-  };
+  std::vector<std::uint64_t> tokens(nodes_.size());
   for (NodeId id = 0; id < nodes_.size(); ++id) {
-    mix(nodes_[id].key.hash());
-    for (NodeId dep : deps(id)) mix(nodes_[dep].key.hash());
+    const Node& node = nodes_[id];
+    TokenHasher h;
+    h.mix(node.key.hash());
+    h.mix(node.content);
+    h.mix(static_cast<std::uint64_t>(node.restricted_to) ^ (static_cast<std::uint64_t>(node.location) << 32));
+    for (NodeId dep : deps(id)) h.mix(nodes_[dep].key.hash());
+    tokens[id] = h.value();
   }
-  return h;
+  return tokens;
+}
+
+std::uint64_t Graph::fingerprint() const {
+  TokenHasher h;
+  h.mix(nodes_.size());
+  for (std::uint64_t token : node_tokens()) h.mix(token);
+  return h.value();
 }
 
 }  // namespace tessera

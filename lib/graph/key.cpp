@@ -75,14 +75,17 @@ KeyName::KeyName(std::string_view text) : id_(names().intern(text)) {}
 std::string_view KeyName::str() const { return names().text(id_); }
 std::uint64_t KeyName::hash() const { return names().hash(id_); }
 
-Key::Key(KeyName name, std::span<const std::int64_t> index)
-    : name_(name), size_(static_cast<std::uint32_t>(index.size())) {
+Key::Key(KeyName name, std::span<const std::int64_t> index) : Key(name, 0, index) {}
+
+Key::Key(KeyName name, std::uint64_t token, std::span<const std::int64_t> index)
+    : name_(name), size_(static_cast<std::uint32_t>(index.size())), token_(token) {
   std::int64_t* dst = inline_;
   if (index.size() > inline_indices) {
     spill_ = std::make_unique<std::int64_t[]>(index.size());
     dst = spill_.get();
   }
   std::uint64_t h = name.hash();
+  if (token_ != 0) h = mix(h, token_);  // plain names keep the hash they always had
   for (std::size_t i = 0; i < index.size(); ++i) {
     dst[i] = index[i];
     h = mix(h, static_cast<std::uint64_t>(index[i]));
@@ -93,7 +96,7 @@ Key::Key(KeyName name, std::span<const std::int64_t> index)
 Key::Key(KeyName name, std::int64_t index) : Key(name, std::span<const std::int64_t>(&index, 1)) {}
 
 Key::Key(const Key& other)
-    : name_(other.name_), size_(other.size_), hash_(other.hash_) {
+    : name_(other.name_), size_(other.size_), hash_(other.hash_), token_(other.token_) {
   std::copy(std::begin(other.inline_), std::end(other.inline_), inline_);
   if (other.spill_) {
     spill_ = std::make_unique<std::int64_t[]>(size_);
@@ -111,19 +114,24 @@ Key& Key::operator=(const Key& other) {
 
 std::string Key::str() const {
   std::string out;
-  out.reserve(16 + name_.str().size());
-  if (size_ == 0) {
-    out.append("'").append(name_.str()).append("'");
-    return out;
+  out.reserve(32 + name_.str().size());
+  out.append(size_ == 0 ? "'" : "('").append(name_.str());
+  if (token_ != 0) {  // Dask shows a token as the name's suffix: 'load-3f2a9c1d'
+    static constexpr char digits[] = "0123456789abcdef";
+    char hex[9];
+    for (int i = 0; i < 8; ++i) hex[i] = digits[(token_ >> (60 - 4 * i)) & 0xf];
+    hex[8] = '\0';
+    out.append("-").append(hex);
   }
-  out.append("('").append(name_.str()).append("'");
+  out.append("'");
+  if (size_ == 0) return out;
   for (auto i : index()) out.append(", ").append(std::to_string(i));
   out.append(")");
   return out;
 }
 
 bool operator==(const Key& a, const Key& b) {
-  if (a.hash_ != b.hash_ || a.name_ != b.name_ || a.size_ != b.size_) return false;
+  if (a.hash_ != b.hash_ || a.name_ != b.name_ || a.size_ != b.size_ || a.token_ != b.token_) return false;
   auto ia = a.index(), ib = b.index();
   return std::equal(ia.begin(), ia.end(), ib.begin());
 }
@@ -133,6 +141,7 @@ std::strong_ordering operator<=>(const Key& a, const Key& b) {
     auto c = a.name_.str().compare(b.name_.str());
     return c < 0 ? std::strong_ordering::less : std::strong_ordering::greater;
   }
+  if (a.token_ != b.token_) return a.token_ <=> b.token_;
   auto ia = a.index(), ib = b.index();
   return std::lexicographical_compare_three_way(ia.begin(), ia.end(), ib.begin(), ib.end());
 }

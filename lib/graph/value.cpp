@@ -1,3 +1,4 @@
+#include <tessera/token.hpp>
 #include <tessera/value.hpp>
 
 #include <mutex>
@@ -41,6 +42,16 @@ const ValueCodec* find_codec(std::uint64_t type_id) {
 }  // namespace tessera::detail
 
 namespace tessera {
+
+std::uint64_t Value::content_token() const {
+  if (!holder_) return 0;
+  const auto& codec = holder_->codec();
+  if (!codec.travels) return 0;
+  if (codec.contiguous) return hash_bytes(codec.view(*holder_), codec.type_id);
+  std::vector<std::byte> bytes;
+  codec.encode(*holder_, bytes);
+  return hash_bytes(bytes, codec.type_id);
+}
 
 void ByteReader::read(void* data, std::size_t n) {
   if (n > remaining()) {

@@ -755,7 +755,7 @@ std::vector<PersistedResult> run_distributed(const Graph& graph, std::span<const
                   "restrict it to a rank below " + std::to_string(network.size()));
     }
   }
-  network.check_same_graph(graph.fingerprint(), graph.size());
+  network.check_same_graph(graph, persist ? "persist()" : "compute()");
   network.begin_run();
   memory::Budget::instance().reset_peak();
   DistributedRun run(graph, outputs, options, network, persist, pool);

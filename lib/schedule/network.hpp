@@ -43,8 +43,12 @@ class Network {
   virtual const std::vector<unsigned>& threads_per_rank() const = 0;
 
   // Collective: every rank calls these, in the same order.
-  /// Throws GraphMismatch on every rank when the ranks built different graphs.
-  virtual void check_same_graph(std::uint64_t fingerprint, std::uint64_t nodes) = 0;
+  /// The entry of every compute()/persist() (`call` names it in messages).
+  /// Throws GraphMismatch on every rank when the ranks built different
+  /// graphs, naming the first task that differs and a rank where it does.
+  /// A rank kept waiting here by ranks that do not arrive says so
+  /// (TESSERA_COLLECTIVE_WARN) and may end the job (TESSERA_COLLECTIVE_TIMEOUT).
+  virtual void check_same_graph(const Graph& graph, const char* call) = 0;
   /// Starts a run: messages of earlier runs still in flight are dropped from now on.
   virtual void begin_run() = 0;
   /// Ends a run: completes this rank's sends. After a failed run (`clean`

@@ -3,7 +3,8 @@
 // come back as values. Each argument type A has a DelayedArg<A> that
 //   collect()s the Delayed nodes inside it, in a fixed order,
 //   store()s what the task must keep (literals; a placeholder per Delayed),
-//   rebuild()s the argument at run time, reading results in collect's order.
+//   rebuild()s the argument at run time, reading results in collect's order,
+//   tokenize()s it into the call's key: literals by content, Delayed by key.
 #include <tessera/delayed.hpp>
 
 namespace tessera::detail {
@@ -37,6 +38,7 @@ struct DelayedArg {  // a plain value: captured, passed as const&
   template <class U>
   static Stored store(U&& a) { return Stored(std::forward<U>(a)); }
   static void collect(const A&, DepList&) {}
+  static void tokenize(const A& a, TokenHasher& h) { add_token(a, h); }
   static const A& rebuild(const Stored& s, ArgReader&) { return s; }
 };
 
@@ -49,6 +51,7 @@ struct DelayedArg<Delayed<T>> {
   struct Stored {};
   static Stored store(const Delayed<T>&) { return {}; }
   static void collect(const Delayed<T>& d, DepList& deps) { deps.push_back(d.node()); }
+  static void tokenize(const Delayed<T>& d, TokenHasher& h) { h.mix(d.key().hash()); }
   static const T& rebuild(const Stored&, ArgReader& r) { return r.read().template get<T>(); }
 };
 
@@ -64,6 +67,10 @@ struct DelayedArg<std::vector<T, Al>, std::enable_if_t<contains_delayed<T>>> {
   }
   static void collect(const std::vector<T, Al>& v, DepList& deps) {
     for (const auto& e : v) Elem::collect(e, deps);
+  }
+  static void tokenize(const std::vector<T, Al>& v, TokenHasher& h) {
+    h.mix(v.size());
+    for (const auto& e : v) Elem::tokenize(e, h);
   }
   static std::vector<Rebuilt<T>> rebuild(const Stored& s, ArgReader& r) {
     std::vector<Rebuilt<T>> out;
@@ -85,6 +92,9 @@ struct DelayedArg<std::array<T, N>, std::enable_if_t<contains_delayed<T>>> {
   static void collect(const std::array<T, N>& v, DepList& deps) {
     for (const auto& e : v) Elem::collect(e, deps);
   }
+  static void tokenize(const std::array<T, N>& v, TokenHasher& h) {
+    for (const auto& e : v) Elem::tokenize(e, h);
+  }
   static std::array<Rebuilt<T>, N> rebuild(const Stored& s, ArgReader& r) {
     std::array<Rebuilt<T>, N> out;
     for (std::size_t i = 0; i < N; ++i) out[i] = Elem::rebuild(s[i], r);
@@ -100,6 +110,9 @@ struct DelayedArg<std::tuple<Ts...>, std::enable_if_t<contains_delayed<std::tupl
   }
   static void collect(const std::tuple<Ts...>& t, DepList& deps) {
     std::apply([&](const auto&... e) { (DelayedArg<Ts>::collect(e, deps), ...); }, t);
+  }
+  static void tokenize(const std::tuple<Ts...>& t, TokenHasher& h) {
+    std::apply([&](const auto&... e) { (DelayedArg<Ts>::tokenize(e, h), ...); }, t);
   }
   static std::tuple<Rebuilt<Ts>...> rebuild(const Stored& s, ArgReader& r) {
     // Braced initialisation evaluates left to right, matching collect's order.
@@ -117,6 +130,10 @@ struct DelayedArg<std::pair<A, B>, std::enable_if_t<contains_delayed<std::pair<A
   static void collect(const std::pair<A, B>& p, DepList& deps) {
     DelayedArg<A>::collect(p.first, deps);
     DelayedArg<B>::collect(p.second, deps);
+  }
+  static void tokenize(const std::pair<A, B>& p, TokenHasher& h) {
+    DelayedArg<A>::tokenize(p.first, h);
+    DelayedArg<B>::tokenize(p.second, h);
   }
   static std::pair<Rebuilt<A>, Rebuilt<B>> rebuild(const Stored& s, ArgReader& r) {
     return std::pair<Rebuilt<A>, Rebuilt<B>>{DelayedArg<A>::rebuild(s.first, r), DelayedArg<B>::rebuild(s.second, r)};
@@ -136,6 +153,13 @@ struct DelayedArg<std::map<K, V, C, Al>, std::enable_if_t<contains_delayed<V>>> 
   static void collect(const std::map<K, V, C, Al>& m, DepList& deps) {
     for (const auto& [k, v] : m) Elem::collect(v, deps);
   }
+  static void tokenize(const std::map<K, V, C, Al>& m, TokenHasher& h) {
+    h.mix(m.size());
+    for (const auto& [k, v] : m) {
+      add_token(k, h);
+      Elem::tokenize(v, h);
+    }
+  }
   static std::map<K, Rebuilt<V>, C> rebuild(const Stored& s, ArgReader& r) {
     std::map<K, Rebuilt<V>, C> out;
     for (const auto& [k, v] : s) out.emplace_hint(out.end(), k, Elem::rebuild(v, r));
@@ -145,6 +169,16 @@ struct DelayedArg<std::map<K, V, C, Al>, std::enable_if_t<contains_delayed<V>>> 
 
 template <class R>
 using DelayedResult = std::conditional_t<std::is_void_v<R>, None, std::decay_t<R>>;
+
+/// What a function contributes to its calls' keys: its name and its type
+/// (the same mangled name on every rank of one program).
+template <class F>
+std::uint64_t function_token(KeyName name) {
+  TokenHasher h;
+  h.add(name.str());
+  h.add(std::string_view(typeid(F).name()));
+  return h.value();
+}
 
 }  // namespace tessera::detail
 
@@ -162,7 +196,10 @@ auto DelayedFunction<F>::operator()(A&&... args) const {
   if constexpr ((contains_delayed<std::decay_t<A>> || ...)) {
     (DelayedArg<std::decay_t<A>>::collect(args, node->deps), ...);
   }
-  node->key = Key(name_, next_delayed_index());
+  TokenHasher token;
+  token.mix(token_);
+  (DelayedArg<std::decay_t<A>>::tokenize(args, token), ...);
+  node->key = call_key(name_, token);
   node->fn = TaskFunction(
       [f = f_, stored = std::make_tuple(DelayedArg<std::decay_t<A>>::store(std::forward<A>(args))...)](
           TaskArgs values) -> Value {
@@ -184,7 +221,10 @@ auto DelayedFunction<F>::operator()(A&&... args) const {
 template <class T>
 Delayed<std::decay_t<T>> delayed_value(T&& value, std::string_view name) {
   auto node = std::make_shared<detail::DelayedNode>();
-  node->key = Key(KeyName(name), detail::next_delayed_index());
+  TokenHasher token;
+  token.add(name);
+  add_token(value, token);
+  node->key = detail::call_key(KeyName(name), token);
   node->data = Value::of(std::forward<T>(value));
   return Delayed<std::decay_t<T>>(std::move(node));
 }

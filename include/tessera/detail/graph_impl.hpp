@@ -2,6 +2,7 @@
 // Graph::add_task's typed form: KeyRef arguments become dependencies, the
 // rest are captured by value, and the result is wrapped into a Value.
 #include <tessera/graph.hpp>
+#include <tessera/token.hpp>
 
 #include <functional>
 
@@ -26,6 +27,7 @@ struct GraphArg {  // a literal
   using Captured = A;
   static Captured capture(A value) { return value; }
   static void collect(const A&, std::vector<Key>&) {}
+  static void tokenize(const A& a, TokenHasher& h) { add_token(a, h); }
   static const A& get(const Captured& c, TaskArgs, std::size_t&) { return c; }
 };
 
@@ -34,6 +36,7 @@ struct GraphArg<KeyRef<T>> {
   struct Captured {};
   static Captured capture(const KeyRef<T>&) { return {}; }
   static void collect(const KeyRef<T>& r, std::vector<Key>& deps) { deps.push_back(r.key); }
+  static void tokenize(const KeyRef<T>&, TokenHasher&) {}  // the edge is in the fingerprint already
   static const T& get(const Captured&, TaskArgs args, std::size_t& next) { return args[next++]->get<T>(); }
 };
 
@@ -46,6 +49,8 @@ template <class F, class... A>
 NodeId Graph::add_task(Key key, F f, A&&... args) {
   std::vector<Key> deps;
   (detail::GraphArg<std::decay_t<A>>::collect(args, deps), ...);
+  TokenHasher content;
+  (detail::GraphArg<std::decay_t<A>>::tokenize(args, content), ...);
   auto captured = std::make_tuple(detail::GraphArg<std::decay_t<A>>::capture(std::forward<A>(args))...);
   TaskFunction fn([f = std::move(f), captured = std::move(captured)](TaskArgs values) -> Value {
     std::size_t next = 0;
@@ -58,7 +63,9 @@ NodeId Graph::add_task(Key key, F f, A&&... args) {
         },
         captured);
   });
-  return add_task(std::move(key), std::move(fn), std::span<const Key>(deps));
+  NodeId id = add_task(std::move(key), std::move(fn), std::span<const Key>(deps));
+  nodes_[id].content = content.value();
+  return id;
 }
 
 }  // namespace tessera

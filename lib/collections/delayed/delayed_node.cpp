@@ -94,6 +94,13 @@ std::int64_t next_delayed_index() {
   return counter.fetch_add(1, std::memory_order_relaxed);
 }
 
+// The counter keeps calls apart that have the same function and arguments
+// (Dask's pure=False): the token alone would merge them.
+Key call_key(KeyName name, const TokenHasher& token) {
+  const std::int64_t index = next_delayed_index();
+  return Key(name, token.value() | 1, std::span<const std::int64_t>(&index, 1));  // odd: never 0, "no token"
+}
+
 Graph delayed_graph(std::span<const DelayedNodePtr> outputs, std::vector<NodeId>& ids,
                     const NodeSubstitute& substitute) {
   Graph graph;

@@ -218,7 +218,11 @@ FutureStatePtr scatter_node(Value value, bool broadcast) {
   const int holder = broadcast ? -1 : next_holder++;
   auto state = std::make_shared<FutureState>();
   auto node = std::make_shared<DelayedNode>();
-  node->key = Key(KeyName("scatter"), next_delayed_index());
+  TokenHasher token;
+  token.add(std::string_view("scatter"));
+  token.add(value.type_name());
+  token.mix(value.content_token());
+  node->key = call_key(KeyName("scatter"), token);
   state->key = node->key;
   const Runtime* runtime = Runtime::current();
   const int ranks = runtime ? runtime->size() : 1;

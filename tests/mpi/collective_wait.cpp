@@ -1,0 +1,28 @@
+// Ranks that do not all reach a compute(): collective_wait late|missing.
+//   late:    rank 0 reaches it a second after the others (they warn, then it runs)
+//   missing: rank 0 never does (with TESSERA_COLLECTIVE_TIMEOUT the job ends)
+// tests/mpi/collective_wait_test.sh checks what the waiting ranks print.
+#include <tessera/delayed.hpp>
+#include <tessera/runtime.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+
+int main(int argc, char** argv) {
+  tessera::Runtime runtime(argc, argv);
+  const bool late = argc > 1 && std::strcmp(argv[1], "late") == 0;
+  auto inc = tessera::delayed([](int v) { return v + 1; }, "inc");
+  (void)tessera::compute(inc(0));  // collective call #1: everyone
+  if (runtime.rank() == 0) {
+    if (!late) {
+      std::printf("rank 0 skips the second compute()\n");
+      return 0;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  }
+  const int two = tessera::compute(inc(1));  // collective call #2
+  std::printf("rank %d computed %d\n", runtime.rank(), two);
+  return 0;
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# A compute() that rank 0 reaches late or never: the waiting ranks must say
+# which call they wait in and for whom, and with a timeout the job must end.
+#   collective_wait_test.sh NP MPIEXEC "FLAGS" PROGRAM
+set -u
+np=$1; mpiexec=$2; flags=$3; program=$4
+fail() { echo "FAIL: $*"; exit 1; }
+
+# Late: warnings after 0.3 s, then the call completes and the job succeeds.
+out=$(TESSERA_COLLECTIVE_WARN=0.3 timeout 60 "$mpiexec" -n "$np" $flags "$program" late 2>&1); rc=$?
+echo "$out" | tail -n 8
+[ $rc -eq 0 ] || fail "the late job failed (exit $rc)"
+for r in $(seq 1 $((np - 1))); do
+  grep -q "rank $r has waited .* in compute() (collective call #2 of this rank) for the other ranks; not arrived: rank 0" \
+    <<<"$out" || fail "rank $r did not say it waits for rank 0 in compute() #2"
+  grep -q "rank $r computed 2" <<<"$out" || fail "rank $r did not finish the late compute"
+done
+
+# Missing: rank 0 never comes; TESSERA_COLLECTIVE_TIMEOUT ends the job with the same message.
+start=$(date +%s)
+out=$(TESSERA_COLLECTIVE_WARN=0.3 TESSERA_COLLECTIVE_TIMEOUT=2 timeout 60 "$mpiexec" -n "$np" $flags "$program" missing 2>&1); rc=$?
+elapsed=$(( $(date +%s) - start ))
+echo "$out" | tail -n 8
+[ $rc -ne 124 ] || fail "the job hung until the test's timeout"
+[ $rc -ne 0 ] || fail "the job succeeded although rank 0 never reached the compute"
+(( elapsed < 30 )) || fail "the job took ${elapsed}s to end"
+grep -q "not arrived: rank 0; ending the job (TESSERA_COLLECTIVE_TIMEOUT)" <<<"$out" || fail "no timeout message names rank 0"
+echo "ok: warnings name the call and the missing rank; the timeout ended the job in ${elapsed}s"
