@@ -10,6 +10,7 @@
 #include <tessera/runtime.hpp>
 
 #include "comm/mpi_network.hpp"
+#include "graph/crash_report.hpp"
 #include "memory/budget.hpp"
 
 #include <atomic>
@@ -22,6 +23,9 @@ namespace tessera::comm {
 class RuntimeState {
  public:
   RuntimeState(MPI_Comm user_comm, bool initialise, int* argc, char*** argv, const RuntimeOptions& options) {
+    // Before MPI_Init, which then leaves these signals to us; after a
+    // program's own MPI_Init, Open MPI's backtrace runs after our report.
+    graph::install_crash_handlers();
     int initialised = 0;
     MPI_Initialized(&initialised);
     if (!initialised) {
@@ -44,7 +48,8 @@ class RuntimeState {
     int ranks_on_node = 1;
     MPI_Comm_size(node, &ranks_on_node);
     MPI_Comm_free(&node);
-    memory::Budget::instance().set_placement(ranks_on_node, rank_);  // the default limit is a share of the node
+    memory::Budget::instance().set_placement(ranks_on_node, rank_);
+    graph::set_crash_rank(rank_);  // the default limit is a share of the node
     threads_ = options.threads;
     if (threads_ == 0 && std::getenv("TESSERA_THREADS")) threads_ = default_thread_count();
     if (threads_ == 0) {

@@ -1,5 +1,7 @@
 #include "graph/task_error.hpp"
 
+#include "graph/crash_report.hpp"
+
 #include <typeinfo>
 
 namespace tessera::graph {
@@ -27,7 +29,11 @@ ErrorInfo task_error_info(const Key& key, std::exception_ptr error) {
 }
 
 Value run_task(const Graph::Node& node, TaskArgs args) {
-  Value result = node.fn(args);
+  Value result;
+  {
+    RunningTask running(node.key);  // named if the task crashes the process
+    result = node.fn(args);
+  }
   if (!result) {
     ErrorInfo info;
     info.kind = ErrorKind::task;

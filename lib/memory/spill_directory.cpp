@@ -5,13 +5,20 @@
 
 #include <lz4.h>
 
+#include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
+#include <climits>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <mutex>
+#include <utility>
 #include <vector>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -79,6 +86,127 @@ bool read_all(int fd, void* into, std::size_t bytes, std::uint64_t& offset) {
   return true;
 }
 
+// What a SIGTERM or SIGINT handler removes before the process dies. The
+// handler may not allocate, lock or use std::filesystem, so each directory's
+// paths are copied into fixed buffers when the directory is made.
+struct SignalCleanup {
+  enum : int { free, claimed, armed };
+  std::atomic<int> state{free};
+  char dir[PATH_MAX];
+  char file[PATH_MAX];
+};
+// One per SpillDirectory in use: the budget's, and the few a test makes.
+SignalCleanup signal_cleanups[8];
+struct sigaction previous_sigterm, previous_sigint;
+
+void remove_on_signal(int signal, siginfo_t* info, void* context) {
+  const int saved_errno = errno;
+  for (auto& cleanup : signal_cleanups) {
+    if (cleanup.state.load(std::memory_order_acquire) != SignalCleanup::armed) continue;
+    ::unlink(cleanup.file);
+    ::rmdir(cleanup.dir);
+  }
+  errno = saved_errno;
+  // A handler the program had installed decides what happens next.
+  const struct sigaction& previous = signal == SIGTERM ? previous_sigterm : previous_sigint;
+  if ((previous.sa_flags & SA_SIGINFO) && previous.sa_sigaction) {
+    previous.sa_sigaction(signal, info, context);
+    return;
+  }
+  if (!(previous.sa_flags & SA_SIGINFO) && previous.sa_handler != SIG_DFL && previous.sa_handler != SIG_IGN) {
+    previous.sa_handler(signal);
+    return;
+  }
+  // Otherwise die of the signal as if we had not been here (exit status 128+signal):
+  // raised while blocked in this handler, it arrives once unblocked.
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  ::sigaction(signal, &default_action, nullptr);
+  ::raise(signal);
+  sigset_t just_this;
+  sigemptyset(&just_this);
+  sigaddset(&just_this, signal);
+  ::sigprocmask(SIG_UNBLOCK, &just_this, nullptr);
+}
+
+// Slurm's time limit and scancel send SIGTERM, Ctrl-C sends SIGINT: both may
+// be caught, unlike the SIGKILL that follows, so the directory goes with them.
+// A signal the program ignores stays ignored.
+void install_signal_cleanup() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction action {};
+    action.sa_sigaction = remove_on_signal;
+    action.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    sigaddset(&action.sa_mask, SIGTERM);  // one cleanup at a time
+    sigaddset(&action.sa_mask, SIGINT);
+    for (auto [signal, previous] : {std::pair{SIGTERM, &previous_sigterm}, std::pair{SIGINT, &previous_sigint}}) {
+      if (::sigaction(signal, nullptr, previous) != 0) continue;
+      if (!(previous->sa_flags & SA_SIGINFO) && previous->sa_handler == SIG_IGN) continue;
+      ::sigaction(signal, &action, nullptr);
+    }
+  });
+}
+
+// Claims a cleanup slot for `dir` (before it exists, so that a signal
+// between mkdir and the slot's arming cannot leave it); -1 when every slot
+// is taken or the paths are too long: then only exit removes it.
+int arm_signal_cleanup(const std::string& dir, const std::string& file) {
+  if (file.size() >= PATH_MAX) return -1;
+  for (int slot = 0; slot < static_cast<int>(std::size(signal_cleanups)); ++slot) {
+    auto& cleanup = signal_cleanups[slot];
+    int expected = SignalCleanup::free;
+    if (!cleanup.state.compare_exchange_strong(expected, SignalCleanup::claimed)) continue;
+    std::memcpy(cleanup.dir, dir.c_str(), dir.size() + 1);
+    std::memcpy(cleanup.file, file.c_str(), file.size() + 1);
+    cleanup.state.store(SignalCleanup::armed, std::memory_order_release);
+    return slot;
+  }
+  return -1;
+}
+
+void disarm_signal_cleanup(int slot) {
+  if (slot >= 0) signal_cleanups[slot].state.store(SignalCleanup::free, std::memory_order_release);
+}
+
+// `rest` is "<pid>-r<rank>" exactly; the pid, else 0.
+pid_t pid_of_entry(std::string_view rest) {
+  long pid = 0;
+  auto [after_pid, error] = std::from_chars(rest.data(), rest.data() + rest.size(), pid);
+  if (error != std::errc() || pid <= 0 || after_pid == rest.data()) return 0;
+  rest.remove_prefix(static_cast<std::size_t>(after_pid - rest.data()));
+  if (rest.size() < 3 || rest.substr(0, 2) != "-r") return 0;
+  rest.remove_prefix(2);
+  int rank = 0;
+  auto [after_rank, rank_error] = std::from_chars(rest.data(), rest.data() + rest.size(), rank);
+  if (rank_error != std::errc() || after_rank != rest.data() + rest.size()) return 0;
+  return static_cast<pid_t>(pid);
+}
+
+// Removes what processes of this host that no longer exist (SIGKILL, a node
+// crash and reboot) left in `base`. Other hosts' directories (a shared
+// file system) and those of live processes are not touched; a pid reused
+// since only keeps its dead owner's directory a little longer.
+void remove_stale_directories(const std::string& base, const std::string& host) {
+  DIR* listing = ::opendir(base.c_str());
+  if (!listing) return;
+  const std::string prefix = "tessera-spill-" + host + "-";
+  std::vector<std::string> stale;
+  while (const dirent* entry = ::readdir(listing)) {
+    const std::string_view name = entry->d_name;
+    if (!name.starts_with(prefix)) continue;
+    const pid_t pid = pid_of_entry(name.substr(prefix.size()));
+    if (pid == 0 || pid == ::getpid()) continue;
+    if (::kill(pid, 0) != 0 && errno == ESRCH) stale.emplace_back(name);
+  }
+  ::closedir(listing);
+  for (const auto& name : stale) {
+    std::error_code ignored;  // another rank may be removing it at the same moment
+    std::filesystem::remove_all(base + "/" + name, ignored);
+  }
+}
+
 }  // namespace
 
 void BusyClock::begin() {
@@ -121,6 +249,8 @@ void SpillDirectory::remove_all() noexcept {
   std::error_code ignored;
   std::filesystem::remove_all(dir_, ignored);
   dir_.clear();
+  disarm_signal_cleanup(cleanup_slot_);
+  cleanup_slot_ = -1;
 }
 
 int SpillDirectory::ensure_file(const std::string& what) {
@@ -131,15 +261,21 @@ int SpillDirectory::ensure_file(const std::string& what) {
   if (error) fail("cannot create the spill directory " + base_ + ": " + error.message(), rank_, what);
   char host[64] = {};
   ::gethostname(host, sizeof host - 1);
+  remove_stale_directories(base_, host);
   std::string dir = base_ + "/tessera-spill-" + host + "-" + std::to_string(::getpid()) + "-r" + std::to_string(rank_);
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    fail("cannot create a spill directory in " + base_ + ": " + std::strerror(errno), rank_, what);
-  }
   const std::string file = dir + "/spill";
+  install_signal_cleanup();
+  cleanup_slot_ = arm_signal_cleanup(dir, file);
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    const int e = errno;
+    disarm_signal_cleanup(std::exchange(cleanup_slot_, -1));
+    fail("cannot create a spill directory in " + base_ + ": " + std::strerror(e), rank_, what);
+  }
   const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
     const int e = errno;
     std::filesystem::remove_all(dir, error);
+    disarm_signal_cleanup(std::exchange(cleanup_slot_, -1));
     fail("cannot create a spill file in " + base_ + ": " + std::strerror(e), rank_, what);
   }
   dir_ = std::move(dir);

@@ -1,6 +1,9 @@
 #pragma once
 // A rank's spill file, in a directory of the process's own, made at the
-// first spill and removed when the process ends.
+// first spill and removed when the process ends: at exit, or on SIGTERM or
+// SIGINT (then the signal still ends the process, or goes on to a handler
+// the program had). Making it also removes directories that dead processes
+// of the same host left under the same base.
 //
 // One file holds every spilled result of the process, each in an extent of
 // its own: a write reserves room for the worst case at the end of the file
@@ -74,6 +77,7 @@ class SpillDirectory {
   std::string base_;
   std::string dir_;  // made on first use
   int fd_ = -1;      // dir_/spill, made with it
+  int cleanup_slot_ = -1;  // where a SIGTERM/SIGINT handler finds dir_ to remove it
   int rank_ = 0;
   std::uint64_t end_ = 0;    // where the next extent goes
   std::uint64_t extents_ = 0;  // written and not yet removed

@@ -1,5 +1,6 @@
 #include <tessera/compute.hpp>
 
+#include "graph/crash_report.hpp"
 #include "memory/budget.hpp"
 #include "schedule/distributed_executor.hpp"
 #include "schedule/executors.hpp"
@@ -45,6 +46,7 @@ namespace schedule {
 std::vector<Value> compute_here(const Graph& graph, std::span<const NodeId> outputs, const ComputeOptions& options,
                                 ThreadPool* pool) {
   graph.validate_structure();
+  graph::prepare_crash_reports();
   memory::Budget::instance().reset_peak();
   schedule::RunState state(graph, outputs);
   const int rank = schedule::current_network() ? schedule::current_network()->rank() : 0;

@@ -28,6 +28,7 @@
 // the same TaskError.
 #include "schedule/distributed_executor.hpp"
 
+#include "graph/crash_report.hpp"
 #include "graph/dependents.hpp"
 #include "graph/task_error.hpp"
 #include "memory/budget.hpp"
@@ -755,6 +756,7 @@ std::vector<PersistedResult> run_distributed(const Graph& graph, std::span<const
                   "restrict it to a rank below " + std::to_string(network.size()));
     }
   }
+  graph::prepare_crash_reports();
   network.check_same_graph(graph, persist ? "persist()" : "compute()");
   network.begin_run();
   memory::Budget::instance().reset_peak();

@@ -1,5 +1,7 @@
 #include "schedule/thread_pool.hpp"
 
+#include "graph/crash_report.hpp"
+
 #include <chrono>
 #include <memory>
 
@@ -65,6 +67,7 @@ void ThreadPool::run(const std::function<void(unsigned)>& job) {
 
 void ThreadPool::loop(unsigned worker) {
   this_thread_is_worker = true;
+  graph::use_alternate_signal_stack();  // a task that overflows its stack is still named
   std::uint64_t seen = 0;
   for (;;) {
     spin_briefly([&] { return generation_.load() != seen; });

@@ -245,6 +245,52 @@ TEST(SpillDirectory, IsRemovedAtExitAfterAnError) {
   fs::remove_all(base);
 }
 
+// SIGTERM removes the spill directory too, then does what it would have
+// done without us: end the process with the signal, or run the handler the
+// program had installed. A fresh copy of this program spills and waits.
+TEST(SpillDirectory, ChildThatSpillsAndWaitsForSigterm) {
+  const char* base = std::getenv("TESSERA_TEST_CHILD_SPILL_DIR");
+  if (!base) GTEST_SKIP() << "run by IsRemovedOnSigterm";
+  if (std::getenv("TESSERA_TEST_CHILD_OWN_HANDLER")) std::signal(SIGTERM, [](int) { ::_exit(7); });
+  MemoryOptions options;
+  options.spill_dir = base;
+  options.force_spill = true;
+  configure_memory(options);
+  compute(test::chunked_std(4, 8000), {Key("std")}, {.scheduler = SchedulerKind::sync});
+  for (;;) ::pause();
+}
+
+int spill_and_terminate(const fs::path& base, bool own_handler) {
+  const std::string self = fs::read_symlink("/proc/self/exe").string();
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::setenv("TESSERA_TEST_CHILD_SPILL_DIR", base.c_str(), 1);
+    if (own_handler) ::setenv("TESSERA_TEST_CHILD_OWN_HANDLER", "1", 1);
+    ::execl(self.c_str(), self.c_str(), "--gtest_filter=SpillDirectory.ChildThatSpillsAndWaitsForSigterm", nullptr);
+    ::_exit(5);
+  }
+  // Its spill file has data once the run has spilled.
+  for (int i = 0; i < 3000 && !(fs::exists(base) && !fs::is_empty(base)); ++i) ::usleep(10000);
+  EXPECT_FALSE(fs::is_empty(base)) << "the child made no spill directory";
+  ::kill(child, SIGTERM);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return status;
+}
+
+TEST(SpillDirectory, IsRemovedOnSigterm) {
+  const fs::path base = fs::temp_directory_path() / ("tessera-sigterm-test-" + std::to_string(::getpid()));
+  fs::create_directories(base);
+  const int status = spill_and_terminate(base, false);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) << "wait status " << status;
+  EXPECT_TRUE(fs::is_empty(base)) << "the spill directory was left behind";
+
+  const int chained = spill_and_terminate(base, true);
+  EXPECT_TRUE(WIFEXITED(chained) && WEXITSTATUS(chained) == 7) << "the program's own handler did not run: " << chained;
+  EXPECT_TRUE(fs::is_empty(base)) << "the spill directory was left behind before the program's handler";
+  fs::remove_all(base);
+}
+
 INSTANTIATE_TEST_SUITE_P(Local, MemoryTest, ::testing::Values(SchedulerKind::sync, SchedulerKind::threads),
                          [](const auto& info) { return info.param == SchedulerKind::sync ? "sync" : "threads"; });
 
