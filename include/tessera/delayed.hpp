@@ -61,6 +61,9 @@ template <class F>
 std::uint64_t function_token(KeyName name);
 /// A call's key: ('name-<token>', n), the token covering the function and its arguments.
 Key call_key(KeyName name, const TokenHasher& token);
+/// Says once per type (on rank 0) that results of this type cannot move
+/// between ranks, so a program tried on one rank learns it before mpirun.
+void warn_result_cannot_travel(const std::type_info& type, const Key& key);
 /// The graph of everything `outputs` need; ids[i] is outputs[i]'s node.
 /// `substitute`, when given, may replace a node met on the way by another
 /// (a task that has run by its persisted result).

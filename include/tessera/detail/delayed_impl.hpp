@@ -200,6 +200,7 @@ auto DelayedFunction<F>::operator()(A&&... args) const {
   token.mix(token_);
   (DelayedArg<std::decay_t<A>>::tokenize(args, token), ...);
   node->key = call_key(name_, token);
+  if constexpr (!Travels<DelayedResult<R>>) warn_result_cannot_travel(typeid(DelayedResult<R>), node->key);
   node->fn = TaskFunction(
       [f = f_, stored = std::make_tuple(DelayedArg<std::decay_t<A>>::store(std::forward<A>(args))...)](
           TaskArgs values) -> Value {

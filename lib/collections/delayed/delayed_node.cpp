@@ -3,9 +3,15 @@
 // the outputs need is included), then hand it to compute_nodes.
 #include <tessera/delayed.hpp>
 
-#include <atomic>
+#include <tessera/runtime.hpp>
+
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
+#include <cstdio>
+#include <mutex>
+#include <set>
+#include <string>
 
 namespace tessera::detail {
 
@@ -99,6 +105,21 @@ std::int64_t next_delayed_index() {
 Key call_key(KeyName name, const TokenHasher& token) {
   const std::int64_t index = next_delayed_index();
   return Key(name, token.value() | 1, std::span<const std::int64_t>(&index, 1));  // odd: never 0, "no token"
+}
+
+void warn_result_cannot_travel(const std::type_info& type, const Key& key) {
+  static std::mutex mutex;
+  static std::set<std::string> warned;
+  {
+    std::lock_guard lock(mutex);
+    if (!warned.insert(type.name()).second) return;
+  }
+  const Runtime* runtime = Runtime::current();
+  if (runtime && runtime->rank() != 0) return;
+  const std::string text = "tessera: warning: task " + key.str() + " returns " + demangle(type.name()) +
+                           ", which cannot travel between ranks: under mpirun a run fails when such a result must "
+                           "move (give the type a tessera::Transport<T>, see <tessera/transport.hpp>)\n";
+  std::fputs(text.c_str(), stderr);
 }
 
 Graph delayed_graph(std::span<const DelayedNodePtr> outputs, std::vector<NodeId>& ids,

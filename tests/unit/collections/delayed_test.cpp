@@ -8,6 +8,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 #include <numeric>
@@ -65,6 +66,26 @@ TEST_P(DelayedTest, KeysCoverLiteralArgumentsAndInputs) {
   auto other = delayed([](const std::string& path, int part) { return path.size() * part; }, "load");
   EXPECT_NE(token(other(std::string("a.csv"), 1)), token(load(std::string("a.csv"), 1)));
   EXPECT_EQ(compute(twice(one), on_param()), 12u);  // (5 + 1) * 2, by hand
+}
+
+// On one rank nothing has to move, so a result type without a Transport used
+// to pass unnoticed until the program ran under mpirun: say so when the graph is built.
+TEST(DelayedWarnings, AResultTypeThatCannotTravelIsReportedOnOneRank) {
+  struct Opaque {
+    std::function<int()> f;
+  };
+  auto make = delayed([] { return Opaque{[] { return 7; }}; }, "make_opaque");
+  ::testing::internal::CaptureStderr();
+  auto a = make();
+  auto b = make();  // once per type
+  const std::string said = ::testing::internal::GetCapturedStderr();
+  EXPECT_THAT(said, HasSubstr("('make_opaque-"));
+  EXPECT_THAT(said, HasSubstr("Opaque, which cannot travel between ranks"));
+  EXPECT_EQ(said.find("cannot travel"), said.rfind("cannot travel"));
+  EXPECT_EQ(compute(a).f(), 7);  // still runs where nothing moves
+  ::testing::internal::CaptureStderr();
+  (void)delayed([](int v) { return v; }, "plain")(1);
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
 }
 
 TEST(Token, ContentNotAddress) {
