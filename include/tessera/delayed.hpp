@@ -30,6 +30,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <tuple>
 #include <utility>
@@ -115,9 +116,32 @@ class DelayedFunction {
   std::uint64_t token_;  // the function's share of its calls' keys
 };
 
+namespace detail {
+/// A function's own name, for keys: a function pointer's symbol (when the
+/// program exports it), a named function object's class; else `fallback`.
+std::string callable_name(const std::type_info& type, void (*function)(), std::string_view fallback);
+}  // namespace detail
+
+/// The name a key gets for `f` when none is given: `load` for a function
+/// `load` (when the program exports its symbols: shared libraries such as
+/// jobs, executables linked with -rdynamic), `Load` for an object of class
+/// `Load`; lambdas and std::function have no name of their own: `fallback`.
 template <class F>
-DelayedFunction<std::decay_t<F>> delayed(F&& f, std::string_view name = "delayed") {
-  return DelayedFunction<std::decay_t<F>>(std::forward<F>(f), name);
+std::string callable_name(const F& f, std::string_view fallback) {
+  using D = std::decay_t<F>;
+  if constexpr (std::is_pointer_v<D> && std::is_function_v<std::remove_pointer_t<D>>) {
+    return detail::callable_name(typeid(D), reinterpret_cast<void (*)()>(f), fallback);
+  } else if constexpr (std::is_function_v<D>) {
+    return detail::callable_name(typeid(D*), reinterpret_cast<void (*)()>(&f), fallback);
+  } else {
+    return detail::callable_name(typeid(D), nullptr, fallback);
+  }
+}
+
+template <class F>
+DelayedFunction<std::decay_t<F>> delayed(F&& f, std::string_view name = {}) {
+  const std::string own = name.empty() ? callable_name(f, "delayed") : std::string(name);
+  return DelayedFunction<std::decay_t<F>>(std::forward<F>(f), own);
 }
 
 /// A plain value as a Delayed (Dask's `delayed(obj)`).

@@ -32,7 +32,7 @@ namespace tessera {
 struct SubmitOptions {
   int retries = 0;            // run a failing task again, up to this many times
   int rank = -1;              // run it on this rank only (Dask's workers=), or anywhere
-  std::string name = "submit";  // the key's name
+  std::string name;           // the key's name; empty: the function's own (callable_name)
 };
 
 namespace detail {
@@ -149,7 +149,8 @@ inline constexpr bool contains_delayed<Future<T>> = true;
 
 template <class F, class... A>
 auto submit_with(const SubmitOptions& options, F&& f, A&&... args) {
-  auto task = delayed(std::forward<F>(f), options.name)(std::forward<A>(args)...);
+  const std::string name = options.name.empty() ? callable_name(f, "submit") : options.name;
+  auto task = delayed(std::forward<F>(f), name)(std::forward<A>(args)...);
   using T = typename decltype(task)::value_type;
   return Future<T>(detail::submit_node(task.node(), options));
 }

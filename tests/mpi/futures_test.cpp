@@ -14,6 +14,9 @@
 #include <thread>
 #include <unistd.h>
 
+// External linkage, exported (ENABLE_EXPORTS): futures' keys carry its name.
+std::int64_t load_chunk(int i) { return 100 + i; }
+
 namespace {
 using namespace tessera;
 using ::testing::HasSubstr;
@@ -24,6 +27,16 @@ Runtime& runtime() { return *Runtime::current(); }
 bool same_on_every_rank(const std::string& text) {
   auto all = runtime().all_gather(text);
   return std::all_of(all.begin(), all.end(), [&](const std::string& t) { return t == all[0]; });
+}
+
+TEST(Futures, KeysCarryTheFunctionsNameAndATokenOfTheArguments) {
+  auto a = submit(load_chunk, 3);
+  auto b = submit(load_chunk, 4);
+  EXPECT_EQ(a.key().name().str(), "load_chunk");
+  EXPECT_THAT(a.key().str(), ::testing::MatchesRegex("\\('load_chunk-[0-9a-f]{8}', [0-9]+\\)"));
+  EXPECT_NE(a.key().token(), b.key().token());
+  EXPECT_EQ(submit_with({.name = "fetch"}, load_chunk, 3).key().name().str(), "fetch");
+  EXPECT_EQ(a.result() + b.result(), 207);  // 103 + 104, by hand
 }
 
 TEST(Futures, SubmitAndResult) {

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <dlfcn.h>
 #include <mutex>
 #include <set>
 #include <string>
@@ -105,6 +106,26 @@ std::int64_t next_delayed_index() {
 Key call_key(KeyName name, const TokenHasher& token) {
   const std::int64_t index = next_delayed_index();
   return Key(name, token.value() | 1, std::span<const std::int64_t>(&index, 1));  // odd: never 0, "no token"
+}
+
+std::string callable_name(const std::type_info& type, void (*function)(), std::string_view fallback) {
+  std::string full;
+  if (function) {
+    Dl_info info{};
+    if (::dladdr(reinterpret_cast<void*>(function), &info) && info.dli_sname &&
+        info.dli_saddr == reinterpret_cast<void*>(function)) {
+      full = demangle(info.dli_sname);
+    }
+  } else {
+    full = demangle(type.name());
+    if (full.find('{') != std::string::npos || full.rfind("std::", 0) == 0) full.clear();  // a lambda, a std wrapper
+  }
+  // 'ns::load(int)' -> 'load', '(anonymous namespace)::Load<int>' -> 'Load'
+  for (std::size_t at; (at = full.find("(anonymous namespace)::")) != std::string::npos;) full.erase(at, 23);
+  full = full.substr(0, full.find_first_of("(<"));
+  if (auto colon = full.rfind("::"); colon != std::string::npos) full = full.substr(colon + 2);
+  if (full.empty()) return std::string(fallback);
+  return full;
 }
 
 void warn_result_cannot_travel(const std::type_info& type, const Key& key) {

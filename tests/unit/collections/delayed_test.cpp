@@ -14,6 +14,9 @@
 #include <numeric>
 #include <unistd.h>
 
+// External linkage, and the test is linked with ENABLE_EXPORTS: dladdr finds its name.
+std::int64_t load_part(int i) { return 10 * i; }
+
 namespace {
 using namespace tessera;
 using ::testing::HasSubstr;
@@ -86,6 +89,21 @@ TEST(DelayedWarnings, AResultTypeThatCannotTravelIsReportedOnOneRank) {
   ::testing::internal::CaptureStderr();
   (void)delayed([](int v) { return v; }, "plain")(1);
   EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+}
+
+struct Scale {
+  double by;
+  double operator()(double v) const { return v * by; }
+};
+
+TEST(DelayedNames, KeysTakeTheFunctionsOwnNameWhenNoneIsGiven) {
+  EXPECT_EQ(delayed(load_part)(1).key().name().str(), "load_part");
+  EXPECT_EQ(delayed(&load_part)(1).key().name().str(), "load_part");
+  EXPECT_EQ(delayed(Scale{2})(1.0).key().name().str(), "Scale");
+  EXPECT_EQ(delayed([](int v) { return v; })(1).key().name().str(), "delayed");
+  EXPECT_EQ(delayed(std::function<int(int)>([](int v) { return v; }))(1).key().name().str(), "delayed");
+  EXPECT_EQ(delayed(load_part, "mine")(1).key().name().str(), "mine");
+  EXPECT_EQ(compute(delayed(load_part)(4)), 40);
 }
 
 TEST(Token, ContentNotAddress) {
