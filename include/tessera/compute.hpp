@@ -87,22 +87,4 @@ std::vector<Value> compute_nodes(const Graph& graph, std::span<const NodeId> out
 std::vector<PersistedResult> persist_nodes(const Graph& graph, std::span<const NodeId> outputs,
                                            const ComputeOptions& options = {});
 
-/// Runs graphs from a background thread beside the caller's own runs: its
-/// own worker threads and, under MPI, its own communicator. The futures
-/// runner is its user. Creating one is collective.
-class BackgroundRunner {
- public:
-  /// nullptr when MPI was initialised without MPI_THREAD_MULTIPLE.
-  static std::unique_ptr<BackgroundRunner> create();
-  virtual ~BackgroundRunner() = default;
-  /// persist_nodes on the runner's workers and network (collective among runners).
-  virtual std::vector<PersistedResult> persist(const Graph& graph, std::span<const NodeId> outputs,
-                                               const ComputeOptions& options) = 0;
-  /// The smallest `count` over ranks, and whether every rank said `stop` (collective among runners).
-  virtual std::pair<std::uint64_t, bool> agree(std::uint64_t count, bool stop) = 0;
-};
-
-/// Runs `hook` when the Runtime shuts down (before MPI does), or at process exit without one.
-void at_shutdown(std::function<void()> hook);
-
 }  // namespace tessera

@@ -12,44 +12,47 @@
 ///     auto data = tessera::scatter(std::vector<double>(n));  // a value placed on a rank
 ///     auto flaky = tessera::submit_with({.retries = 3, .rank = 1}, fetch, url);
 ///
-/// Every rank makes the same calls (DESIGN.md §1). Submitted tasks start
-/// in the background at once, across all ranks, while the program goes on:
-/// a runner thread per rank takes what has been submitted on every rank, in
-/// batches, and runs each batch on its own workers and communicator. (Under
-/// an MPI initialised without MPI_THREAD_MULTIPLE they run instead at the
-/// first call that waits.) Results stay on the rank that made them until
-/// asked for, and are freed when the last handle goes. A task that throws
-/// fails its own future (and those that depend on it), not the others:
-/// result() rethrows it as TaskError naming the task.
+/// Every rank makes the same calls (DESIGN.md §1). A submitted task starts
+/// at once, in the background, across all ranks, while the program goes on,
+/// also while earlier futures still run: one service per rank with its own
+/// thread, workers and communicator. (Under an MPI initialised without
+/// MPI_THREAD_MULTIPLE the service runs when a rank waits instead.) Results
+/// stay on the rank that made them until asked for, and are freed when every
+/// rank has dropped its last handle. result(), gather(), wait() and
+/// as_completed() work on any subset of ranks (`if (rank == 0) print(f.result())`):
+/// the value comes from the rank that holds it; called on every rank they
+/// give the same value everywhere. A task that throws fails its own future
+/// (and those that depend on it), not the others: result() rethrows it as
+/// TaskError naming the task. Keys are the function's own name (or
+/// SubmitOptions::name) and a token of the arguments: ('load-3f2a9c1d', 7).
 #include <tessera/delayed.hpp>
+#include <tessera/detail/future_service.hpp>
 
 #include <atomic>
+#include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace tessera {
 
 struct SubmitOptions {
-  int retries = 0;            // run a failing task again, up to this many times
-  int rank = -1;              // run it on this rank only (Dask's workers=), or anywhere
-  std::string name;           // the key's name; empty: the function's own (callable_name)
+  int retries = 0;   // run a failing task again, up to this many times
+  int rank = -1;     // run it on this rank only (Dask's workers=), or anywhere
+  std::string name;  // the key's name; empty: the function's own (callable_name), else "submit"
 };
 
 namespace detail {
-/// What a failed (or cancelled) task leaves instead of its result; its
-/// dependents pass it on instead of running.
-struct FutureError {
-  ErrorInfo info;
-};
-
 struct FutureState {
-  Key key;  // fixed at submit
-  // Guarded by the futures lock once submitted (a runner thread updates them).
-  DelayedNodePtr node;            // the task, then its persisted result
-  bool done = false;
-  std::uint64_t finished_as = 0;  // completion order across all runs, 0: not finished
-  bool cancelled = false;         // set by the program's thread only
+  Key key;
+  std::uint64_t entry = 0;  // its number in the futures service
+  DelayedNodePtr node;      // what a later submit depends on (its future_entry is `entry`)
+  bool cancelled = false;   // set by the program's thread only
   std::shared_ptr<std::atomic<bool>> cancel_flag;  // read by the task wrapper at run time
+  FutureState() = default;
+  FutureState(const FutureState&) = delete;
+  FutureState& operator=(const FutureState&) = delete;
+  ~FutureState();  // this rank drops its handle: the service frees the result once every rank has
 };
 using FutureStatePtr = std::shared_ptr<FutureState>;
 
@@ -58,12 +61,20 @@ FutureStatePtr submit_node(DelayedNodePtr task, const SubmitOptions& options);
 FutureStatePtr scatter_node(Value value, bool broadcast);
 /// Blocks until every given future has run.
 void wait_states(std::span<const FutureStatePtr> states);
-DelayedNodePtr current_node(const FutureState& state);
+/// Blocks until one of `states` not yet `taken` has run; its position (the earliest finished).
+std::size_t next_completed(std::span<const FutureStatePtr> states, const std::vector<bool>& taken);
+/// A Future passed to a Delayed call (not a submit): its value, as a Delayed literal.
+DelayedNodePtr value_node(const FutureState& state);
 bool is_done(const FutureState& state);
-std::uint64_t finished_as(const FutureState& state);
 void cancel_state(FutureState& state);
 Value result_value(const FutureState& state);
 std::vector<Value> result_values(std::span<const FutureStatePtr> states);
+/// True while submit() builds its task: Future arguments then stay futures.
+bool building_submit();
+struct SubmitScope {
+  SubmitScope();
+  ~SubmitScope();
+};
 }  // namespace detail
 
 template <class T>
@@ -77,7 +88,7 @@ class Future {
   /// Whether the task has run (to a result or an error).
   bool done() const { return detail::is_done(*state_); }
   bool cancelled() const { return state_->cancelled; }
-  /// The result on every rank; runs pending work first. TaskError if the task failed.
+  /// The result, on whichever ranks ask; waits for it. TaskError if the task failed.
   T result() const { return detail::result_value(*state_).template get<T>(); }
   void cancel() { detail::cancel_state(*state_); }
 
@@ -115,20 +126,60 @@ void wait(const std::vector<Future<T>>& futures) {
   detail::wait_states(states);
 }
 
-/// The futures in the order their tasks finished (as rank 0 saw it): the same order on every rank.
+/// The futures one by one as their tasks finish, each as soon as it has:
+///     for (auto& f : tessera::as_completed(futures)) use(f.result());
+/// The order is the one rank 0 saw them finish, the same on every rank that iterates.
 template <class T>
-std::vector<Future<T>> as_completed(const std::vector<Future<T>>& futures);
+class AsCompleted {
+ public:
+  explicit AsCompleted(std::vector<Future<T>> futures);
+  struct End {};
+  class iterator {
+   public:
+    using value_type = Future<T>;
+    using difference_type = std::ptrdiff_t;
+    Future<T>& operator*() const { return *owner_->current_; }
+    Future<T>* operator->() const { return &*owner_->current_; }
+    iterator& operator++() {
+      owner_->advance();
+      return *this;
+    }
+    void operator++(int) { owner_->advance(); }
+    friend bool operator==(const iterator& it, End) { return it.at_end(); }
+
+   private:
+    friend class AsCompleted;
+    explicit iterator(AsCompleted* owner) : owner_(owner) {}
+    bool at_end() const { return !owner_->current_; }
+    AsCompleted* owner_;
+  };
+  iterator begin() {
+    if (!started_) advance();
+    started_ = true;
+    return iterator(this);
+  }
+  End end() const { return {}; }
+
+ private:
+  void advance();
+  std::vector<Future<T>> futures_;
+  std::vector<detail::FutureStatePtr> states_;
+  std::vector<bool> taken_;
+  std::size_t yielded_ = 0;
+  bool started_ = false;
+  std::optional<Future<T>> current_;
+};
+
+template <class T>
+AsCompleted<T> as_completed(const std::vector<Future<T>>& futures) {
+  return AsCompleted<T>(futures);
+}
 
 template <class T>
 void cancel(std::vector<Future<T>>& futures) {
   for (auto& f : futures) f.cancel();
 }
 
-template <>
-struct Transport<detail::FutureError> {
-  static void encode(const detail::FutureError& e, ByteWriter& out) { out.put(e.info); }
-  static detail::FutureError decode(ByteReader& in) { return {in.get<ErrorInfo>()}; }
-};
 
 // ---- templates ---------------------------------------------------------------------------
 namespace detail {
@@ -138,7 +189,9 @@ template <class T>
 struct DelayedArg<Future<T>> {
   struct Stored {};
   static Stored store(const Future<T>&) { return {}; }
-  static void collect(const Future<T>& f, DepList& deps) { deps.push_back(current_node(*f.state())); }
+  static void collect(const Future<T>& f, DepList& deps) {
+    deps.push_back(building_submit() ? f.state()->node : value_node(*f.state()));
+  }
   static void tokenize(const Future<T>& f, TokenHasher& h) { h.mix(f.key().hash()); }
   static const T& rebuild(const Stored&, ArgReader& r) { return r.read().template get<T>(); }
 };
@@ -150,6 +203,7 @@ inline constexpr bool contains_delayed<Future<T>> = true;
 template <class F, class... A>
 auto submit_with(const SubmitOptions& options, F&& f, A&&... args) {
   const std::string name = options.name.empty() ? callable_name(f, "submit") : options.name;
+  detail::SubmitScope scope;
   auto task = delayed(std::forward<F>(f), name)(std::forward<A>(args)...);
   using T = typename decltype(task)::value_type;
   return Future<T>(detail::submit_node(task.node(), options));
@@ -182,13 +236,19 @@ std::vector<T> gather(const std::vector<Future<T>>& futures) {
 }
 
 template <class T>
-std::vector<Future<T>> as_completed(const std::vector<Future<T>>& futures) {
-  wait(futures);
-  std::vector<Future<T>> out = futures;
-  std::stable_sort(out.begin(), out.end(), [](const Future<T>& a, const Future<T>& b) {
-    return detail::finished_as(*a.state()) < detail::finished_as(*b.state());
-  });
-  return out;
+AsCompleted<T>::AsCompleted(std::vector<Future<T>> futures)
+    : futures_(std::move(futures)), taken_(futures_.size(), false) {
+  states_.reserve(futures_.size());
+  for (const auto& f : futures_) states_.push_back(f.state());
 }
 
+template <class T>
+void AsCompleted<T>::advance() {
+  current_.reset();
+  if (yielded_ == futures_.size()) return;
+  const std::size_t next = detail::next_completed(states_, taken_);
+  taken_[next] = true;
+  ++yielded_;
+  current_ = futures_[next];
+}
 }  // namespace tessera

@@ -97,10 +97,13 @@ MpiNetwork::~MpiNetwork() {
   if (owns_comm_) MPI_Comm_free(&comm_);
 }
 
-std::unique_ptr<schedule::Network> MpiNetwork::duplicate() {
+bool MpiNetwork::multithreaded() const {
   int level = MPI_THREAD_SINGLE;
   MPI_Query_thread(&level);
-  if (level < MPI_THREAD_MULTIPLE) return nullptr;  // the same answer on every rank
+  return level >= MPI_THREAD_MULTIPLE;  // the same answer on every rank
+}
+
+std::unique_ptr<schedule::Network> MpiNetwork::duplicate() {
   MPI_Comm copy;
   check_mpi(MPI_Comm_dup(comm_, &copy), "MPI_Comm_dup");
   MPI_Comm_set_errhandler(copy, MPI_ERRORS_RETURN);
@@ -109,13 +112,6 @@ std::unique_ptr<schedule::Network> MpiNetwork::duplicate() {
   return network;
 }
 
-std::pair<std::uint64_t, bool> MpiNetwork::agree(std::uint64_t count, bool stop) {
-  // MIN of both: the smallest count, and stop only if every rank said so.
-  std::uint64_t mine[2] = {count, stop ? 1u : 0u};
-  std::uint64_t all[2] = {};
-  check_mpi(MPI_Allreduce(mine, all, 2, MPI_UINT64_T, MPI_MIN, comm_), "MPI_Allreduce (futures batch)");
-  return {all[0], all[1] == 1};
-}
 
 // ---- the entry of a collective call -------------------------------------------------------
 //

@@ -37,7 +37,7 @@ class MpiNetwork final : public schedule::Network {
   std::uint64_t value_bytes_received() const override { return bytes_received_; }
   std::uint64_t value_bytes_in_flight() const override { return bytes_in_flight_; }
   std::unique_ptr<schedule::Network> duplicate() override;
-  std::pair<std::uint64_t, bool> agree(std::uint64_t count, bool stop) override;
+  bool multithreaded() const override;
 
   /// Whether this network owns its communicator (a duplicate) and frees it.
   void own_communicator() { owns_comm_ = true; }

@@ -24,6 +24,14 @@ enum class MessageKind : std::uint8_t {
   abort,       // rank 0 -> all: stop, and throw this error
   finish,      // rank 0 -> all: every task is done; where the outputs are
   data,        // holder -> r: a result (Message::value)
+  // The futures service (future_service.cpp) also uses assign, done, push,
+  // release (free these results), abort, finish (the service ends) and data.
+  added,       // r -> rank 0: how many entries this rank has added
+  completed,   // rank 0 -> all: entries done, in completion order, with their holders
+  dropped,     // r -> rank 0: this rank dropped its handles to these entries
+  fetch,       // r -> holder: send me these results
+  stopping,    // r -> rank 0: this rank's program is shutting down
+  cancel,      // r -> rank 0: cancel these entries if they have not started
 };
 
 struct Message {
@@ -76,12 +84,12 @@ class Network {
   virtual std::uint64_t value_bytes_received() const = 0;
 
   /// Collective: a second network on a private duplicate of the
-  /// communicator, for a background thread (the futures runner) to use while
-  /// the calling thread keeps this one; nullptr when MPI was not initialised
-  /// with MPI_THREAD_MULTIPLE, which two threads talking to MPI need.
+  /// communicator, for the futures service, so that its messages never meet
+  /// a compute()'s.
   virtual std::unique_ptr<Network> duplicate() = 0;
-  /// Collective: the minimum of `count` over ranks, and whether every rank said `stop`.
-  virtual std::pair<std::uint64_t, bool> agree(std::uint64_t count, bool stop) = 0;
+  /// Whether another thread may use a duplicate while this one is in use
+  /// (MPI initialised with MPI_THREAD_MULTIPLE).
+  virtual bool multithreaded() const { return true; }
 };
 
 /// Called (in reverse order of registration) when the Runtime shuts down,

@@ -41,7 +41,6 @@ TEST(Futures, KeysCarryTheFunctionsNameAndATokenOfTheArguments) {
 
 TEST(Futures, SubmitAndResult) {
   auto f = submit([](int a, int b) { return a * b; }, 6, 7);
-  EXPECT_FALSE(f.done());
   EXPECT_EQ(f.result(), 42);
   EXPECT_TRUE(f.done());
 }
@@ -164,6 +163,58 @@ TEST(Futures, SubmittedTasksRunInTheBackground) {
   EXPECT_TRUE(finished) << "the future did not run in the background within 10 s";
   EXPECT_EQ(runtime().sum_over_ranks(finished ? 1 : 0), runtime().size());
   EXPECT_EQ(f.result(), 5);
+}
+
+// Printing on rank 0 only is every MPI programmer's habit: result(),
+// gather(), wait() and as_completed() on some ranks must not wait for the others.
+TEST(Futures, ResultOnSomeRanksOnly) {
+  const int last = runtime().size() - 1;
+  // Large enough not to ride with the completion: rank 0 fetches it from the last rank.
+  auto big = submit_with({.rank = last}, [](int n) { return std::vector<double>(n, 0.5); }, 5000);
+  auto small = submit_with({.rank = last}, [] { return 7; });
+  if (runtime().rank() == 0) {
+    const auto v = big.result();
+    EXPECT_EQ(v.size(), 5000u);
+    EXPECT_EQ(std::accumulate(v.begin(), v.end(), 0.0), 2500.0);
+    EXPECT_EQ(small.result(), 7);
+  }
+  auto parts = map([](int x) { return std::vector<int>(200, x); }, std::vector<int>{1, 2, 3, 4});
+  if (runtime().rank() == last) {
+    auto all = gather(parts);
+    ASSERT_EQ(all.size(), 4u);
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(all[i], std::vector<int>(200, i + 1));
+  }
+  if (runtime().rank() % 2 == 1) {
+    wait(parts);
+    int seen = 0;
+    for (auto& f : as_completed(parts)) seen += f.result()[0];
+    EXPECT_EQ(seen, 10);
+  }
+  // Every rank still gets the same value when every rank asks.
+  EXPECT_TRUE(same_on_every_rank(std::to_string(big.result()[4999]) + "/" + std::to_string(small.result())));
+}
+
+// A submit made while an earlier future runs starts at once; as_completed
+// yields each future as soon as it has finished.
+TEST(Futures, SubmitsDoNotWaitForEarlierWorkAndAsCompletedStreams) {
+  using Clock = std::chrono::steady_clock;
+  auto slow = submit([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    return 1;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the slow task is under way
+  const auto start = Clock::now();
+  auto quick = submit([](int x) { return x + 1; }, 41);
+  EXPECT_EQ(quick.result(), 42);
+  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(1500)) << "the quick future waited for the slow one";
+  EXPECT_FALSE(slow.done());
+  std::vector<Future<int>> both{slow, submit([] { return 2; })};
+  std::vector<int> order;
+  for (auto& f : as_completed(both)) {
+    if (order.empty()) EXPECT_FALSE(slow.done()) << "as_completed waited for every future";
+    order.push_back(f.result());
+  }
+  EXPECT_EQ(order, (std::vector<int>{2, 1}));
 }
 
 TEST(Futures, RankRestriction) {
