@@ -1,6 +1,7 @@
 // A Runtime on a communicator the program made itself: Tessera must work on
 // it alone, and leave MPI (init, finalize, the world communicator) to the program.
 #include <tessera/delayed.hpp>
+#include <tessera/futures.hpp>
 #include <tessera/mpi.hpp>
 
 #include <cstdio>
@@ -34,6 +35,14 @@ int main(int argc, char** argv) {
     const long long got = tessera::compute(total);
     if (got != expected) {
       std::printf("world rank %d: sum %lld, expected %lld\n", world_rank, got, expected);
+      ++failures;
+    }
+    // Futures without MPI_THREAD_MULTIPLE: no service thread, the waiting thread drives it.
+    auto squares = tessera::map([](int i) { return static_cast<long long>(i) * i; }, std::vector<int>{1, 2, 3, 4});
+    const auto values = tessera::gather(squares);
+    const long long futures_sum = std::accumulate(values.begin(), values.end(), 0LL);
+    if (futures_sum != 30) {
+      std::printf("world rank %d: futures sum %lld, expected 30\n", world_rank, futures_sum);
       ++failures;
     }
   }
