@@ -139,21 +139,30 @@ void MpiNetwork::check_same_graph(const Graph& graph, const char* call) {
 }
 
 
+// One int64 from anyone on `tag`, if one has arrived.
+bool MpiNetwork::receive_number(int tag, std::int64_t& value, int& source) {
+  int found = 0;
+  MPI_Message message;
+  MPI_Status status;
+  check_mpi(MPI_Improbe(MPI_ANY_SOURCE, tag, comm_, &found, &message, &status), "MPI_Improbe (waiting rank)");
+  if (!found) return false;
+  check_mpi(MPI_Mrecv(&value, 1, MPI_INT64_T, &message, MPI_STATUS_IGNORE), "MPI_Mrecv (waiting rank)");
+  source = status.MPI_SOURCE;
+  return true;
+}
+
+// Sends one int64 nobody waits for (its buffer lives as long as the network).
+void MpiNetwork::send_number(int dest, int tag, std::int64_t value) {
+  query_payloads_.push_back(value);
+  MPI_Request request;
+  check_mpi(MPI_Isend(&query_payloads_.back(), 1, MPI_INT64_T, dest, tag, comm_, &request), "MPI_Isend (waiting rank)",
+            dest);
+  MPI_Request_free(&request);
+}
+
 void MpiNetwork::answer_queries(std::int64_t here) {
-  for (;;) {
-    int found = 0;
-    MPI_Message message;
-    MPI_Status status;
-    check_mpi(MPI_Improbe(MPI_ANY_SOURCE, tag_query, comm_, &found, &message, &status), "MPI_Improbe (query)");
-    if (!found) return;
-    std::int64_t asked = 0;
-    check_mpi(MPI_Mrecv(&asked, 1, MPI_INT64_T, &message, MPI_STATUS_IGNORE), "MPI_Mrecv (query)");
-    query_payloads_.push_back(here);
-    MPI_Request reply;
-    check_mpi(MPI_Isend(&query_payloads_.back(), 1, MPI_INT64_T, status.MPI_SOURCE, tag_reply, comm_, &reply),
-              "MPI_Isend (reply)", status.MPI_SOURCE);
-    MPI_Request_free(&reply);
-  }
+  std::int64_t asked = 0;
+  for (int source = 0; receive_number(tag_query, asked, source);) send_number(source, tag_reply, here);
 }
 
 void MpiNetwork::wait_for_all(MPI_Request& request, const char* call) {
@@ -171,26 +180,16 @@ void MpiNetwork::wait_for_all(MPI_Request& request, const char* call) {
     if (done) return;
     if (spin < 256) continue;  // the usual case: the others are microseconds away
     answer_queries(here);
-    for (int found = 1; found;) {
-      MPI_Message message;
-      MPI_Status status;
-      check_mpi(MPI_Improbe(MPI_ANY_SOURCE, tag_reply, comm_, &found, &message, &status), "MPI_Improbe (reply)");
-      if (!found) break;
-      std::int64_t theirs = 0;
-      check_mpi(MPI_Mrecv(&theirs, 1, MPI_INT64_T, &message, MPI_STATUS_IGNORE), "MPI_Mrecv (reply)");
-      if (asked_at >= 0) where[static_cast<std::size_t>(status.MPI_SOURCE)] = theirs;
+    std::int64_t theirs = 0;
+    for (int source = 0; receive_number(tag_reply, theirs, source);) {
+      if (asked_at >= 0) where[static_cast<std::size_t>(source)] = theirs;
     }
     const double waited = seconds_since(Clock::now());
     if (asked_at < 0 && waited >= next_report) {
       where.assign(static_cast<std::size_t>(size_), -1);
       where[static_cast<std::size_t>(rank_)] = here;
       for (int r = 0; r < size_; ++r) {
-        if (r == rank_) continue;
-        query_payloads_.push_back(here);
-        MPI_Request query;
-        check_mpi(MPI_Isend(&query_payloads_.back(), 1, MPI_INT64_T, r, tag_query, comm_, &query), "MPI_Isend (query)",
-                  r);
-        MPI_Request_free(&query);
+        if (r != rank_) send_number(r, tag_query, here);
       }
       asked_at = waited;
     }

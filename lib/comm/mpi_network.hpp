@@ -79,6 +79,8 @@ class MpiNetwork final : public schedule::Network {
   void broadcast_one(Value& value, int root, const Key& key);
   void wait_for_all(MPI_Request& request, const char* call);
   void answer_queries(std::int64_t here);
+  bool receive_number(int tag, std::int64_t& value, int& source);
+  void send_number(int dest, int tag, std::int64_t value);
   [[noreturn]] void throw_mismatch(const Graph& graph, std::span<const std::uint64_t> tokens);
 
   MPI_Comm comm_;

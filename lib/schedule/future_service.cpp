@@ -460,11 +460,9 @@ class Service final : public FutureService {
   void handle(Message& msg) {
     ByteReader in(msg.body);
     switch (msg.kind) {
-      case MessageKind::assign: {
-        auto count = in.get<std::uint32_t>();
-        for (std::uint32_t i = 0; i < count; ++i) on_assign(in.get<std::uint64_t>());
+      case MessageKind::assign:
+        for (std::uint64_t e : read_entries(in)) on_assign(e);
         break;
-      }
       case MessageKind::push: {
         auto count = in.get<std::uint32_t>();
         for (std::uint32_t i = 0; i < count; ++i) {
@@ -473,17 +471,13 @@ class Service final : public FutureService {
         }
         break;
       }
-      case MessageKind::fetch: {
-        auto count = in.get<std::uint32_t>();
-        for (std::uint32_t i = 0; i < count; ++i) send_result(in.get<std::uint64_t>(), msg.source);
+      case MessageKind::fetch:
+        for (std::uint64_t e : read_entries(in)) send_result(e, msg.source);
         break;
-      }
       case MessageKind::data: on_data(msg.node, std::move(msg.value)); break;
-      case MessageKind::release: {
-        auto count = in.get<std::uint32_t>();
-        for (std::uint32_t i = 0; i < count; ++i) erase(in.get<std::uint64_t>());
+      case MessageKind::release:
+        for (std::uint64_t e : read_entries(in)) erase(e);
         break;
-      }
       case MessageKind::done: {
         auto count = in.get<std::uint32_t>();
         for (std::uint32_t i = 0; i < count; ++i) {
@@ -500,17 +494,13 @@ class Service final : public FutureService {
         added = std::max(added, in.get<std::uint64_t>());
         break;
       }
-      case MessageKind::dropped: {
-        auto count = in.get<std::uint32_t>();
-        for (std::uint32_t i = 0; i < count; ++i) on_dropped(in.get<std::uint64_t>());
+      case MessageKind::dropped:
+        for (std::uint64_t e : read_entries(in)) on_dropped(e);
         break;
-      }
       case MessageKind::stopping: on_stopping(); break;
-      case MessageKind::cancel: {
-        auto count = in.get<std::uint32_t>();
-        for (std::uint32_t i = 0; i < count; ++i) on_cancel(in.get<std::uint64_t>());
+      case MessageKind::cancel:
+        for (std::uint64_t e : read_entries(in)) on_cancel(e);
         break;
-      }
       case MessageKind::abort: {
         std::lock_guard lock(mutex_);
         if (!failed_) failed_ = in.get<ErrorInfo>();
@@ -907,6 +897,20 @@ class Service final : public FutureService {
   }
 
   // ---- batched messages -----------------------------------------------------------------
+  // A list of entry numbers: [count u32][entries u64...].
+  static std::vector<std::byte> entry_list(const std::vector<std::uint64_t>& entries) {
+    std::vector<std::byte> body;
+    ByteWriter out(body);
+    out.put(static_cast<std::uint32_t>(entries.size()));
+    for (std::uint64_t e : entries) out.put(e);
+    return body;
+  }
+  static std::vector<std::uint64_t> read_entries(ByteReader& in) {
+    std::vector<std::uint64_t> entries(in.get<std::uint32_t>());
+    for (auto& e : entries) e = in.get<std::uint64_t>();
+    return entries;
+  }
+
   static std::vector<std::byte> counted(std::uint32_t count, const std::vector<std::byte>& items) {
     std::vector<std::byte> body(sizeof count + items.size());
     std::memcpy(body.data(), &count, sizeof count);
@@ -933,25 +937,11 @@ class Service final : public FutureService {
       net_.send_control(0, MessageKind::added, std::move(body));
       report_added_ = false;
     }
-    if (!cancels_.empty()) {
-      std::vector<std::byte> items;
-      for (std::uint64_t e : cancels_) ByteWriter(items).put(e);
-      net_.send_control(0, MessageKind::cancel, counted(static_cast<std::uint32_t>(cancels_.size()), items));
-      cancels_.clear();
-    }
-    if (!dropped_.empty()) {
-      std::vector<std::byte> items;
-      for (std::uint64_t e : dropped_) ByteWriter(items).put(e);
-      net_.send_control(0, MessageKind::dropped, counted(static_cast<std::uint32_t>(dropped_.size()), items));
-      dropped_.clear();
-    }
-    for (auto& [holder, entries] : fetches_) {
-      if (entries.empty()) continue;
-      std::vector<std::byte> items;
-      for (std::uint64_t e : entries) ByteWriter(items).put(e);
-      send_or_apply(holder, MessageKind::fetch, counted(static_cast<std::uint32_t>(entries.size()), items));
-      entries.clear();
-    }
+    if (!cancels_.empty()) net_.send_control(0, MessageKind::cancel, entry_list(cancels_));
+    cancels_.clear();
+    if (!dropped_.empty()) net_.send_control(0, MessageKind::dropped, entry_list(dropped_));
+    dropped_.clear();
+    send_lists(fetches_, MessageKind::fetch);
     if (me_ != 0) return;
     // Announcements first: a rank learns where a result is before anyone asks it for more.
     if (announced_ > 0) {
@@ -972,18 +962,13 @@ class Service final : public FutureService {
       send_or_apply(holder, MessageKind::push, counted(static_cast<std::uint32_t>(pushes.size()), items));
       pushes.clear();
     }
-    for (auto& [r, entries] : assign_batches_) {
-      if (entries.empty()) continue;
-      std::vector<std::byte> items;
-      for (std::uint64_t e : entries) ByteWriter(items).put(e);
-      send_or_apply(r, MessageKind::assign, counted(static_cast<std::uint32_t>(entries.size()), items));
-      entries.clear();
-    }
-    for (auto& [r, entries] : release_batches_) {
-      if (entries.empty()) continue;
-      std::vector<std::byte> items;
-      for (std::uint64_t e : entries) ByteWriter(items).put(e);
-      send_or_apply(r, MessageKind::release, counted(static_cast<std::uint32_t>(entries.size()), items));
+    send_lists(assign_batches_, MessageKind::assign);
+    send_lists(release_batches_, MessageKind::release);
+  }
+
+  void send_lists(std::unordered_map<int, std::vector<std::uint64_t>>& lists, MessageKind kind) {
+    for (auto& [r, entries] : lists) {
+      if (!entries.empty()) send_or_apply(r, kind, entry_list(entries));
       entries.clear();
     }
   }
