@@ -51,6 +51,7 @@ struct MemoryStatus {
   double spill_read_seconds = 0;         // and reading them back
   bool force_spill = false;
   std::string spill_dir;                 // this process's own directory (created at the first spill)
+  std::uint64_t peak_rss_bytes = 0;      // the process's peak resident memory (VmHWM), 0 where unknown
 };
 
 MemoryStatus memory_status();

@@ -32,6 +32,20 @@ const char* env(const char* name) {
 
 }  // namespace
 
+std::uint64_t peak_rss() {
+  // Linux only; the kernel's own high-water mark, which is what a batch system kills for.
+  std::ifstream status("/proc/self/status");
+  std::string field;
+  while (status >> field) {
+    if (field == "VmHWM:") {
+      std::uint64_t kib = 0;
+      status >> kib;
+      return kib * 1024;
+    }
+  }
+  return 0;
+}
+
 std::uint64_t node_memory() {
   const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
   std::uint64_t ram = pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page)
@@ -121,6 +135,7 @@ MemoryStatus Budget::status() const {
   s.spill_read_seconds = spill_.read_seconds();
   s.force_spill = force_spill();
   s.spill_dir = const_cast<SpillDirectory&>(spill_).path();
+  s.peak_rss_bytes = peak_rss();
   return s;
 }
 

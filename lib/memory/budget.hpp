@@ -96,5 +96,7 @@ class Budget {
 
 /// The node's RAM (the cgroup's limit when lower), in bytes.
 std::uint64_t node_memory();
+/// The process's peak resident memory so far (VmHWM), 0 where unknown.
+std::uint64_t peak_rss();
 
 }  // namespace tessera::memory
