@@ -10,6 +10,7 @@
 #include <tessera/runtime.hpp>
 
 #include "comm/mpi_network.hpp"
+#include "graph/task_error.hpp"
 #include "memory/budget.hpp"
 
 #include <atomic>
@@ -45,6 +46,7 @@ class RuntimeState {
     MPI_Comm_size(node, &ranks_on_node);
     MPI_Comm_free(&node);
     memory::Budget::instance().set_placement(ranks_on_node, rank_);  // the default limit is a share of the node
+    graph::set_process_rank(rank_);  // task errors name it
     threads_ = options.threads;
     if (threads_ == 0 && std::getenv("TESSERA_THREADS")) threads_ = default_thread_count();
     if (threads_ == 0) {
