@@ -10,6 +10,7 @@
 #include <tessera/buffer.hpp>
 #include <tessera/delayed.hpp>
 #include <tessera/futures.hpp>
+#include <tessera/memory.hpp>
 #include <tessera/runtime.hpp>
 #include <tessera/size.hpp>
 
@@ -127,6 +128,15 @@ TransferRun run_transfer(std::size_t bytes, int repeat, const Runtime& runtime, 
 std::string size_check(const std::string& text) {
   try {
     parse_size(text);
+    return {};
+  } catch (const Error& e) {
+    return e.what();
+  }
+}
+
+std::string memory_limit_check(const std::string& text) {
+  try {
+    parse_memory_limit(text);
     return {};
   } catch (const Error& e) {
     return e.what();

@@ -31,8 +31,9 @@ SubcommandAction add_bench_spill(CLI::App& bench, const GlobalOptions& global) {
   auto* command = bench.add_subcommand("spill", "a two-pass reduction over chunks larger than the memory budget");
   command->add_option("--total", options->total, "bytes of chunks in all")->check(size_check);
   command->add_option("--chunk", options->chunk, "bytes per chunk (a multiple of 8)")->check(size_check);
-  command->add_option("--memory-limit", options->memory_limit, "memory budget per rank (default: the global one)")
-      ->check(size_check);
+  command->add_option("--memory-limit", options->memory_limit,
+                      "memory budget per rank, a size or a percentage of RAM (default: the global one)")
+      ->check(memory_limit_check);
   auto action = [options, &global]() -> int {
     const std::uint64_t total = parse_size(options->total), chunk = parse_size(options->chunk) / 8 * 8;
     if (chunk == 0 || total < chunk) {
@@ -40,7 +41,7 @@ SubcommandAction add_bench_spill(CLI::App& bench, const GlobalOptions& global) {
     }
     if (!options->memory_limit.empty()) {
       MemoryOptions memory;
-      memory.limit = parse_size(options->memory_limit);
+      memory.limit = parse_memory_limit(options->memory_limit);
       memory.spill_dir = global.spill_dir;
       configure_memory(memory);
     }

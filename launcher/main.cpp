@@ -23,16 +23,10 @@ int main(int argc, char** argv) {
   app.add_option("--threads", global.threads, "worker threads per rank (default: TESSERA_THREADS, else all cores)")
       ->check(CLI::Range(1u, 4096u));
   app.add_option("--memory-limit", global.memory_limit,
-                 "memory budget per rank: a size (512MiB, 4GB) or a fraction of the node's RAM (0.5); results "
-                 "spill to disk above 60% of it (default: TESSERA_MEMORY_LIMIT, else the node's RAM / its ranks)")
-      ->check([](const std::string& text) {
-        try {
-          tessera::parse_memory_limit(text);
-          return std::string();
-        } catch (const tessera::Error& e) {
-          return e.info().message;
-        }
-      });
+                 "memory budget per rank: a size (512MiB, 4GB, whole bytes) or a percentage of the node's RAM "
+                 "(50%); results spill to disk above 60% of it (default: TESSERA_MEMORY_LIMIT, else the node's "
+                 "RAM / its ranks)")
+      ->check(memory_limit_check);
   app.add_option("--spill-dir", global.spill_dir,
                  "where results spill to (default: TESSERA_SPILL_DIR, else TMPDIR, else /tmp)");
   bool progress = false, no_progress = false;

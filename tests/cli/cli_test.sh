@@ -61,7 +61,18 @@ rm -f "${TMPDIR:-/tmp}/tessera-cli-demo.dot"
 check "info shows the memory limit" 0 "$tessera" --memory-limit 3GiB info
 expect_text "info shows the memory limit" "memory_limit=3.0 GiB spill_above=1.8 GiB"
 check "bad memory limit" 2 "$tessera" --memory-limit lots info; expect_text "bad memory limit" "lots"
-check "memory limit over the RAM" 2 "$tessera" --memory-limit 1.5 info; expect_text "memory limit over the RAM" "fraction"
+# A fraction of RAM is a percentage; a bare number is bytes; 0.5 or 1.0 is neither, and says so.
+for bad in 0.5 1.0 1.5 "12 apples" 150%; do
+  check "memory limit $bad" 2 "$tessera" --memory-limit "$bad" info
+  expect_text "memory limit $bad" "memory limit '$bad' .*512MiB.*50%"
+done
+check "memory limit as a percentage" 0 "$tessera" --memory-limit 50% info
+expect_text "memory limit as a percentage" "memory_limit=[0-9.]+ GiB"
+check "memory limit in bytes" 0 "$tessera" --memory-limit 1048576 info; expect_text "memory limit in bytes" "memory_limit=1.0 MiB"
+check "TESSERA_MEMORY_LIMIT follows the same rules" 1 env TESSERA_MEMORY_LIMIT=0.5 "$tessera" info
+expect_text "TESSERA_MEMORY_LIMIT follows the same rules" "TESSERA_MEMORY_LIMIT: memory limit '0.5' .*50%"
+check "bench spill memory limit" 2 "$tessera" bench spill --total 4MiB --chunk 1MiB --memory-limit 0.5
+expect_text "bench spill memory limit" "memory limit '0.5'"
 check "progress and no progress" 2 "$tessera" --progress --no-progress info
 spill_dir="${TMPDIR:-/tmp}/tessera-cli-spill"
 rm -rf "$spill_dir"
