@@ -56,6 +56,13 @@ check "demo draws its graph" 0 "$tessera" demo --files 3 --rows 10 --visualize "
 expect_text "demo" "count=30 "
 grep -q "summarize" "${TMPDIR:-/tmp}/tessera-cli-demo.dot" || { echo "FAIL: demo graph lacks summarize"; failures=$((failures + 1)); }
 rm -f "${TMPDIR:-/tmp}/tessera-cli-demo.dot"
+demo_dirs_left() { ls -d "$(dirname "$(mktemp -u)")"/tessera-demo-* 2>/dev/null; }
+check "demo draws into a missing directory" 2 "$tessera" demo --files 2 --rows 3 --visualize /no/such/dir/graph.svg
+expect_text "demo draws into a missing directory" "the directory /no/such/dir does not exist"
+# A drawing that fails once the files are written (a directory where the file should go): they go all the same.
+check "demo whose drawing fails" 1 "$tessera" demo --files 2 --rows 3 --visualize "$(dirname "$(mktemp -u)")"
+expect_text "demo whose drawing fails" "error: .*graph"
+[ -z "$(demo_dirs_left)" ] || { echo "FAIL: the demo left $(demo_dirs_left)"; failures=$((failures + 1)); }
 
 # Memory and progress options.
 check "info shows the memory limit" 0 "$tessera" --memory-limit 3GiB info
