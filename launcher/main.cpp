@@ -13,12 +13,38 @@
 #include <memory>
 #include <vector>
 
+namespace {
+
+// The word a user typed where a command belongs, with the commands above it
+// ("bench frobnicate"), or empty when the error was something else.
+std::string unknown_command(const CLI::App& app) {
+  std::string path;
+  const CLI::App* at = &app;
+  for (;;) {
+    const auto chosen = at->get_subcommands();
+    if (chosen.empty()) break;
+    at = chosen.front();
+    path += at->get_name() + " ";
+  }
+  if (at->get_require_subcommand_min() == 0) return {};
+  // What no command took ends up with the command or, passed up, with the app.
+  for (const std::string& arg : app.remaining(true)) {
+    if (!arg.empty() && arg.front() != '-') return path + arg;
+  }
+  return {};
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace tessera::launcher;
   CLI::App app{"Tessera: Dask's task graphs and collections, in C++ on MPI"};
   app.name("tessera");
   app.set_version_flag("--version", std::string("tessera ") + tessera::version_string);
   app.require_subcommand(1);
+  // Global options also after the command (`tessera demo --threads 2`):
+  // subcommands, added below, inherit this and pass what they do not know up.
+  app.fallthrough();
   GlobalOptions global;
   app.add_option("--threads", global.threads, "worker threads per rank (default: TESSERA_THREADS, else all cores)")
       ->check(CLI::Range(1u, 4096u));
@@ -47,7 +73,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "tessera: " << e.what() << "\nRun 'tessera --help' for usage.\n";
+    if (const std::string unknown = unknown_command(app); !unknown.empty()) {
+      std::cerr << "tessera: unknown command '" << unknown << "'\nRun 'tessera --help' for the commands.\n";
+    } else {
+      std::cerr << "tessera: " << e.what() << "\nRun 'tessera --help' for usage.\n";
+    }
     return 2;
   }
   std::unique_ptr<tessera::Runtime> runtime;

@@ -24,6 +24,10 @@ for sub in info demo "bench" "bench tasks"; do
   check "$sub --help" 0 "$tessera" $sub --help; expect_text "$sub --help" "Usage|usage"
 done
 check "no subcommand" 2 "$tessera"
+check "unknown command" 2 "$tessera" frobnicate; expect_text "unknown command" "^tessera: unknown command 'frobnicate'$"
+check "unknown command after options" 2 "$tessera" --threads 2 frobnicate
+expect_text "unknown command after options" "unknown command 'frobnicate'"
+check "unknown bench command" 2 "$tessera" bench frobnicate; expect_text "unknown bench command" "unknown command 'bench frobnicate'"
 check "unknown flag" 2 "$tessera" --frobnicate info; expect_text "unknown flag" "frobnicate"
 check "unknown subcommand flag" 2 "$tessera" demo --nope
 check "bad value" 2 "$tessera" bench tasks --shape star; expect_text "bad value" "star"
@@ -33,6 +37,15 @@ check "info" 0 "$tessera" --threads 3 info
 for field in "threads: 3" "mpi: .*MPI" "hdf5: [0-9]" "eigen: [0-9]" "boost: [0-9]" "GNU|Clang"; do
   expect_text "info" "$field"
 done
+
+# Global options go before or after the command.
+check "threads after the command" 0 "$tessera" info --threads 3; expect_text "threads after the command" "threads: 3"
+check "memory limit after the command" 0 "$tessera" info --memory-limit 3GiB
+expect_text "memory limit after the command" "memory_limit=3.0 GiB"
+check "global options after demo" 0 "$tessera" demo --threads 2 --no-progress --memory-limit 1GiB --files 2 --rows 3
+expect_text "global options after demo" "count=6 "
+check "threads after bench tasks" 0 "$tessera" bench tasks --shape map --n 100 --repeat 1 --threads 1
+expect_text "threads after bench tasks" "threads=1 "
 
 for shape in map chain tree; do
   for scheduler in sync threads; do
