@@ -100,7 +100,8 @@ int main(int argc, char** argv) {
                             kind == tessera::ErrorKind::memory;
     if (!runtime || runtime->rank() == 0 || !everywhere) {
       std::cerr << "tessera: error";
-      if (runtime && runtime->size() > 1) std::cerr << " (rank " << runtime->rank() << ")";
+      // what() names the rank when the error knows it; say it here only otherwise.
+      if (runtime && runtime->size() > 1 && e.info().rank < 0) std::cerr << " (rank " << runtime->rank() << ")";
       std::cerr << ": " << e.what() << "\n";
     }
     return 1;

@@ -102,6 +102,9 @@ expect_text "bench spill" "^total_bytes=8388608 spilled_bytes=[1-9][0-9]* second
 [ -z "$(ls -A "$spill_dir" 2>/dev/null)" ] || { echo "FAIL: bench spill left $(ls -A "$spill_dir")"; failures=$((failures + 1)); }
 check "spill dir below a file" 1 "$tessera" --no-progress --spill-dir /etc/hostname/spill bench spill --total 4MiB --chunk 1MiB --memory-limit 1MiB
 expect_text "spill dir below a file" "error.*/etc/hostname.*rank 0"
+[ "$(grep "error" <<<"$LAST_OUTPUT" | grep -o "rank" | wc -l)" = 1 ] || { echo "FAIL: the error names its rank more than once: $LAST_OUTPUT"; failures=$((failures + 1)); }
+check "spill dir after the command" 1 "$tessera" bench spill --total 4MiB --chunk 1MiB --memory-limit 1MiB --no-progress --spill-dir /etc/hostname/spill
+expect_text "spill dir after the command" "error.*/etc/hostname"
 slow=(bench tasks --shape tree --n 400000 --scheduler sync --repeat 1)  # a run of a few tenths of a second
 check "progress in place" 0 env TESSERA_PROGRESS_INTERVAL=0.01 "$tessera" --progress "${slow[@]}"
 expect_text "progress in place" $'\r.*\[#+ *\] [0-9]+% [0-9]+/[0-9]+ tasks'
