@@ -44,6 +44,14 @@ line=$(grep "^tessera: error" <<<"$out" | head -1)
 [ $rc -ne 0 ] || fail "a spill directory below a file succeeded"
 [ "$(grep -o "rank [0-9]*" <<<"$line" | wc -l)" = 1 ] || fail "the error does not name its rank once: $line"
 
+# A drawing that fails on rank 0 ends the demo on every rank (no rank left
+# waiting), and the temporary files go.
+tmp=$(dirname "$(mktemp -u)")
+out=$(timeout 60 "$mpiexec" -n "$np" $flags "$tessera" --no-progress demo --files 2 --rows 3 --visualize "$tmp" 2>&1); rc=$?
+[ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "demo with a failing drawing: exit $rc: $out"
+left=$(ls -d "$tmp"/tessera-demo-* 2>/dev/null)
+[ -z "$left" ] || fail "the demo left $left"
+
 out=$(run "$own_runtime" 2>&1) || fail "own_runtime exited $?: $out"
 grep -q "^ranks=$np count=4000 " <<<"$out" || fail "own_runtime printed: $out"
 
