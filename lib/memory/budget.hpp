@@ -54,7 +54,8 @@ class Budget {
     const auto now = tracked_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
     raise_peak(peak_, now);
     // Freed Buffer blocks kept for reuse give way to what the rank counts.
-    if (now + cached_.load(std::memory_order_relaxed) > limit()) trim_buffer_cache();
+    const auto cached = cached_.load(std::memory_order_relaxed);
+    if (cached > 0 && now + cached > limit()) trim_buffer_cache();
   }
   void sub(std::uint64_t bytes) { tracked_.fetch_sub(bytes, std::memory_order_relaxed); }
   std::uint64_t tracked() const { return tracked_.load(std::memory_order_relaxed); }

@@ -53,7 +53,8 @@ class BlockCache {
         return p;
       }
       // A new mapping: first make room for it within the limit, from blocks of other sizes.
-      shrink_to(room(0) > mapped ? room(0) - mapped : 0);
+      const std::size_t free_room = room(0);
+      shrink_to(free_room > mapped ? free_room - mapped : 0);
     }
     void* p = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
