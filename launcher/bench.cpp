@@ -10,6 +10,7 @@
 #include <tessera/buffer.hpp>
 #include <tessera/delayed.hpp>
 #include <tessera/futures.hpp>
+#include <tessera/memory.hpp>
 #include <tessera/runtime.hpp>
 #include <tessera/size.hpp>
 
@@ -133,6 +134,15 @@ std::string size_check(const std::string& text) {
   }
 }
 
+std::string memory_limit_check(const std::string& text) {
+  try {
+    parse_memory_limit(text);
+    return {};
+  } catch (const Error& e) {
+    return e.what();
+  }
+}
+
 Action add_bench(CLI::App& app, const GlobalOptions& global) {
   struct Options {
     std::string shape = "tree";
@@ -208,6 +218,11 @@ Action add_bench(CLI::App& app, const GlobalOptions& global) {
     return 0;
   };
   auto transfer_action = [transfer_options, &global] {
+    if (global.runtime->size() < 2) {  // on one rank it would time a copy within the process
+      std::fprintf(stderr, "tessera: bench transfer needs two ranks (rank 0 sends, rank 1 receives): "
+                           "run it under mpiexec -n 2\n");
+      return 2;
+    }
     const auto bytes = static_cast<std::size_t>(parse_size(transfer_options->bytes));
     TransferRun run = run_transfer(bytes, transfer_options->repeat, *global.runtime, global.threads);
     if (global.runtime->rank() == 0) {

@@ -26,6 +26,8 @@ struct SubcommandAction {
 
 /// A CLI11 check: empty when `text` is a size (parse_size), else why not.
 std::string size_check(const std::string& text);
+/// The same for a memory limit (parse_memory_limit: a size or a percentage of RAM).
+std::string memory_limit_check(const std::string& text);
 
 Action add_info(CLI::App& app, const GlobalOptions& global);
 Action add_demo(CLI::App& app, const GlobalOptions& global);

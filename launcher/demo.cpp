@@ -30,7 +30,13 @@ Action add_demo(CLI::App& app, const GlobalOptions& global) {
   cmd->add_option("--rows", options->rows, "numbers per file")->check(CLI::Range(0, 100'000'000));
   cmd->add_option("--seed", options->seed, "random seed of the data");
   cmd->add_option("--scheduler", options->scheduler, "sync or threads")->check(CLI::IsMember({"sync", "threads"}));
-  cmd->add_option("--visualize", options->visualize, "also draw the task graph to this file (.dot, .svg, .png)");
+  cmd->add_option("--visualize", options->visualize, "also draw the task graph to this file (.dot, .svg, .png)")
+      ->check([](const std::string& path) {
+        // Said before anything runs, naming the directory rather than the file.
+        const auto dir = std::filesystem::path(path).parent_path();
+        if (dir.empty() || std::filesystem::is_directory(dir)) return std::string();
+        return "the directory " + dir.string() + " does not exist";
+      });
   cmd->add_flag("--keep", options->keep, "keep the files");
   return [options, &global] {
     namespace fs = std::filesystem;
@@ -40,24 +46,42 @@ Action add_demo(CLI::App& app, const GlobalOptions& global) {
     std::string dir = options->dir;
     if (temporary) dir = (fs::temp_directory_path() / ("tessera-demo-" + std::to_string(::getpid()))).string();
     dir = runtime.broadcast(dir);
-    std::vector<std::string> paths;
-    std::string failure;
-    if (runtime.rank() == 0) {
-      try {
-        paths = examples::write_demo_files(dir, options->files, options->rows, options->seed);
-        std::cout << "wrote " << paths.size() << " files of " << options->rows << " numbers to " << dir << "\n";
-      } catch (const Error& e) {
-        failure = e.what();
+    // Rank 0 removes a temporary directory however the demo ends (an error,
+    // an exception): every failure below is collective, so no rank still
+    // reads the files then.
+    struct RemoveOnExit {
+      std::string dir;
+      ~RemoveOnExit() {
+        std::error_code ignored;
+        if (!dir.empty()) fs::remove_all(dir, ignored);
       }
-    }
-    failure = runtime.broadcast(failure);
-    if (!failure.empty()) throw_error(ErrorKind::input, failure);
+    } remove_on_exit{temporary && !options->keep && runtime.rank() == 0 ? dir : std::string()};
+    // Runs `step` on rank 0 and throws its error on every rank.
+    auto on_rank_0 = [&runtime](auto&& step) {
+      std::string failure;
+      if (runtime.rank() == 0) {
+        try {
+          step();
+        } catch (const std::exception& e) {
+          failure = e.what();
+        }
+      }
+      failure = runtime.broadcast(failure);
+      if (!failure.empty()) throw_error(ErrorKind::input, failure);
+    };
+    std::vector<std::string> paths;
+    on_rank_0([&] {
+      paths = examples::write_demo_files(dir, options->files, options->rows, options->seed);
+      std::cout << "wrote " << paths.size() << " files of " << options->rows << " numbers to " << dir << "\n";
+    });
     if (runtime.rank() != 0) paths = examples::demo_file_paths(dir, options->files);
 
     auto summary = examples::summarize_files(paths);
-    if (!options->visualize.empty() && runtime.rank() == 0) {
-      summary.visualize(options->visualize);
-      std::cout << "drew the graph to " << options->visualize << "\n";
+    if (!options->visualize.empty()) {
+      on_rank_0([&] {
+        summary.visualize(options->visualize);
+        std::cout << "drew the graph to " << options->visualize << "\n";
+      });
     }
     ComputeOptions compute_options;
     compute_options.scheduler = options->scheduler == "sync" ? SchedulerKind::sync : SchedulerKind::threads;
@@ -67,7 +91,6 @@ Action add_demo(CLI::App& app, const GlobalOptions& global) {
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     runtime.barrier();  // nobody reads the files any more
     if (runtime.rank() != 0) return 0;
-    if (temporary && !options->keep) fs::remove_all(dir);
     std::printf("ranks=%d tasks=%zu seconds=%.3f\n", runtime.size(), 2 * paths.size() + 1, seconds);
     std::printf("count=%llu mean=%.9g std=%.9g min=%.6f max=%.6f\n",
                 static_cast<unsigned long long>(stats.count), stats.mean(), stats.std(), stats.min, stats.max);

@@ -13,26 +13,46 @@
 #include <memory>
 #include <vector>
 
+namespace {
+
+// The word a user typed where a command belongs, with the commands above it
+// ("bench frobnicate"), or empty when the error was something else.
+std::string unknown_command(const CLI::App& app) {
+  std::string path;
+  const CLI::App* at = &app;
+  for (;;) {
+    const auto chosen = at->get_subcommands();
+    if (chosen.empty()) break;
+    at = chosen.front();
+    path += at->get_name() + " ";
+  }
+  if (at->get_require_subcommand_min() == 0) return {};
+  // What no command took ends up with the command or, passed up, with the app.
+  for (const std::string& arg : app.remaining(true)) {
+    if (!arg.empty() && arg.front() != '-') return path + arg;
+  }
+  return {};
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace tessera::launcher;
   CLI::App app{"Tessera: Dask's task graphs and collections, in C++ on MPI"};
   app.name("tessera");
   app.set_version_flag("--version", std::string("tessera ") + tessera::version_string);
   app.require_subcommand(1);
+  // Global options also after the command (`tessera demo --threads 2`):
+  // subcommands, added below, inherit this and pass what they do not know up.
+  app.fallthrough();
   GlobalOptions global;
   app.add_option("--threads", global.threads, "worker threads per rank (default: TESSERA_THREADS, else all cores)")
       ->check(CLI::Range(1u, 4096u));
   app.add_option("--memory-limit", global.memory_limit,
-                 "memory budget per rank: a size (512MiB, 4GB) or a fraction of the node's RAM (0.5); results "
-                 "spill to disk above 60% of it (default: TESSERA_MEMORY_LIMIT, else the node's RAM / its ranks)")
-      ->check([](const std::string& text) {
-        try {
-          tessera::parse_memory_limit(text);
-          return std::string();
-        } catch (const tessera::Error& e) {
-          return e.info().message;
-        }
-      });
+                 "memory budget per rank: a size (512MiB, 4GB, whole bytes) or a percentage of the node's RAM "
+                 "(50%); results spill to disk above 60% of it (default: TESSERA_MEMORY_LIMIT, else the node's "
+                 "RAM / its ranks)")
+      ->check(memory_limit_check);
   app.add_option("--spill-dir", global.spill_dir,
                  "where results spill to (default: TESSERA_SPILL_DIR, else TMPDIR, else /tmp)");
   bool progress = false, no_progress = false;
@@ -53,7 +73,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "tessera: " << e.what() << "\nRun 'tessera --help' for usage.\n";
+    if (const std::string unknown = unknown_command(app); !unknown.empty()) {
+      std::cerr << "tessera: unknown command '" << unknown << "'\nRun 'tessera --help' for the commands.\n";
+    } else {
+      std::cerr << "tessera: " << e.what() << "\nRun 'tessera --help' for usage.\n";
+    }
     return 2;
   }
   std::unique_ptr<tessera::Runtime> runtime;
@@ -76,7 +100,8 @@ int main(int argc, char** argv) {
                             kind == tessera::ErrorKind::memory;
     if (!runtime || runtime->rank() == 0 || !everywhere) {
       std::cerr << "tessera: error";
-      if (runtime && runtime->size() > 1) std::cerr << " (rank " << runtime->rank() << ")";
+      // what() names the rank when the error knows it; say it here only otherwise.
+      if (runtime && runtime->size() > 1 && e.info().rank < 0) std::cerr << " (rank " << runtime->rank() << ")";
       std::cerr << ": " << e.what() << "\n";
     }
     return 1;

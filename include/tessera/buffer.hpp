@@ -6,10 +6,12 @@
 ///     std::memset(chunk.data(), 0, chunk.size());
 ///     auto doubles = chunk.as<double>();               // a span<double> over it
 ///
-/// It travels as its bytes, received straight into a new Buffer. Large blocks
-/// come from a small per-process cache of freed blocks: pages this VM has
-/// touched once are reused instead of faulted in again (first touch of fresh
-/// pages runs at ~0.5 GB/s here, reuse at ~23 GB/s).
+/// It travels as its bytes, received straight into a new Buffer. Blocks of
+/// 64 KiB and more are mapped directly and go back to the system when freed,
+/// except those a per-process cache keeps while the rank's memory budget has
+/// room: pages touched once are reused instead of faulted in again (first
+/// touch of fresh pages runs at ~0.5 GB/s on the development VM, reuse at
+/// ~23 GB/s).
 #include <tessera/transport.hpp>
 
 #include <cstddef>

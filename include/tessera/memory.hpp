@@ -31,8 +31,9 @@ struct MemoryOptions {
   bool force_spill = false;  // debugging: spill every result as soon as no task uses it (TESSERA_FORCE_SPILL=1)
 };
 
-/// A --memory-limit text: a size ("512MiB", "4GB", "1000000") or a fraction
-/// of the node's RAM ("0.25"). InputError naming the text otherwise.
+/// A --memory-limit text: a size ("512MiB", "4GB", or whole bytes "1000000")
+/// or a percentage of the node's RAM ("25%"). InputError naming the text and
+/// these forms otherwise: a bare "0.5" or "1.0" is neither.
 std::uint64_t parse_memory_limit(std::string_view text);
 
 /// Sets this rank's budget; unset fields take their defaults. Call it
@@ -51,6 +52,7 @@ struct MemoryStatus {
   double spill_read_seconds = 0;         // and reading them back
   bool force_spill = false;
   std::string spill_dir;                 // this process's own directory (created at the first spill)
+  std::uint64_t peak_rss_bytes = 0;      // the process's peak resident memory (VmHWM), 0 where unknown
 };
 
 MemoryStatus memory_status();

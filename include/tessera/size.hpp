@@ -1,6 +1,5 @@
 #pragma once
-/// Byte sizes as people write them, for options like --bytes and, next,
-/// --memory-limit.
+/// Byte sizes as people write them, for options like --bytes and --memory-limit.
 ///
 ///     tessera::parse_size("512MiB");   // 536870912
 ///     tessera::parse_size("4GB");      // 4000000000
@@ -13,7 +12,8 @@
 namespace tessera {
 
 /// A number with an optional unit: B, KiB, MiB, GiB, TiB (powers of 1024) or
-/// KB, MB, GB, TB (powers of 1000). InputError naming the text otherwise.
+/// KB, MB, GB, TB (powers of 1000); without a unit (or with B) a whole number
+/// of bytes. InputError naming the text otherwise.
 std::uint64_t parse_size(std::string_view text);
 
 /// The size in the largest binary unit that keeps it at or above 1, one decimal.

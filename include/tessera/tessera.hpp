@@ -9,6 +9,7 @@
 #include <tessera/compute.hpp>
 #include <tessera/delayed.hpp>
 #include <tessera/error.hpp>
+#include <tessera/futures.hpp>
 #include <tessera/graph.hpp>
 #include <tessera/key.hpp>
 #include <tessera/memory.hpp>

@@ -36,6 +36,7 @@ std::vector<std::string> write_demo_files(const std::string& dir, int files, int
     // so that every platform and every rank writes the same numbers.
     std::mt19937_64 engine(seed + static_cast<std::uint64_t>(f));
     std::ofstream out(path);
+    if (!out) throw_error(ErrorKind::input, "cannot create demo file " + path);  // before writing every row into nothing
     char line[64];
     for (int r = 0; r < rows; ++r) {
       double u = static_cast<double>(engine() >> 11) * 0x1.0p-53;  // [0, 1)

@@ -11,6 +11,7 @@
 
 #include "comm/mpi_network.hpp"
 #include "graph/crash_report.hpp"
+#include "graph/task_error.hpp"
 #include "memory/budget.hpp"
 
 #include <atomic>
@@ -48,8 +49,9 @@ class RuntimeState {
     int ranks_on_node = 1;
     MPI_Comm_size(node, &ranks_on_node);
     MPI_Comm_free(&node);
-    memory::Budget::instance().set_placement(ranks_on_node, rank_);
-    graph::set_crash_rank(rank_);  // the default limit is a share of the node
+    memory::Budget::instance().set_placement(ranks_on_node, rank_);  // the default limit is a share of the node
+    graph::set_crash_rank(rank_);    // a crashing task names it
+    graph::set_process_rank(rank_);  // task errors name it
     threads_ = options.threads;
     if (threads_ == 0 && std::getenv("TESSERA_THREADS")) threads_ = default_thread_count();
     if (threads_ == 0) {

@@ -8,8 +8,14 @@
 
 namespace tessera::graph {
 
+/// The rank this process runs tasks as, which their errors name: 0 until a
+/// Runtime sets it (a process without one is a single rank 0).
+void set_process_rank(int rank);
+int process_rank();
+
 /// An exception that already is a TaskError keeps its key (a fused task's
-/// inner key, say); anything else is named after `key`.
+/// inner key, say); anything else is named after `key`. Either way the error
+/// names the rank it happened on.
 ErrorInfo task_error_info(const Key& key, std::exception_ptr error);
 
 /// Runs a task's function; a task that returns no value (a low-level

@@ -32,6 +32,20 @@ const char* env(const char* name) {
 
 }  // namespace
 
+std::uint64_t peak_rss() {
+  // Linux only; the kernel's own high-water mark, which is what a batch system kills for.
+  std::ifstream status("/proc/self/status");
+  std::string field;
+  while (status >> field) {
+    if (field == "VmHWM:") {
+      std::uint64_t kib = 0;
+      status >> kib;
+      return kib * 1024;
+    }
+  }
+  return 0;
+}
+
 std::uint64_t node_memory() {
   const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
   std::uint64_t ram = pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page)
@@ -121,6 +135,7 @@ MemoryStatus Budget::status() const {
   s.spill_read_seconds = spill_.read_seconds();
   s.force_spill = force_spill();
   s.spill_dir = const_cast<SpillDirectory&>(spill_).path();
+  s.peak_rss_bytes = peak_rss();
   return s;
 }
 
@@ -152,21 +167,23 @@ namespace tessera {
 
 std::uint64_t parse_memory_limit(std::string_view text) {
   const std::string s(text);
-  char* end = nullptr;
-  const double f = std::strtod(s.c_str(), &end);
-  const bool fraction = !s.empty() && *end == '\0' && s.find('.') != std::string::npos;
-  if (fraction) {
-    if (!(f > 0) || f > 1) {
-      throw_error(ErrorKind::input, "memory limit '" + s + "' is a fraction of RAM outside (0, 1]",
-                  "give a size like 4GiB or 512MiB, or a fraction of the node's RAM like 0.5");
+  const char* forms = "write a size (512MiB, 4GB, or a whole number of bytes) or a percentage of the node's RAM (50%)";
+  if (!s.empty() && s.back() == '%') {
+    char* end = nullptr;
+    const double percent = std::strtod(s.c_str(), &end);
+    if (end != s.c_str() + s.size() - 1 || !(percent > 0) || percent > 100) {
+      throw_error(ErrorKind::input, "memory limit '" + s + "' is not a percentage of RAM above 0 and at most 100",
+                  forms);
     }
-    return static_cast<std::uint64_t>(static_cast<double>(memory::node_memory()) * f);
+    return static_cast<std::uint64_t>(static_cast<double>(memory::node_memory()) * percent / 100);
   }
-  const std::uint64_t bytes = parse_size(text);
-  if (bytes == 0) {
-    throw_error(ErrorKind::input, "memory limit '" + s + "' is zero",
-                "give a size like 4GiB or 512MiB, or a fraction of the node's RAM like 0.5");
+  std::uint64_t bytes = 0;
+  try {
+    bytes = parse_size(text);
+  } catch (const InputError&) {
+    throw_error(ErrorKind::input, "memory limit '" + s + "' is neither a size nor a percentage", forms);
   }
+  if (bytes == 0) throw_error(ErrorKind::input, "memory limit '" + s + "' is zero", forms);
   return bytes;
 }
 

@@ -23,6 +23,10 @@ void raise_peak(std::atomic<T>& peak, T value) {
   }
 }
 
+/// Unmaps cached Buffer blocks until the rank's tracked bytes plus the cache
+/// fit its limit (buffer.cpp).
+void trim_buffer_cache();
+
 /// Something that holds spillable results (a run's ResultStore).
 class Spiller {
  public:
@@ -47,7 +51,11 @@ class Budget {
   int rank() const { return rank_.load(std::memory_order_relaxed); }
 
   void add(std::uint64_t bytes) {
-    raise_peak(peak_, tracked_.fetch_add(bytes, std::memory_order_relaxed) + bytes);
+    const auto now = tracked_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+    raise_peak(peak_, now);
+    // Freed Buffer blocks kept for reuse give way to what the rank counts.
+    const auto cached = cached_.load(std::memory_order_relaxed);
+    if (cached > 0 && now + cached > limit()) trim_buffer_cache();
   }
   void sub(std::uint64_t bytes) { tracked_.fetch_sub(bytes, std::memory_order_relaxed); }
   std::uint64_t tracked() const { return tracked_.load(std::memory_order_relaxed); }
@@ -64,6 +72,10 @@ class Budget {
   }
   void note_unspilled(std::uint64_t bytes) { unspilled_total_.fetch_add(bytes, std::memory_order_relaxed); }
   void note_spill_removed(std::uint64_t bytes) { spilled_now_.fetch_sub(bytes, std::memory_order_relaxed); }
+
+  /// The bytes of freed Buffer blocks kept for reuse (buffer.cpp), not counted in tracked().
+  void note_cached(std::uint64_t bytes) { cached_.store(bytes, std::memory_order_relaxed); }
+  std::uint64_t cached() const { return cached_.load(std::memory_order_relaxed); }
 
   std::uint64_t spilled_now() const { return spilled_now_.load(std::memory_order_relaxed); }
   SpillDirectory& spill() { return spill_; }
@@ -86,7 +98,7 @@ class Budget {
   std::atomic<std::uint64_t> limit_{0}, target_{0};
   std::atomic<bool> force_spill_{false};
   std::atomic<int> ranks_on_node_{1}, rank_{0};
-  std::atomic<std::uint64_t> tracked_{0}, peak_{0};
+  std::atomic<std::uint64_t> tracked_{0}, peak_{0}, cached_{0};
   std::atomic<std::uint64_t> spilled_now_{0}, spilled_total_{0}, unspilled_total_{0};
   MemoryOptions options_;  // as configured, before defaults
   std::mutex spillers_mutex_;  // held while a spiller runs, so none goes away under it
@@ -96,5 +108,7 @@ class Budget {
 
 /// The node's RAM (the cgroup's limit when lower), in bytes.
 std::uint64_t node_memory();
+/// The process's peak resident memory so far (VmHWM), 0 where unknown.
+std::uint64_t peak_rss();
 
 }  // namespace tessera::memory

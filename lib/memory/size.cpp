@@ -13,7 +13,7 @@ std::uint64_t parse_size(std::string_view text) {
     std::string message;
     message.append("'").append(text).append("' is not a size");
     throw_error(ErrorKind::input, std::move(message),
-                "write a number of bytes, or a number with B, KiB, MiB, GiB, TiB, KB, MB, GB or TB");
+                "write a whole number of bytes, or a number with KiB, MiB, GiB, TiB, KB, MB, GB or TB");
   };
   std::size_t begin = 0, end = text.size();
   while (begin < end && std::isspace(static_cast<unsigned char>(text[begin]))) ++begin;
@@ -32,6 +32,10 @@ std::uint64_t parse_size(std::string_view text) {
                                    {"MB", 1e6},     {"GB", 1e9},     {"TB", 1e12}};
   for (const Unit& u : units) {
     if (unit == u.name) {
+      // A bare "0.5" or "1.0" is almost always meant as something else (a
+      // fraction of RAM): bytes are written as digits, fractions need a unit.
+      const std::string_view digits(text.data() + begin, static_cast<std::size_t>(stop - (text.data() + begin)));
+      if (u.scale == 1 && digits.find_first_not_of("0123456789") != std::string_view::npos) fail();
       const double bytes = number * u.scale;
       if (bytes >= 0x1p64) fail();
       return static_cast<std::uint64_t>(bytes);

@@ -149,7 +149,10 @@ void ResultStore::spill_until_under_target() {
   for (;;) {
     const std::uint64_t excess = budget.excess();
     if (excess == 0) return;
-    auto victims = claim_victims(excess);
+    // At least a sixteenth of the target at a time: each claim sorts every
+    // candidate, and claiming just the excess (often one small chunk) made
+    // spilling quadratic in the number of results held.
+    auto victims = claim_victims(std::max(excess, budget.target() / 16));
     if (victims.empty()) return;  // everything is in use: running tasks need it
     for (std::size_t i = 0; i < victims.size(); ++i) {
       try {

@@ -112,6 +112,7 @@ TEST(Futures, AFailureFailsItsFutureAndDependentsOnly) {
   } catch (const TaskError& e) {
     EXPECT_EQ(e.info().key, bad.key().str());  // the original failure, passed on
     EXPECT_EQ(e.info().original_type, "std::length_error");
+    EXPECT_GE(e.info().rank, 0);  // the rank it failed on, also on one rank
   }
   std::vector<Future<int>> both{good, bad};
   EXPECT_THROW(gather(both), TaskError);

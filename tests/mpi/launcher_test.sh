@@ -24,6 +24,34 @@ out=$(run "$tessera" run "$no_entry" 2>&1); rc=$?
 [ $rc -ne 0 ] || fail "a job without entry point succeeded"
 grep -q "has no entry point 'tessera_job'" <<<"$out" || fail "missing entry point message: $out"
 
+# Global options after the command, on every rank.
+out=$(run "$tessera" info --threads 1 2>&1) || fail "info --threads 1 exited $?"
+lines=$(grep -c "^rank [0-9]*/$np host=.* threads=1 " <<<"$out")
+[ "$lines" = "$np" ] || fail "info --threads 1 printed $lines rank lines with threads=1: $out"
+
+# bench transfer needs a second rank; with one it says so.
+out=$(run "$tessera" --no-progress bench transfer --bytes 64KiB --repeat 2 2>&1); rc=$?
+if [ "$np" -ge 2 ]; then
+  [ $rc -eq 0 ] && grep -q "^bytes=65536 MB_per_s=[0-9.]*$" <<<"$out" || fail "bench transfer: exit $rc: $out"
+else
+  [ $rc -ne 0 ] && grep -q "bench transfer needs two ranks" <<<"$out" || fail "bench transfer on one rank: exit $rc: $out"
+fi
+
+# An error that happened on one rank names it once ("error (rank 0): ... (rank 1)" named two).
+out=$(run "$tessera" --no-progress --spill-dir /etc/hostname/spill bench spill --total 4MiB --chunk 1MiB \
+      --memory-limit 1MiB 2>&1); rc=$?
+line=$(grep "^tessera: error" <<<"$out" | head -1)
+[ $rc -ne 0 ] || fail "a spill directory below a file succeeded"
+[ "$(grep -o "rank [0-9]*" <<<"$line" | wc -l)" = 1 ] || fail "the error does not name its rank once: $line"
+
+# A drawing that fails on rank 0 ends the demo on every rank (no rank left
+# waiting), and the temporary files go.
+tmp=$(dirname "$(mktemp -u)")
+out=$(timeout 60 "$mpiexec" -n "$np" $flags "$tessera" --no-progress demo --files 2 --rows 3 --visualize "$tmp" 2>&1); rc=$?
+[ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "demo with a failing drawing: exit $rc: $out"
+left=$(ls -d "$tmp"/tessera-demo-* 2>/dev/null)
+[ -z "$left" ] || fail "the demo left $left"
+
 out=$(run "$own_runtime" 2>&1) || fail "own_runtime exited $?: $out"
 grep -q "^ranks=$np count=4000 " <<<"$out" || fail "own_runtime printed: $out"
 

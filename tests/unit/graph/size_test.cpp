@@ -21,7 +21,8 @@ TEST(Size, ParsesBinaryAndDecimalUnits) {
 }
 
 TEST(Size, RejectsWhatIsNotASize) {
-  for (const char* bad : {"", "MiB", "12 parsecs", "-1", "1e400", "1.5.2GB", "ten"}) {
+  // Bytes are whole: a bare 0.5 or 1.0 is a trap (it used to mean one byte, or nothing).
+  for (const char* bad : {"", "MiB", "12 parsecs", "-1", "1e400", "1.5.2GB", "ten", "0.5", "1.0", "2.5B", "12 apples"}) {
     std::string expected;
     expected.append("'").append(bad).append("' is not a size");
     EXPECT_THAT([&] { parse_size(bad); }, ::testing::ThrowsMessage<InputError>(::testing::HasSubstr(expected))) << bad;

@@ -51,17 +51,23 @@ class MemoryTest : public ::testing::TestWithParam<SchedulerKind> {
   fs::path base_;
 };
 
-TEST(MemoryLimit, ParsesSizesAndFractionsOfRam) {
+TEST(MemoryLimit, ParsesSizesAndPercentagesOfRam) {
   EXPECT_EQ(parse_memory_limit("512MiB"), 512ull << 20);
   EXPECT_EQ(parse_memory_limit("4GB"), 4000000000ull);
   EXPECT_EQ(parse_memory_limit("1000"), 1000u);
-  const auto half = parse_memory_limit("0.5");
-  const auto all = parse_memory_limit("1.0");
+  const auto half = parse_memory_limit("50%");
+  const auto all = parse_memory_limit("100%");
   EXPECT_GT(half, 0u);
   EXPECT_NEAR(static_cast<double>(half), static_cast<double>(all) / 2, 4096.0);
-  EXPECT_THROW(parse_memory_limit("lots"), InputError);
-  EXPECT_THROW(parse_memory_limit("1.5"), InputError);  // more than all the RAM
-  EXPECT_THROW(parse_memory_limit("0"), InputError);
+  EXPECT_NEAR(static_cast<double>(parse_memory_limit("12.5%")), static_cast<double>(all) / 8, 4096.0);
+  // A bare 1 is one byte and a bare 0.5 or 1.0 is an error, never a fraction of RAM in disguise.
+  EXPECT_EQ(parse_memory_limit("1"), 1u);
+  for (const char* bad : {"lots", "0.5", "1.0", "12 apples", "150%", "0%", "%", "50 %x", "0"}) {
+    EXPECT_THAT([&] { parse_memory_limit(bad); },
+                ::testing::ThrowsMessage<InputError>(::testing::AllOf(
+                    ::testing::HasSubstr(std::string("'") + bad + "'"), ::testing::HasSubstr("50%"))))
+        << bad;
+  }
 }
 
 TEST(MemoryLimit, ComesFromTheEnvironment) {
@@ -76,6 +82,12 @@ TEST(MemoryLimit, ComesFromTheEnvironment) {
   EXPECT_EQ(status.target, static_cast<std::uint64_t>(0.6 * (3u << 20)));
   ::setenv("TESSERA_MEMORY_LIMIT", "much", 1);
   EXPECT_THROW(configure_memory({}), InputError);
+  ::setenv("TESSERA_MEMORY_LIMIT", "0.5", 1);  // the same rules as --memory-limit
+  EXPECT_THAT([] { configure_memory({}); },
+              ::testing::ThrowsMessage<InputError>(::testing::HasSubstr("TESSERA_MEMORY_LIMIT: memory limit '0.5'")));
+  ::setenv("TESSERA_MEMORY_LIMIT", "25%", 1);
+  configure_memory({});
+  EXPECT_NEAR(static_cast<double>(memory_status().limit), static_cast<double>(parse_memory_limit("100%")) / 4, 4096.0);
   ::unsetenv("TESSERA_MEMORY_LIMIT");
   configure_memory({});
   EXPECT_FALSE(memory_status().force_spill && !std::getenv("TESSERA_FORCE_SPILL"));

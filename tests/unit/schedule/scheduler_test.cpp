@@ -77,8 +77,11 @@ TEST_P(SchedulerTest, TaskErrorNamesKeyTypeAndMessage) {
     EXPECT_EQ(e.info().key, bad.key().str());
     EXPECT_EQ(e.info().original_type, "std::invalid_argument");
     EXPECT_EQ(e.info().message, "boom");
-    EXPECT_THAT(e.what(), HasSubstr("task " + bad.key().str() + " failed"));
+    EXPECT_THAT(e.what(), HasSubstr("task " + bad.key().str() + " failed on rank 0"));
     EXPECT_THAT(e.what(), HasSubstr("std::invalid_argument: boom"));
+    // A single process is rank 0, and says so once.
+    EXPECT_EQ(e.info().rank, 0);
+    EXPECT_EQ(std::string(e.what()).find("rank", std::string(e.what()).find("rank") + 1), std::string::npos);
   }
 }
 
