@@ -50,8 +50,7 @@ class RuntimeState {
     MPI_Comm_size(node, &ranks_on_node);
     MPI_Comm_free(&node);
     memory::Budget::instance().set_placement(ranks_on_node, rank_);  // the default limit is a share of the node
-    graph::set_crash_rank(rank_);    // a crashing task names it
-    graph::set_process_rank(rank_);  // task errors name it
+    graph::set_process_rank(rank_);  // task errors and crash reports name it
     threads_ = options.threads;
     if (threads_ == 0 && std::getenv("TESSERA_THREADS")) threads_ = default_thread_count();
     if (threads_ == 0) {

@@ -10,7 +10,10 @@ namespace {
 std::atomic<int> this_process_rank{0};
 }  // namespace
 
-void set_process_rank(int rank) { this_process_rank.store(rank, std::memory_order_relaxed); }
+void set_process_rank(int rank) {
+  this_process_rank.store(rank, std::memory_order_relaxed);
+  set_crash_rank(rank);  // a crash report names it too
+}
 int process_rank() { return this_process_rank.load(std::memory_order_relaxed); }
 
 ErrorInfo task_error_info(const Key& key, std::exception_ptr error) {
