@@ -261,10 +261,18 @@ class Service final : public FutureService {
   void wait_until(std::unique_lock<std::mutex>& lock, Ready ready) {
     for (;;) {
       throw_if_failed();
-      if (ready()) return;
       if (threaded_) {
-        changed_.wait(lock);
+        // Counted before `ready` is checked again: a notifier that finds no
+        // waiter changed the state before that check, which then sees it.
+        ++program_waiters_;
+        if (ready()) {
+          --program_waiters_;
+          return;
+        }
+        changed_.wait_for(lock, std::chrono::milliseconds(50));  // the bound only guards against a missed wake
+        --program_waiters_;
       } else {  // no service thread (MPI without THREAD_MULTIPLE): the waiting thread drives it
+        if (ready()) return;
         lock.unlock();
         {
           std::lock_guard driving(step_mutex_);
@@ -291,10 +299,21 @@ class Service final : public FutureService {
     return it == store_.end() ? Value() : it->second.value;
   }
 
+  // Something for the service thread: a futex wake only if it sleeps.
   void wake() {
+    ++work_posted_;
+    if (!service_sleeping_.load()) return;
     std::lock_guard lock(wake_mutex_);
     woken_ = true;
     wake_cv_.notify_one();
+  }
+
+  // Program threads wait on changed_; notify only when one does. Taking
+  // mutex_ orders this after a waiter's last look at the state.
+  void notify_waiters() {
+    if (program_waiters_.load() == 0) return;
+    { std::lock_guard lock(mutex_); }
+    changed_.notify_all();
   }
 
   // ---- the store ------------------------------------------------------------------------
@@ -307,8 +326,7 @@ class Service final : public FutureService {
       memory::Budget::instance().add(value.nbytes());
       slot.value = std::move(value);
     }
-    std::lock_guard lock(mutex_);
-    changed_.notify_all();
+    notify_waiters();
   }
   void erase(std::uint64_t e) {
     std::lock_guard lock(store_mutex_);
@@ -356,13 +374,18 @@ class Service final : public FutureService {
       return;
     }
     std::unique_lock lock(wake_mutex_);
-    wake_cv_.wait_for(lock, idle_sleep_, [this] { return woken_; });
+    service_sleeping_ = true;
+    if (work_posted_.load() == work_seen_) {  // nothing posted since the last step began: sleep
+      wake_cv_.wait_for(lock, idle_sleep_, [this] { return woken_; });
+    }
+    service_sleeping_ = false;
     woken_ = false;
     idle_sleep_ = std::min(idle_sleep_ * 2, std::chrono::microseconds(2000));
   }
 
   void step() {
     busy_ = false;
+    work_seen_ = work_posted_.load();
     try {
       take_requests();
       Message msg;
@@ -527,7 +550,7 @@ class Service final : public FutureService {
       }
       if (here) continue;
       ++missing;
-      waiters_[dep].push_back(e);
+      input_waiters_[dep].push_back(e);
     }
     if (missing == 0) {
       make_runnable(e);
@@ -539,15 +562,15 @@ class Service final : public FutureService {
   void on_data(NodeId node, Value value) {
     const std::uint64_t e = node;
     store(e, std::move(value), /*tracked=*/false);
-    auto it = waiters_.find(e);
-    if (it == waiters_.end()) return;
+    auto it = input_waiters_.find(e);
+    if (it == input_waiters_.end()) return;
     for (std::uint64_t task : it->second) {
       if (--missing_[task] == 0) {
         missing_.erase(task);
         make_runnable(task);
       }
     }
-    waiters_.erase(it);
+    input_waiters_.erase(it);
   }
 
   // A result to another rank: as itself, or, if it cannot travel, as the
@@ -591,8 +614,7 @@ class Service final : public FutureService {
       status_.resize(std::max<std::size_t>(status_.size(), e + 1));
       status_[e] = s;
     }
-    std::lock_guard lock(mutex_);
-    changed_.notify_all();
+    notify_waiters();
   }
 
   // ---- workers --------------------------------------------------------------------------
@@ -601,11 +623,13 @@ class Service final : public FutureService {
     {
       std::lock_guard lock(run_mutex_);
       runnable_.push_back(std::move(task));
+      queued_.fetch_add(1);
     }
-    run_ready_.notify_one();
+    if (sleeping_workers_.load() > 0) run_ready_.notify_one();
   }
 
   void stop_workers() {
+    stop_workers_flag_ = true;
     {
       std::lock_guard lock(run_mutex_);
       stopping_workers_ = true;
@@ -616,12 +640,21 @@ class Service final : public FutureService {
   void work_loop() {
     for (;;) {
       Runnable task;
+      // Yield for a moment before sleeping: waking a sleeping thread costs
+      // more than a small task.
+      const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(500);
+      while (queued_.load() == 0 && !stop_workers_flag_.load() && std::chrono::steady_clock::now() < spin_until) {
+        std::this_thread::yield();
+      }
       {
         std::unique_lock lock(run_mutex_);
+        ++sleeping_workers_;
         run_ready_.wait(lock, [this] { return stopping_workers_ || !runnable_.empty(); });
+        --sleeping_workers_;
         if (stopping_workers_) return;
         task = std::move(runnable_.front());
         runnable_.pop_front();
+        queued_.fetch_sub(1);
       }
       run(task);
       wake();
@@ -637,6 +670,7 @@ class Service final : public FutureService {
         if (runnable_.empty()) return;
         task = std::move(runnable_.front());
         runnable_.pop_front();
+        queued_.fetch_sub(1);
       }
       run(task);
       busy_ = true;
@@ -993,6 +1027,10 @@ class Service final : public FutureService {
   std::mutex wake_mutex_;
   std::condition_variable wake_cv_;
   bool woken_ = false;
+  std::atomic<bool> service_sleeping_{false};
+  std::atomic<std::uint64_t> work_posted_{0};  // requests and finished tasks posted for the service thread
+  std::uint64_t work_seen_ = 0;
+  std::atomic<int> program_waiters_{0};  // program threads waiting on changed_
 
   std::mutex store_mutex_;
   std::unordered_map<std::uint64_t, Slot> store_;
@@ -1002,6 +1040,9 @@ class Service final : public FutureService {
   std::condition_variable run_ready_;
   std::deque<Runnable> runnable_;
   bool stopping_workers_ = false;
+  std::atomic<bool> stop_workers_flag_{false};
+  std::atomic<std::size_t> queued_{0};
+  std::atomic<int> sleeping_workers_{0};
   std::mutex finished_mutex_;
   std::vector<Finished> finished_;
 
@@ -1014,7 +1055,7 @@ class Service final : public FutureService {
   bool report_added_ = false;
   std::vector<std::uint64_t> dropped_, cancels_;
   std::unordered_map<int, std::vector<std::uint64_t>> fetches_;
-  std::unordered_map<std::uint64_t, std::vector<std::uint64_t>> waiters_;
+  std::unordered_map<std::uint64_t, std::vector<std::uint64_t>> input_waiters_;
   std::unordered_map<std::uint64_t, std::uint32_t> missing_;
   std::vector<std::pair<std::uint64_t, int>> deferred_sends_;
 

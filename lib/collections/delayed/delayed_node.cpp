@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <dlfcn.h>
 #include <mutex>
+#include <map>
 #include <set>
 #include <string>
 
@@ -109,6 +110,14 @@ Key call_key(KeyName name, const TokenHasher& token) {
 }
 
 std::string callable_name(const std::type_info& type, void (*function)(), std::string_view fallback) {
+  // dladdr and demangling cost microseconds: once per function or type (submit in a loop asks each time).
+  static std::mutex mutex;
+  static std::map<std::pair<const void*, const void*>, std::string> names;
+  const std::pair<const void*, const void*> id{&type, reinterpret_cast<const void*>(function)};
+  {
+    std::lock_guard lock(mutex);
+    if (auto it = names.find(id); it != names.end()) return it->second.empty() ? std::string(fallback) : it->second;
+  }
   std::string full;
   if (function) {
     Dl_info info{};
@@ -124,6 +133,10 @@ std::string callable_name(const std::type_info& type, void (*function)(), std::s
   for (std::size_t at; (at = full.find("(anonymous namespace)::")) != std::string::npos;) full.erase(at, 23);
   full = full.substr(0, full.find_first_of("(<"));
   if (auto colon = full.rfind("::"); colon != std::string::npos) full = full.substr(colon + 2);
+  {
+    std::lock_guard lock(mutex);
+    names.emplace(id, full);
+  }
   if (full.empty()) return std::string(fallback);
   return full;
 }
