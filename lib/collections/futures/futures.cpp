@@ -7,7 +7,6 @@
 // this future and those that depend on it. Every rank adds the same entries
 // in the same order, so they get the same numbers everywhere.
 #include <tessera/futures.hpp>
-#include <tessera/runtime.hpp>
 
 #include "graph/task_error.hpp"
 
