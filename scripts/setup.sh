@@ -41,7 +41,8 @@ configure_and_build() {  # dir, extra cmake args...
   cmake --build "$dir" -j "$jobs"
 }
 
-configure_and_build build
+# Warnings are errors in the project's own builds (they are not a user's flags).
+configure_and_build build -DTESSERA_WERROR=ON
 case "$mode" in
   build) ;;
   demo)
@@ -50,7 +51,7 @@ case "$mode" in
   test)
     ctest --test-dir build --output-on-failure -j "$jobs"
     # Sanitizers over the unit tests only: MPI's own allocations would drown ASan's report.
-    configure_and_build build-asan -DCMAKE_BUILD_TYPE=Debug -DTESSERA_SANITIZE="address;undefined" \
+    configure_and_build build-asan -DCMAKE_BUILD_TYPE=Debug -DTESSERA_WERROR=ON -DTESSERA_SANITIZE="address;undefined" \
       -DTESSERA_BUILD_BENCHMARKS=OFF
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
       ctest --test-dir build-asan --output-on-failure -j "$jobs" -L unit

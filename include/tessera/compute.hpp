@@ -58,7 +58,7 @@ struct ComputeOptions {
   bool fuse = false;              // fuse linear chains into single tasks
   ComputeStats* stats = nullptr;  // filled in when given
   bool record_schedule = false;   // fill stats->placement and stats->completion_order
-  std::optional<ProgressMode> progress;  // unset: default_progress()
+  std::optional<ProgressMode> progress{};  // unset: default_progress()
 };
 
 /// A result kept where it was computed: `value` is set on `holder` only

@@ -39,7 +39,7 @@ namespace tessera {
 struct SubmitOptions {
   int retries = 0;   // run a failing task again, up to this many times
   int rank = -1;     // run it on this rank only (Dask's workers=), or anywhere
-  std::string name;  // the key's name; empty: the function's own (callable_name), else "submit"
+  std::string name{};  // the key's name; empty: the function's own (callable_name), else "submit"
 };
 
 namespace detail {

@@ -242,6 +242,15 @@ class DistributedRun final : public ProgressSource {
       case MessageKind::error: on_error(in.get<ErrorInfo>()); break;
       case MessageKind::abort: error_ = in.get<ErrorInfo>(); finished_ = true; break;
       case MessageKind::finish: on_finish(in); break;
+      default: {  // the futures service's kinds never travel on a compute()'s network
+        ErrorInfo e;
+        e.kind = ErrorKind::comm;
+        e.rank = me_;
+        e.message = "rank " + std::to_string(me_) + " got message kind " + std::to_string(static_cast<int>(msg.kind)) +
+                    " from rank " + std::to_string(msg.source) + " during a compute()";
+        report_error(std::move(e));
+        break;
+      }
     }
   }
 

@@ -212,7 +212,9 @@ TEST(Futures, SubmitsDoNotWaitForEarlierWorkAndAsCompletedStreams) {
   std::vector<Future<int>> both{slow, submit([] { return 2; })};
   std::vector<int> order;
   for (auto& f : as_completed(both)) {
-    if (order.empty()) EXPECT_FALSE(slow.done()) << "as_completed waited for every future";
+    if (order.empty()) {
+      EXPECT_FALSE(slow.done()) << "as_completed waited for every future";
+    }
     order.push_back(f.result());
   }
   EXPECT_EQ(order, (std::vector<int>{2, 1}));
