@@ -47,7 +47,7 @@ struct DelayedNode {
   Value data;
   int location = -1;         // a persisted result held by one rank, else -1
   std::uint64_t nbytes = 0;  // its size, known on every rank
-  int restricted_to = -1;    // run on this rank only, or -1
+  TaskAnnotations annotations{};  // where it may or should run
   std::uint64_t future_entry = 0;  // a Future's task: its number in the futures service, else 0
   std::vector<std::shared_ptr<const DelayedNode>> deps;
 

@@ -78,6 +78,19 @@ KeyRef<T> ref(Key key) {
   return {std::move(key)};
 }
 
+/// Where a task may or should run (DESIGN.md §2): one struct for Graph
+/// nodes, Delayed calls and futures. `restricted_to` is a constraint;
+/// `preferred_ranks` and `expected_bytes` are hints rank 0 weighs like input
+/// bytes already there, so a task without inputs (an HDF5 hyperslab read, a
+/// CSV block) runs where its consumers will want its output, and such reads
+/// spread as their collection asks.
+struct TaskAnnotations {
+  int restricted_to = -1;            // run on this rank only (Dask's `workers=`), or -1
+  std::vector<int> preferred_ranks;  // run on one of these when it has a free slot
+  std::uint64_t expected_bytes = 0;  // the output's expected size: the weight of a preference
+  bool empty() const { return restricted_to < 0 && preferred_ranks.empty() && expected_bytes == 0; }
+};
+
 class Graph {
  public:
   struct Node {
@@ -88,7 +101,7 @@ class Graph {
     std::uint32_t dep_count = 0;
     int location = -1;          // data held by one rank only (a persisted result), else -1: everywhere
     std::uint64_t nbytes = 0;   // its size, known on every rank
-    int restricted_to = -1;     // the only rank this task may run on (Dask's `workers=`), or -1
+    TaskAnnotations annotations{};  // where it may or should run
     std::uint64_t content = 0;  // a token of its literal data or arguments (token.hpp), 0 if none
     bool is_data() const { return !fn; }
   };
@@ -123,7 +136,8 @@ class Graph {
   NodeId add_persisted(Key key, Value value, int holder, std::uint64_t nbytes);
 
   /// Runs `id` on `rank` only (Dask's worker restrictions); -1 lifts it.
-  void restrict_to_rank(NodeId id, int rank) { nodes_[id].restricted_to = rank; }
+  void restrict_to_rank(NodeId id, int rank) { nodes_[id].annotations.restricted_to = rank; }
+  void annotate(NodeId id, TaskAnnotations annotations) { nodes_[id].annotations = std::move(annotations); }
 
   std::size_t size() const { return nodes_.size(); }
   const Node& node(NodeId id) const { return nodes_[id]; }

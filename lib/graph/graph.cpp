@@ -47,7 +47,7 @@ NodeId Graph::add_copy(const Node& node, std::span<const NodeId> deps) {
   NodeId id = add_resolved(node.key, node.fn, node.data, deps);
   nodes_[id].location = node.location;
   nodes_[id].nbytes = node.nbytes;
-  nodes_[id].restricted_to = node.restricted_to;
+  nodes_[id].annotations = node.annotations;
   nodes_[id].content = node.content;
   return id;
 }
@@ -104,7 +104,9 @@ std::vector<std::uint64_t> Graph::node_tokens() const {
     TokenHasher h;
     h.mix(node.key.hash());
     h.mix(node.content);
-    h.mix(static_cast<std::uint64_t>(node.restricted_to) ^ (static_cast<std::uint64_t>(node.location) << 32));
+    // The constraint is part of what the graph is; the hints are not (rank 0 alone reads them).
+    h.mix(static_cast<std::uint64_t>(node.annotations.restricted_to) ^
+          (static_cast<std::uint64_t>(node.location) << 32));
     for (NodeId dep : deps(id)) h.mix(nodes_[dep].key.hash());
     tokens[id] = h.value();
   }

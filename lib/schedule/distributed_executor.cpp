@@ -46,6 +46,7 @@
 #include <mutex>
 #include <optional>
 #include <queue>
+#include <set>
 #include <thread>
 #include <unordered_map>
 
@@ -53,6 +54,7 @@ namespace tessera::schedule {
 namespace {
 
 constexpr unsigned slots_per_thread = 8;
+constexpr int set_above_ranks = 32;  // above this many ranks, free ranks are kept sorted
 constexpr int everywhere = -1;
 
 // Small outputs of a compute() ride along with the completion that made
@@ -534,6 +536,10 @@ class DistributedRun final : public ProgressSource {
     }
     capacity_.resize(ranks_);
     for (int r = 0; r < ranks_; ++r) capacity_[r] = std::max(2u, slots_per_thread * net_.threads_per_rank()[r]);
+    bytes_on_.assign(ranks_, 0);
+    if (ranks_ > set_above_ranks) {
+      for (int r = 0; r < ranks_; ++r) free_ranks_.insert({0.0, r});
+    }
     ranks_with_free_slots_ = ranks_;
     batches_.resize(ranks_);
     batch_counts_.assign(ranks_, 0);
@@ -547,24 +553,57 @@ class DistributedRun final : public ProgressSource {
     return std::find(h.begin(), h.end(), rank) != h.end() || (!h.empty() && h[0] == everywhere);
   }
 
-  // Where `task` should run: most input bytes, among ranks with a free slot; -1 if none is free.
+  // Where `task` should run: among ranks with a free slot, the one with most
+  // of its input bytes (or preferred by its annotations, weighted by its
+  // expected size), else the least loaded; -1 if none is free. Only ranks
+  // that hold an input or are preferred can beat the least loaded one, so
+  // this costs O(inputs + log ranks), not O(ranks).
   int place(NodeId task) {
-    if (int only = graph_.node(task).restricted_to; only >= 0) return load_[only] < capacity_[only] ? only : -1;
-    bytes_on_.assign(ranks_, 0);
+    const TaskAnnotations& hints = graph_.node(task).annotations;
+    if (int only = hints.restricted_to; only >= 0) return load_[only] < capacity_[only] ? only : -1;
+    auto credit = [&](int r, std::uint64_t bytes) {
+      if (r < 0 || r >= ranks_ || bytes == 0) return;
+      if (bytes_on_[r] == 0) candidates_.push_back(r);
+      bytes_on_[r] += bytes;
+    };
     for (NodeId dep : graph_.deps(task)) {
-      for (int r : holders_[dep]) {
-        if (r != everywhere) bytes_on_[r] += nbytes_[dep];
-      }
+      for (int r : holders_[dep]) credit(r, nbytes_[dep]);
     }
+    for (int r : hints.preferred_ranks) credit(r, std::max<std::uint64_t>(hints.expected_bytes, 1));
     int best = -1;
-    for (int r = 0; r < ranks_; ++r) {
+    for (int r : candidates_) {
       if (load_[r] >= capacity_[r]) continue;
       if (best < 0 || bytes_on_[r] > bytes_on_[best] ||
-          (bytes_on_[r] == bytes_on_[best] && load_[r] * capacity_[best] < load_[best] * capacity_[r])) {
+          (bytes_on_[r] == bytes_on_[best] && std::pair(load_ratio(r), r) < std::pair(load_ratio(best), best))) {
         best = r;
       }
     }
+    for (int r : candidates_) bytes_on_[r] = 0;
+    candidates_.clear();
+    return best >= 0 ? best : least_loaded();
+  }
+
+  // The free rank with the lowest load over capacity (lowest number on a tie).
+  // A scan is cheaper than keeping a sorted set up to a few dozen ranks.
+  int least_loaded() const {
+    if (ranks_ > set_above_ranks) return free_ranks_.empty() ? -1 : free_ranks_.begin()->second;
+    int best = -1;
+    for (int r = 0; r < ranks_; ++r) {
+      if (load_[r] < capacity_[r] && (best < 0 || load_[r] * capacity_[best] < load_[best] * capacity_[r])) best = r;
+    }
     return best;
+  }
+
+  double load_ratio(int r) const { return static_cast<double>(load_[r]) / capacity_[r]; }
+
+  // Keeps free_ranks_ (ranks with a free slot, least loaded first) in step with load_.
+  void set_load(int r, unsigned load) {
+    const bool was_free = load_[r] < capacity_[r];
+    if (ranks_ > set_above_ranks && was_free) free_ranks_.erase({load_ratio(r), r});
+    load_[r] = load;
+    const bool free = load_[r] < capacity_[r];
+    if (ranks_ > set_above_ranks && free) free_ranks_.insert({load_ratio(r), r});
+    ranks_with_free_slots_ += static_cast<int>(free) - static_cast<int>(was_free);
   }
 
   bool schedule_ready() {
@@ -592,7 +631,7 @@ class DistributedRun final : public ProgressSource {
   // same copy instead of asking again.
   void assign(NodeId task, int rank) {
     placement_[task] = rank;
-    if (++load_[rank] == capacity_[rank]) --ranks_with_free_slots_;
+    set_load(rank, load_[rank] + 1);
     auto& body = batches_[rank];
     if (body.empty()) ByteWriter(body).put(std::uint32_t{0});  // the count, patched in flush
     ++batch_counts_[rank];
@@ -634,7 +673,7 @@ class DistributedRun final : public ProgressSource {
 
   void on_done(int rank, NodeId task, std::uint64_t nbytes) {
     if (finished_ || error_) return;
-    if (load_[rank]-- == capacity_[rank]) ++ranks_with_free_slots_;
+    set_load(rank, load_[rank] - 1);
     nbytes_[task] = nbytes;
     holders_[task].push_back(rank);
     done_flags_[task].store(1, std::memory_order_relaxed);
@@ -747,6 +786,8 @@ class DistributedRun final : public ProgressSource {
   std::optional<graph::Dependents> dependents_;
   std::size_t tasks_left_ = 0;
   int ranks_with_free_slots_ = 0;
+  std::set<std::pair<double, int>> free_ranks_;  // ranks with a free slot, by load over capacity
+  std::vector<int> candidates_;                  // place(): ranks credited with bytes
   std::unique_ptr<std::atomic<std::uint8_t>[]> done_flags_;
   std::atomic<std::size_t> tasks_done_{0};
   std::unique_ptr<std::atomic<std::uint64_t>[]> memory_reports_;  // tracked, spilled per rank
@@ -758,9 +799,10 @@ std::vector<PersistedResult> run_distributed(const Graph& graph, std::span<const
                                              const ComputeOptions& options, Network& network, bool persist,
                                              ThreadPool* pool) {
   for (const auto& node : graph.nodes()) {
-    if (node.restricted_to >= network.size()) {  // the same graph on every rank: every rank throws
+    const int restricted_to = node.annotations.restricted_to;
+    if (restricted_to >= network.size()) {  // the same graph on every rank: every rank throws
       throw_error(ErrorKind::graph,
-                  "task " + node.key.str() + " is restricted to rank " + std::to_string(node.restricted_to) +
+                  "task " + node.key.str() + " is restricted to rank " + std::to_string(restricted_to) +
                       ", but the job has " + std::to_string(network.size()) + " ranks",
                   "restrict it to a rank below " + std::to_string(network.size()));
     }

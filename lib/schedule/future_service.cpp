@@ -772,8 +772,8 @@ class Service final : public FutureService {
     const ServiceEntry& entry = table_[e];
     auto added = [&](int r) { return (r == 0 ? table_.size() - 1 : added_by_[r]) >= e; };
     auto idle = [&](int r) { return load_[r] < net_.threads_per_rank()[r]; };
-    if (entry.restricted_to >= 0) {
-      const int r = entry.restricted_to;
+    if (entry.annotations.restricted_to >= 0) {
+      const int r = entry.annotations.restricted_to;
       if (r >= n_) return -2;
       return load_[r] < capacity_[r] && added(r) ? r : -1;
     }
@@ -826,7 +826,7 @@ class Service final : public FutureService {
         ErrorInfo info;
         info.kind = ErrorKind::graph;
         info.key = table_[e].key.str();
-        info.message = "task " + info.key + " is restricted to rank " + std::to_string(table_[e].restricted_to) +
+        info.message = "task " + info.key + " is restricted to rank " + std::to_string(table_[e].annotations.restricted_to) +
                        ", but the job has " + std::to_string(n_) + " ranks";
         finish_here(e, std::move(info));
         continue;

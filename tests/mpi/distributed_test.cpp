@@ -210,6 +210,30 @@ TEST(Distributed, ARankDependentCaptureIsNotDetectedButTheSameValueAsAnArgumentI
   EXPECT_THROW(compute(shift(1, rank)), GraphMismatch);
 }
 
+// Tasks without inputs (a hyperslab read, a CSV block) go where their
+// annotations prefer, as rank 0 weighs a preference like input bytes there.
+TEST(Distributed, PreferredRanksPlaceTasksWithoutInputs) {
+  const int ranks = runtime().size();
+  Graph g;
+  std::vector<Key> outputs;
+  for (int i = 0; i < 3 * ranks; ++i) {
+    Key key("read", {i});
+    NodeId id = g.add_task(key, [](int v) { return v * 2; }, i);
+    TaskAnnotations hints;
+    hints.preferred_ranks = {(ranks - 1 - i % ranks), ranks + 5};  // the second is no rank: ignored
+    hints.expected_bytes = 4096;
+    g.annotate(id, hints);
+    outputs.push_back(key);
+  }
+  ComputeStats stats;
+  auto out = compute(g, outputs, {.stats = &stats, .record_schedule = true});
+  for (int i = 0; i < 3 * ranks; ++i) EXPECT_EQ(out[i].get<int>(), 2 * i);
+  ASSERT_EQ(stats.placement.size(), outputs.size());
+  for (const auto& [key, rank] : stats.placement) {
+    EXPECT_EQ(rank, ranks - 1 - static_cast<int>(key.index()[0]) % ranks) << key.str();
+  }
+}
+
 TEST(Distributed, TaskErrorReachesEveryRankWithKeyAndRank) {
   const int victim_index = 5;
   auto work = delayed([victim_index](int i) -> int {

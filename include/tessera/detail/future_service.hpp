@@ -34,7 +34,7 @@ struct ServiceEntry {
   Value data;                       // a value, on the ranks that hold it
   int location = -1;                // a value's holder, -1: every rank
   std::uint64_t nbytes = 0;         // a value's size, known on every rank
-  int restricted_to = -1;           // run on this rank only, or -1
+  TaskAnnotations annotations{};    // where it may or should run
   std::vector<std::uint64_t> deps;  // earlier entries whose results it takes, in order
   bool has_handle = false;          // a Future refers to it: kept until every rank drops it
 };

@@ -186,7 +186,7 @@ Graph delayed_graph(std::span<const DelayedNodePtr> outputs, std::vector<NodeId>
         for (const auto& dep : node->deps) dep_ids.push_back(id_of.find(resolve(dep.get())));
         NodeId id = node->location >= 0 ? graph.add_persisted(node->key, node->data, node->location, node->nbytes)
                                          : graph.add_resolved(node->key, node->fn, node->data, dep_ids);
-        if (node->restricted_to >= 0) graph.restrict_to_rank(id, node->restricted_to);
+        if (!node->annotations.empty()) graph.annotate(id, node->annotations);
         id_of.insert(node, id);
       }
     }

@@ -78,7 +78,7 @@ std::vector<std::uint64_t> input_entries(const DelayedNode& task, FutureService&
       if (node->fn) {
         entry.fn = wrapped(node->fn, node->key, 0, nullptr);
         for (const auto& d : node->deps) entry.deps.push_back(known(d.get()));
-        entry.restricted_to = node->restricted_to;
+        entry.annotations = node->annotations;
       } else {
         entry.data = node->data;
         entry.location = node->location;
@@ -112,7 +112,7 @@ FutureStatePtr submit_node(DelayedNodePtr task, const SubmitOptions& options) {
   ServiceEntry entry;
   entry.key = task->key;
   entry.deps = input_entries(*task, service);
-  entry.restricted_to = options.rank;
+  entry.annotations.restricted_to = options.rank;
   entry.fn = wrapped(task->fn, task->key, options.retries, state->cancel_flag);
   entry.has_handle = true;
   state->entry = service.add(std::move(entry));
