@@ -32,6 +32,7 @@
 #include "graph/dependents.hpp"
 #include "graph/task_error.hpp"
 #include "memory/budget.hpp"
+#include "schedule/inline_value.hpp"
 #include "schedule/progress.hpp"
 #include "schedule/result_store.hpp"
 #include "schedule/thread_pool.hpp"
@@ -61,27 +62,6 @@ constexpr int everywhere = -1;
 // them and with `finish`, instead of a broadcast after the run: most
 // computes return a scalar or a small summary.
 constexpr std::size_t inline_value_bytes = 4096;
-
-void put_inline_value(ByteWriter& out, const Value& value) {
-  const auto& codec = value.holder()->codec();
-  std::vector<std::byte> bytes;
-  if (codec.travels) codec.encode(*value.holder(), bytes);
-  const bool inline_it = codec.travels && bytes.size() <= inline_value_bytes;
-  out.put(static_cast<std::uint8_t>(inline_it));
-  if (!inline_it) return;
-  out.put(codec.type_id);
-  out.put(static_cast<std::uint64_t>(bytes.size()));
-  out.write(bytes.data(), bytes.size());
-}
-
-Value get_inline_value(ByteReader& in, std::uint64_t& bytes_read) {
-  if (!in.get<std::uint8_t>()) return Value();
-  const auto type_id = in.get<std::uint64_t>();
-  std::vector<std::byte> bytes(static_cast<std::size_t>(in.get<std::uint64_t>()));
-  in.read(bytes.data(), bytes.size());
-  bytes_read += bytes.size();
-  return Value::from_holder(detail::find_codec(type_id)->decode(bytes));
-}
 
 struct Completion {
   NodeId node;
@@ -233,7 +213,7 @@ class DistributedRun final : public ProgressSource {
           NodeId node = in.get<NodeId>();
           const auto nbytes = in.get<std::uint64_t>();
           if (in.get<std::uint8_t>()) {
-            if (Value value = get_inline_value(in, inline_bytes_received_)) {
+            if (Value value = get_inline_value(in, &inline_bytes_received_)) {
               store(node, std::move(value));  // rank 0 now holds the output too
             }
           }
@@ -353,7 +333,7 @@ class DistributedRun final : public ProgressSource {
       output_nbytes_[i] = in.get<std::uint64_t>();
       if (in.get<std::uint8_t>()) {
         std::uint64_t bytes = 0;
-        Value value = get_inline_value(in, bytes);
+        Value value = get_inline_value(in, &bytes);
         if (!value) continue;  // too large or cannot travel: broadcast (or its error) after the run
         if (!results_.has(outputs_[i])) {
           store(outputs_[i], std::move(value));
@@ -484,7 +464,7 @@ class DistributedRun final : public ProgressSource {
         out.put(nbytes);
         const bool output = !persist_ && is_output_[c.node];
         out.put(static_cast<std::uint8_t>(output));
-        if (output) put_inline_value(out, results_.get(c.node));
+        if (output) put_inline_value(out, results_.get(c.node), inline_value_bytes);
       }
     }
     draining_.clear();

@@ -22,6 +22,7 @@
 
 #include "graph/task_error.hpp"
 #include "memory/budget.hpp"
+#include "schedule/inline_value.hpp"
 #include "schedule/network.hpp"
 #include "schedule/thread_pool.hpp"
 
@@ -46,6 +47,8 @@ namespace {
 using schedule::Message;
 using schedule::MessageKind;
 using schedule::Network;
+using schedule::get_inline_value;
+using schedule::put_inline_value;
 
 constexpr int everywhere = -1;
 constexpr unsigned slots_per_thread = 8;
@@ -91,26 +94,6 @@ class LocalNetwork final : public Network {
   std::vector<unsigned> threads_{default_thread_count()};
   std::deque<Message> queue_;
 };
-
-void put_small(ByteWriter& out, const Value& value) {
-  const auto& codec = value.holder()->codec();
-  std::vector<std::byte> bytes;
-  if (codec.travels && value.nbytes() <= 4 * inline_bytes) codec.encode(*value.holder(), bytes);
-  const bool inline_it = codec.travels && !bytes.empty() && bytes.size() <= inline_bytes;
-  out.put(static_cast<std::uint8_t>(inline_it));
-  if (!inline_it) return;
-  out.put(codec.type_id);
-  out.put(static_cast<std::uint64_t>(bytes.size()));
-  out.write(bytes.data(), bytes.size());
-}
-
-Value get_small(ByteReader& in) {
-  if (!in.get<std::uint8_t>()) return Value();
-  const auto type_id = in.get<std::uint64_t>();
-  std::vector<std::byte> bytes(static_cast<std::size_t>(in.get<std::uint64_t>()));
-  in.read(bytes.data(), bytes.size());
-  return Value::from_holder(find_codec(type_id)->decode(bytes));
-}
 
 // Entry numbers travel as NodeIds in data messages: 2^32 entries per service.
 NodeId as_node(std::uint64_t entry) { return static_cast<NodeId>(entry); }
@@ -253,7 +236,6 @@ class Service final : public FutureService {
   struct Finished {
     std::uint64_t entry;
     std::uint64_t nbytes;
-    bool has_handle;
   };
 
   // ---- program threads ------------------------------------------------------------------
@@ -508,7 +490,7 @@ class Service final : public FutureService {
         for (std::uint32_t i = 0; i < count; ++i) {
           const auto e = in.get<std::uint64_t>();
           const auto nbytes = in.get<std::uint64_t>();
-          Value small = get_small(in);
+          Value small = get_inline_value(in);
           on_done(msg.source, e, nbytes, std::move(small));
         }
         break;
@@ -582,16 +564,16 @@ class Service final : public FutureService {
       deferred_sends_.emplace_back(e, target);
       return;
     }
+    const Key& key = table_[e].key;
     Value value = local_value(e);
     if (!value) {
       ErrorInfo info;
       info.kind = ErrorKind::comm;
       info.rank = me_;
-      info.key = e < table_.size() ? table_[e].key.str() : std::to_string(e);
+      info.key = key.str();
       info.message = "rank " + std::to_string(me_) + " was asked for the result of " + info.key + ", which it does not hold";
       value = Value::of(FutureError{std::move(info)});
     }
-    const Key& key = e < table_.size() ? table_[e].key : no_key_;
     try {
       net_.send_value(target, as_node(e), value, key);
     } catch (const Error& error) {
@@ -610,7 +592,7 @@ class Service final : public FutureService {
       s.done = true;
       s.holder = in.get<std::int32_t>();
       s.order = in.get<std::uint64_t>();
-      Value small = get_small(in);
+      Value small = get_inline_value(in);
       if (small) store(e, std::move(small), /*tracked=*/false);
       std::lock_guard lock(mutex_);
       status_.resize(std::max<std::size_t>(status_.size(), e + 1));
@@ -688,14 +670,12 @@ class Service final : public FutureService {
       for (const Value& v : inputs) args.push_back(&v);
       result = task.fn(TaskArgs(args.data(), args.size()));
     } catch (...) {
-      ErrorInfo info = graph::task_error_info(task.key, std::current_exception());
-      info.rank = me_;
-      result = Value::of(FutureError{std::move(info)});
+      result = Value::of(FutureError{graph::task_error_info(task.key, std::current_exception())});
     }
     const std::uint64_t nbytes = result.nbytes();
     store(task.entry, std::move(result), /*tracked=*/true);
     std::lock_guard lock(finished_mutex_);
-    finished_.push_back({task.entry, nbytes, false});
+    finished_.push_back({task.entry, nbytes});
   }
 
   void drain_finished() {
@@ -717,7 +697,7 @@ class Service final : public FutureService {
       out.put(f.entry);
       out.put(f.nbytes);
       if (table_[f.entry].has_handle) {
-        put_small(out, local_value(f.entry));
+        put_inline_value(out, local_value(f.entry), inline_bytes);
       } else {
         out.put(std::uint8_t{0});
       }
@@ -919,7 +899,7 @@ class Service final : public FutureService {
     out.put(static_cast<std::int32_t>(holder));
     out.put(++completions_);
     if (small) {
-      put_small(out, small);
+      put_inline_value(out, small, inline_bytes);
     } else {
       out.put(std::uint8_t{0});
     }
@@ -1015,7 +995,6 @@ class Service final : public FutureService {
   const bool threaded_;
   std::unique_ptr<schedule::ThreadPool> pool_;
   std::thread thread_;
-  const Key no_key_;
 
   // Program threads <-> service thread.
   std::mutex mutex_;
