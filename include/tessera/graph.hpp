@@ -164,6 +164,8 @@ class Graph {
   std::uint64_t fingerprint() const;
   /// The same, per node: what the ranks compare to name the first task that differs.
   std::vector<std::uint64_t> node_tokens() const;
+  /// fingerprint() from node_tokens() already at hand.
+  static std::uint64_t fingerprint(std::span<const std::uint64_t> node_tokens);
 
   /// Graphviz: .dot is written directly; .svg/.png/.pdf are drawn with `dot`.
   /// Graphs over `summarise_above` nodes are drawn one node per key name.

@@ -16,8 +16,6 @@
 // every rank is done.
 #include "comm/mpi_network.hpp"
 
-#include <tessera/token.hpp>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -53,7 +51,6 @@ std::string rank_list(const std::vector<int>& ranks) {
   for (std::size_t i = 0; i < ranks.size(); ++i) out += (i ? ", " : "") + std::to_string(ranks[i]);
   return out;
 }
-
 
 std::size_t piece_count(std::uint64_t nbytes) {
   return nbytes == 0 ? 1 : static_cast<std::size_t>((nbytes + piece_bytes - 1) / piece_bytes);
@@ -112,7 +109,6 @@ std::unique_ptr<schedule::Network> MpiNetwork::duplicate() {
   return network;
 }
 
-
 // ---- the entry of a collective call -------------------------------------------------------
 //
 // Every compute()/persist() starts with one reduction of the graph's
@@ -125,10 +121,7 @@ std::unique_ptr<schedule::Network> MpiNetwork::duplicate() {
 void MpiNetwork::check_same_graph(const Graph& graph, const char* call) {
   ++collectives_;
   const std::vector<std::uint64_t> tokens = graph.node_tokens();
-  TokenHasher h;
-  h.mix(tokens.size());
-  for (std::uint64_t t : tokens) h.mix(t);
-  const std::uint64_t fingerprint = h.value(), nodes = tokens.size();
+  const std::uint64_t fingerprint = Graph::fingerprint(tokens), nodes = tokens.size();
   // MAX of (x, ~x) gives both the max and the min of x at once.
   std::uint64_t mine[4] = {fingerprint, ~fingerprint, nodes, ~nodes};
   std::uint64_t all[4] = {};
@@ -137,7 +130,6 @@ void MpiNetwork::check_same_graph(const Graph& graph, const char* call) {
   wait_for_all(request, call);
   if (all[0] != ~all[1] || all[2] != ~all[3]) throw_mismatch(graph, tokens);
 }
-
 
 // One int64 from anyone on `tag`, if one has arrived.
 bool MpiNetwork::receive_number(int tag, std::int64_t& value, int& source) {

@@ -113,11 +113,13 @@ std::vector<std::uint64_t> Graph::node_tokens() const {
   return tokens;
 }
 
-std::uint64_t Graph::fingerprint() const {
+std::uint64_t Graph::fingerprint(std::span<const std::uint64_t> node_tokens) {
   TokenHasher h;
-  h.mix(nodes_.size());
-  for (std::uint64_t token : node_tokens()) h.mix(token);
+  h.mix(node_tokens.size());
+  for (std::uint64_t token : node_tokens) h.mix(token);
   return h.value();
 }
+
+std::uint64_t Graph::fingerprint() const { return fingerprint(node_tokens()); }
 
 }  // namespace tessera
