@@ -12,6 +12,7 @@
 /// only (names, content hashes, counters, chunk indices), so every rank builds
 /// the same keys; hash() depends on the content alone and is the same on
 /// every rank and in every run.
+#include <charconv>
 #include <compare>
 #include <cstdint>
 #include <functional>
@@ -67,6 +68,10 @@ class Key {
   std::uint64_t hash() const { return hash_; }
   /// Dask's notation: 'x' for a bare name, ('x', 0, 1) with indices.
   std::string str() const;
+  /// The same text, in pieces to `sink(std::string_view)`, allocating
+  /// nothing: a signal handler names a crashing task with it.
+  template <class Sink>
+  void write(Sink&& sink) const;
 
   friend bool operator==(const Key& a, const Key& b);
   /// Orders by name text, then indices: the same order on every rank.
@@ -80,6 +85,28 @@ class Key {
   std::int64_t inline_[inline_indices] = {};
   std::unique_ptr<std::int64_t[]> spill_;  // only for keys with more than inline_indices
 };
+
+template <class Sink>
+void Key::write(Sink&& sink) const {
+  const bool tuple = size_ != 0;
+  sink(std::string_view(tuple ? "('" : "'"));
+  sink(name_.str());
+  if (token_ != 0) {  // Dask shows a token as the name's suffix: 'load-3f2a9c1d'
+    constexpr char digits[] = "0123456789abcdef";
+    char hex[9] = {'-'};
+    for (int i = 0; i < 8; ++i) hex[1 + i] = digits[(token_ >> (60 - 4 * i)) & 0xf];
+    sink(std::string_view(hex, sizeof hex));
+  }
+  sink(std::string_view("'"));
+  if (!tuple) return;
+  for (const std::int64_t i : index()) {
+    char number[24];
+    const auto end = std::to_chars(number, number + sizeof number, i).ptr;
+    sink(std::string_view(", "));
+    sink(std::string_view(number, static_cast<std::size_t>(end - number)));
+  }
+  sink(std::string_view(")"));
+}
 
 struct KeyHash {
   std::size_t operator()(const Key& k) const noexcept { return static_cast<std::size_t>(k.hash()); }

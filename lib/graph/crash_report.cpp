@@ -1,5 +1,7 @@
 #include "graph/crash_report.hpp"
 
+#include "graph/task_error.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -17,9 +19,6 @@ namespace tessera::graph {
 constinit thread_local const Key* running_task [[gnu::tls_model("initial-exec")]] = nullptr;
 
 namespace {
-
-std::atomic<int> crash_rank{0};
-static_assert(std::atomic<int>::is_always_lock_free, "read from a signal handler");
 
 struct CrashSignal {
   int number;
@@ -55,13 +54,10 @@ class Line {
     if (value < 0) digits[--at] = '-';
     return text({digits + at, sizeof digits - at});
   }
-  // Dask's notation, as Key::str() writes it.
+  // As Key::str() writes it, token included.
   Line& key(const Key& key) {
-    const auto index = key.index();
-    if (index.empty()) return text("'").text(key.name().str()).text("'");
-    text("('").text(key.name().str()).text("'");
-    for (const std::int64_t i : index) text(", ").number(i);
-    return text(")");
+    key.write([this](std::string_view part) { text(part); });
+    return *this;
   }
   void write_to(int fd) {
     bytes_[size_++] = '\n';
@@ -78,17 +74,12 @@ class Line {
   std::size_t size_ = 0;
 };
 
-bool is_function(const struct sigaction& action) {
-  if (action.sa_flags & SA_SIGINFO) return action.sa_sigaction != nullptr;
-  return action.sa_handler != SIG_DFL && action.sa_handler != SIG_IGN;
-}
-
 void report_crash(int signal, siginfo_t* info, void* context) {
   const int saved_errno = errno;
   const CrashSignal* crash = crash_signals;
   while (crash->number != signal) ++crash;
   Line line;
-  line.text("tessera: rank ").number(crash_rank.load(std::memory_order_relaxed));
+  line.text("tessera: rank ").number(process_rank());  // a lock-free atomic load
   line.text(" crashed with ").text(crash->name).text(" (").text(crash->meaning).text(")");
   // The name comes from the interned-name table, whose lock only interning
   // holds exclusively: a task does not crash inside that.
@@ -102,23 +93,10 @@ void report_crash(int signal, siginfo_t* info, void* context) {
   // Then whatever would have happened without us, and death by the signal:
   // default action first, so that a signal the previous handler raises again
   // (Open MPI's does) or ours below ends the process once unblocked.
-  struct sigaction default_action {};
-  default_action.sa_handler = SIG_DFL;
-  ::sigaction(signal, &default_action, nullptr);
+  restore_default_action(signal);
   errno = saved_errno;
-  const struct sigaction& previous = crash->previous;
-  if (is_function(previous)) {
-    if (previous.sa_flags & SA_SIGINFO) {
-      previous.sa_sigaction(signal, info, context);
-    } else {
-      previous.sa_handler(signal);
-    }
-  }
-  ::raise(signal);
-  sigset_t just_this;
-  sigemptyset(&just_this);
-  sigaddset(&just_this, signal);
-  ::sigprocmask(SIG_UNBLOCK, &just_this, nullptr);
+  if (is_handler_function(crash->previous)) call_handler(crash->previous, signal, info, context);
+  raise_unblocked(signal);
 }
 
 // A stack overflow faults on the guard page with no stack left to run a
@@ -158,7 +136,36 @@ class AlternateStack {
 
 }  // namespace
 
-void set_crash_rank(int rank) noexcept { crash_rank.store(rank, std::memory_order_relaxed); }
+bool is_handler_function(const struct sigaction& action) noexcept {
+  if (action.sa_flags & SA_SIGINFO) return action.sa_sigaction != nullptr;
+  return action.sa_handler != SIG_DFL && action.sa_handler != SIG_IGN;
+}
+
+bool is_ignored(const struct sigaction& action) noexcept {
+  return !(action.sa_flags & SA_SIGINFO) && action.sa_handler == SIG_IGN;
+}
+
+void call_handler(const struct sigaction& action, int signal, siginfo_t* info, void* context) noexcept {
+  if (action.sa_flags & SA_SIGINFO) {
+    action.sa_sigaction(signal, info, context);
+  } else {
+    action.sa_handler(signal);
+  }
+}
+
+void restore_default_action(int signal) noexcept {
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  ::sigaction(signal, &default_action, nullptr);
+}
+
+void raise_unblocked(int signal) noexcept {
+  ::raise(signal);
+  sigset_t just_this;
+  sigemptyset(&just_this);
+  sigaddset(&just_this, signal);
+  ::sigprocmask(SIG_UNBLOCK, &just_this, nullptr);
+}
 
 void use_alternate_signal_stack() { thread_local AlternateStack stack; }
 
@@ -173,7 +180,7 @@ void install_crash_handlers() {
     struct sigaction current {};
     if (::sigaction(crash.number, nullptr, &current) != 0) continue;
     if ((current.sa_flags & SA_SIGINFO) && current.sa_sigaction == report_crash) continue;  // still ours
-    if (!(current.sa_flags & SA_SIGINFO) && current.sa_handler == SIG_IGN) continue;  // the program's choice
+    if (is_ignored(current)) continue;  // the program's choice
     crash.previous = current;
     ::sigaction(crash.number, &ours, nullptr);
   }

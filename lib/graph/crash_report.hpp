@@ -8,6 +8,8 @@
 // launcher sees a rank killed by a signal and ends the job.
 #include <tessera/key.hpp>
 
+#include <csignal>
+
 namespace tessera::graph {
 
 // The key of the task running on this thread, or null. Initial-exec TLS:
@@ -27,8 +29,18 @@ class RunningTask {
   const Key* previous_;  // a task's nested compute() runs tasks on the same thread
 };
 
-/// The rank that reports name (0 until the runtime says otherwise).
-void set_crash_rank(int rank) noexcept;
+// Handing a signal on to what was there before us, async-signal-safe; the
+// spill directory's SIGTERM/SIGINT cleanup (memory/spill_directory.cpp) uses them too.
+/// Whether a saved action is a function (neither SIG_DFL nor SIG_IGN).
+bool is_handler_function(const struct sigaction& action) noexcept;
+bool is_ignored(const struct sigaction& action) noexcept;
+/// Calls a saved handler function the way the kernel would have.
+void call_handler(const struct sigaction& action, int signal, siginfo_t* info, void* context) noexcept;
+/// Gives `signal` its default action back.
+void restore_default_action(int signal) noexcept;
+/// Raises `signal` and unblocks it (it is blocked inside its handler), so
+/// that with the default action the process dies of it: exit status 128+signal.
+void raise_unblocked(int signal) noexcept;
 
 /// Installs the crash handlers where the signal still has its default
 /// action or a handler of someone else's (which then runs after ours: Open

@@ -115,18 +115,7 @@ Key& Key::operator=(const Key& other) {
 std::string Key::str() const {
   std::string out;
   out.reserve(32 + name_.str().size());
-  out.append(size_ == 0 ? "'" : "('").append(name_.str());
-  if (token_ != 0) {  // Dask shows a token as the name's suffix: 'load-3f2a9c1d'
-    static constexpr char digits[] = "0123456789abcdef";
-    char hex[9];
-    for (int i = 0; i < 8; ++i) hex[i] = digits[(token_ >> (60 - 4 * i)) & 0xf];
-    hex[8] = '\0';
-    out.append("-").append(hex);
-  }
-  out.append("'");
-  if (size_ == 0) return out;
-  for (auto i : index()) out.append(", ").append(std::to_string(i));
-  out.append(")");
+  write([&out](std::string_view part) { out.append(part); });
   return out;
 }
 

@@ -8,12 +8,10 @@
 namespace tessera::graph {
 namespace {
 std::atomic<int> this_process_rank{0};
+static_assert(std::atomic<int>::is_always_lock_free, "crash reports read it in a signal handler");
 }  // namespace
 
-void set_process_rank(int rank) {
-  this_process_rank.store(rank, std::memory_order_relaxed);
-  set_crash_rank(rank);  // a crash report names it too
-}
+void set_process_rank(int rank) { this_process_rank.store(rank, std::memory_order_relaxed); }
 int process_rank() { return this_process_rank.load(std::memory_order_relaxed); }
 
 ErrorInfo task_error_info(const Key& key, std::exception_ptr error) {

@@ -8,8 +8,8 @@
 
 namespace tessera::graph {
 
-/// The rank this process runs tasks as, which their errors name: 0 until a
-/// Runtime sets it (a process without one is a single rank 0).
+/// The rank this process runs tasks as, which their errors and crash reports
+/// name: 0 until a Runtime sets it (a process without one is a single rank 0).
 void set_process_rank(int rank);
 int process_rank();
 

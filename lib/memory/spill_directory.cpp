@@ -1,5 +1,7 @@
 #include "memory/spill_directory.hpp"
 
+#include "graph/crash_report.hpp"
+
 #include <tessera/error.hpp>
 #include <tessera/size.hpp>
 
@@ -109,24 +111,13 @@ void remove_on_signal(int signal, siginfo_t* info, void* context) {
   errno = saved_errno;
   // A handler the program had installed decides what happens next.
   const struct sigaction& previous = signal == SIGTERM ? previous_sigterm : previous_sigint;
-  if ((previous.sa_flags & SA_SIGINFO) && previous.sa_sigaction) {
-    previous.sa_sigaction(signal, info, context);
+  if (graph::is_handler_function(previous)) {
+    graph::call_handler(previous, signal, info, context);
     return;
   }
-  if (!(previous.sa_flags & SA_SIGINFO) && previous.sa_handler != SIG_DFL && previous.sa_handler != SIG_IGN) {
-    previous.sa_handler(signal);
-    return;
-  }
-  // Otherwise die of the signal as if we had not been here (exit status 128+signal):
-  // raised while blocked in this handler, it arrives once unblocked.
-  struct sigaction default_action {};
-  default_action.sa_handler = SIG_DFL;
-  ::sigaction(signal, &default_action, nullptr);
-  ::raise(signal);
-  sigset_t just_this;
-  sigemptyset(&just_this);
-  sigaddset(&just_this, signal);
-  ::sigprocmask(SIG_UNBLOCK, &just_this, nullptr);
+  // Otherwise die of the signal as if we had not been here (exit status 128+signal).
+  graph::restore_default_action(signal);
+  graph::raise_unblocked(signal);
 }
 
 // Slurm's time limit and scancel send SIGTERM, Ctrl-C sends SIGINT: both may
@@ -143,7 +134,7 @@ void install_signal_cleanup() {
     sigaddset(&action.sa_mask, SIGINT);
     for (auto [signal, previous] : {std::pair{SIGTERM, &previous_sigterm}, std::pair{SIGINT, &previous_sigint}}) {
       if (::sigaction(signal, nullptr, previous) != 0) continue;
-      if (!(previous->sa_flags & SA_SIGINFO) && previous->sa_handler == SIG_IGN) continue;
+      if (graph::is_ignored(*previous)) continue;
       ::sigaction(signal, &action, nullptr);
     }
   });
