@@ -125,22 +125,25 @@ TransferRun run_transfer(std::size_t bytes, int repeat, const Runtime& runtime, 
 
 }  // namespace
 
-std::string size_check(const std::string& text) {
+namespace {
+// A CLI11 check: empty when `parse` takes the text, else why it does not.
+template <class Parse>
+std::string parse_check(const std::string& text, Parse parse) {
   try {
-    parse_size(text);
+    parse(text);
     return {};
   } catch (const Error& e) {
     return e.what();
   }
 }
+}  // namespace
+
+std::string size_check(const std::string& text) {
+  return parse_check(text, [](const std::string& t) { return parse_size(t); });
+}
 
 std::string memory_limit_check(const std::string& text) {
-  try {
-    parse_memory_limit(text);
-    return {};
-  } catch (const Error& e) {
-    return e.what();
-  }
+  return parse_check(text, [](const std::string& t) { return parse_memory_limit(t); });
 }
 
 Action add_bench(CLI::App& app, const GlobalOptions& global) {

@@ -553,8 +553,7 @@ class DistributedRun final : public ProgressSource {
     int best = -1;
     for (int r : candidates_) {
       if (load_[r] >= capacity_[r]) continue;
-      if (best < 0 || bytes_on_[r] > bytes_on_[best] ||
-          (bytes_on_[r] == bytes_on_[best] && std::pair(load_ratio(r), r) < std::pair(load_ratio(best), best))) {
+      if (best < 0 || bytes_on_[r] > bytes_on_[best] || (bytes_on_[r] == bytes_on_[best] && less_loaded(r, best))) {
         best = r;
       }
     }
@@ -569,9 +568,15 @@ class DistributedRun final : public ProgressSource {
     if (ranks_ > set_above_ranks) return free_ranks_.empty() ? -1 : free_ranks_.begin()->second;
     int best = -1;
     for (int r = 0; r < ranks_; ++r) {
-      if (load_[r] < capacity_[r] && (best < 0 || load_[r] * capacity_[best] < load_[best] * capacity_[r])) best = r;
+      if (load_[r] < capacity_[r] && (best < 0 || less_loaded(r, best))) best = r;
     }
     return best;
+  }
+
+  // Lower load over capacity, then the lower rank number.
+  bool less_loaded(int a, int b) const {
+    const auto left = std::uint64_t{load_[a]} * capacity_[b], right = std::uint64_t{load_[b]} * capacity_[a];
+    return left < right || (left == right && a < b);
   }
 
   double load_ratio(int r) const { return static_cast<double>(load_[r]) / capacity_[r]; }
@@ -693,7 +698,7 @@ class DistributedRun final : public ProgressSource {
       out.put(nbytes_[id]);
       const bool here = !persist_ && results_.has(id) && holders_[id][0] != everywhere;
       out.put(static_cast<std::uint8_t>(here));
-      if (here) put_inline_value(out, results_.get(id));
+      if (here) put_inline_value(out, results_.get(id), inline_value_bytes);
     }
     out.put(static_cast<std::uint8_t>(options_.record_schedule));
     if (options_.record_schedule) {
