@@ -33,6 +33,7 @@
 #include "graph/task_error.hpp"
 #include "memory/budget.hpp"
 #include "schedule/inline_value.hpp"
+#include "schedule/input_waits.hpp"
 #include "schedule/progress.hpp"
 #include "schedule/result_store.hpp"
 #include "schedule/thread_pool.hpp"
@@ -242,31 +243,19 @@ class DistributedRun final : public ProgressSource {
     auto count = in.get<std::uint32_t>();
     for (std::uint32_t i = 0; i < count; ++i) {
       NodeId task = in.get<NodeId>();
-      std::uint32_t missing = 0;
+      bool waits = false;
       for (NodeId dep : graph_.deps(task)) {
         if (results_.has(dep)) continue;
-        ++missing;
-        waiters_[dep].push_back(task);
+        input_waits_.wait(task, dep);
+        waits = true;
       }
-      if (missing == 0) {
-        make_runnable(task);
-      } else {
-        missing_[task] = missing;
-      }
+      if (!waits) make_runnable(task);
     }
   }
 
   void on_data(NodeId node, Value value) {
     store(node, std::move(value));
-    auto it = waiters_.find(node);
-    if (it == waiters_.end()) return;
-    for (NodeId task : it->second) {
-      if (--missing_[task] == 0) {
-        missing_.erase(task);
-        make_runnable(task);
-      }
-    }
-    waiters_.erase(it);
+    input_waits_.arrived(node, [this](NodeId task) { make_runnable(task); });
   }
 
   void on_push(ByteReader& in) {
@@ -731,8 +720,7 @@ class DistributedRun final : public ProgressSource {
 
   // Every rank.
   ResultStore results_;
-  std::unordered_map<NodeId, std::vector<NodeId>> waiters_;  // result -> local tasks waiting for it
-  std::unordered_map<NodeId, std::uint32_t> missing_;        // task -> inputs still to arrive
+  InputWaits<NodeId> input_waits_;  // local tasks whose inputs are on their way
   std::deque<std::pair<NodeId, int>> waiting_pushes_;         // results to send when memory allows
   std::mutex run_mutex_;
   std::condition_variable run_ready_;

@@ -23,6 +23,7 @@
 #include "graph/task_error.hpp"
 #include "memory/budget.hpp"
 #include "schedule/inline_value.hpp"
+#include "schedule/input_waits.hpp"
 #include "schedule/network.hpp"
 #include "schedule/thread_pool.hpp"
 
@@ -523,7 +524,7 @@ class Service final : public FutureService {
   // A task for this rank: its inputs are here, or on their way (rank 0 asked
   // their holders to push them when it assigned the task).
   void on_assign(std::uint64_t e) {
-    std::uint32_t missing = 0;
+    bool waits = false;
     for (std::uint64_t dep : table_[e].deps) {
       bool here;
       {
@@ -533,28 +534,16 @@ class Service final : public FutureService {
         here = static_cast<bool>(slot.value);
       }
       if (here) continue;
-      ++missing;
-      input_waiters_[dep].push_back(e);
+      input_waits_.wait(e, dep);
+      waits = true;
     }
-    if (missing == 0) {
-      make_runnable(e);
-    } else {
-      missing_[e] = missing;
-    }
+    if (!waits) make_runnable(e);
   }
 
   void on_data(NodeId node, Value value) {
     const std::uint64_t e = node;
     store(e, std::move(value), /*tracked=*/false);
-    auto it = input_waiters_.find(e);
-    if (it == input_waiters_.end()) return;
-    for (std::uint64_t task : it->second) {
-      if (--missing_[task] == 0) {
-        missing_.erase(task);
-        make_runnable(task);
-      }
-    }
-    input_waiters_.erase(it);
+    input_waits_.arrived(e, [this](std::uint64_t task) { make_runnable(task); });
   }
 
   // A result to another rank: as itself, or, if it cannot travel, as the
@@ -1036,8 +1025,7 @@ class Service final : public FutureService {
   bool report_added_ = false;
   std::vector<std::uint64_t> dropped_, cancels_;
   std::unordered_map<int, std::vector<std::uint64_t>> fetches_;
-  std::unordered_map<std::uint64_t, std::vector<std::uint64_t>> input_waiters_;
-  std::unordered_map<std::uint64_t, std::uint32_t> missing_;
+  schedule::InputWaits<std::uint64_t> input_waits_;  // assigned tasks whose inputs are on their way
   std::vector<std::pair<std::uint64_t, int>> deferred_sends_;
 
   // Rank 0.
