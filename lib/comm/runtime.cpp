@@ -10,6 +10,7 @@
 #include <tessera/runtime.hpp>
 
 #include "comm/mpi_network.hpp"
+#include "comm/native_handle.hpp"
 #include "graph/crash_report.hpp"
 #include "graph/task_error.hpp"
 #include "memory/budget.hpp"
@@ -95,6 +96,7 @@ class RuntimeState {
 namespace tessera {
 namespace {
 std::atomic<Runtime*> active_runtime{nullptr};
+std::atomic<MPI_Comm> active_comm{MPI_COMM_NULL};
 
 void activate(Runtime* runtime, comm::RuntimeState& state) {
   Runtime* expected = nullptr;
@@ -102,6 +104,7 @@ void activate(Runtime* runtime, comm::RuntimeState& state) {
     comm::RuntimeState::comm_fail("a tessera::Runtime is already active in this process; create one only");
   }
   schedule::set_current_network(state.network_.get());
+  active_comm.store(state.comm_);
 }
 }  // namespace
 
@@ -125,10 +128,15 @@ Runtime::Runtime(const NativeComm& comm, RuntimeOptions options)
 Runtime::~Runtime() {
   schedule::run_shutdown_hooks();  // background users of MPI stop first
   schedule::set_current_network(nullptr);
+  active_comm.store(MPI_COMM_NULL);
   active_runtime.store(nullptr);
 }
 
 int Runtime::rank() const { return state_->rank_; }
+
+namespace comm {
+MPI_Comm runtime_comm() noexcept { return active_comm.load(); }
+}  // namespace comm
 int Runtime::size() const { return state_->size_; }
 unsigned Runtime::threads() const { return state_->threads_; }
 std::string Runtime::host() const { return state_->host_; }
