@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace tessera {
 
@@ -31,9 +32,18 @@ struct ErrorInfo {
   std::string describe() const;
 };
 
+/// An ErrorInfo of `kind` with only a message.
+inline ErrorInfo error_info(ErrorKind kind, std::string message) {
+  ErrorInfo info;
+  info.kind = kind;
+  info.message = std::move(message);
+  return info;
+}
+
 class Error : public std::runtime_error {
  public:
   explicit Error(ErrorInfo info);
+  explicit Error(std::string message) : Error(error_info(ErrorKind::generic, std::move(message))) {}
   const ErrorInfo& info() const noexcept { return info_; }
 
  private:
@@ -41,22 +51,54 @@ class Error : public std::runtime_error {
 };
 
 /// Bad input the user can fix: a file, line, field, dataset or shape.
-class InputError : public Error { public: using Error::Error; };
+class InputError : public Error {
+ public:
+  using Error::Error;
+  explicit InputError(std::string message) : Error(error_info(ErrorKind::input, std::move(message))) {}
+};
 /// An invalid graph: a cycle, a reference to a missing key, a duplicate key.
-class GraphError : public Error { public: using Error::Error; };
+class GraphError : public Error {
+ public:
+  using Error::Error;
+  explicit GraphError(std::string message) : Error(error_info(ErrorKind::graph, std::move(message))) {}
+};
 /// A user task threw; info() names the key, rank and the original type and message.
-class TaskError : public Error { public: using Error::Error; };
+class TaskError : public Error {
+ public:
+  using Error::Error;
+  explicit TaskError(std::string message) : Error(error_info(ErrorKind::task, std::move(message))) {}
+};
 /// A value was read as a type other than the one it holds.
-class TypeError : public Error { public: using Error::Error; };
+class TypeError : public Error {
+ public:
+  using Error::Error;
+  explicit TypeError(std::string message) : Error(error_info(ErrorKind::type, std::move(message))) {}
+};
 /// The ranks built different graphs (fingerprint mismatch).
-class GraphMismatch : public Error { public: using Error::Error; };
+class GraphMismatch : public Error {
+ public:
+  using Error::Error;
+  explicit GraphMismatch(std::string message) : Error(error_info(ErrorKind::mismatch, std::move(message))) {}
+};
 /// An MPI failure, a lost rank or a timeout.
-class CommError : public Error { public: using Error::Error; };
+class CommError : public Error {
+ public:
+  using Error::Error;
+  explicit CommError(std::string message) : Error(error_info(ErrorKind::comm, std::move(message))) {}
+};
 /// The result of a cancelled future was asked for.
-class CancelledError : public Error { public: using Error::Error; };
+class CancelledError : public Error {
+ public:
+  using Error::Error;
+  explicit CancelledError(std::string message) : Error(error_info(ErrorKind::cancelled, std::move(message))) {}
+};
 /// A rank could not keep within its memory budget: spilling to disk failed
 /// (no space, no such directory); info() names the directory and the rank.
-class MemoryError : public Error { public: using Error::Error; };
+class MemoryError : public Error {
+ public:
+  using Error::Error;
+  explicit MemoryError(std::string message) : Error(error_info(ErrorKind::memory, std::move(message))) {}
+};
 
 /// Throws the exception class that matches info.kind.
 [[noreturn]] void throw_error(ErrorInfo info);

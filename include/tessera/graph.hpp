@@ -34,17 +34,40 @@ using NodeId = std::uint32_t;
 /// The values a task receives: its dependencies' results, in order.
 using TaskArgs = std::span<const Value* const>;
 
+/// N tasks of one prefix made by one function that receives its block index
+/// (STYLE.md §8.3): a collection adds a whole operation with
+/// Graph::add_layer, one shared function and no closure per chunk.
+///
+///     struct Ones final : tessera::Layer {
+///       tessera::Value run(std::span<const std::int64_t> block, tessera::TaskArgs) const override {
+///         return tessera::Value::of(std::vector<double>(block[0] + 1, 1.0));
+///       }
+///     };
+///     graph.add_layer(tessera::KeyName("ones"), token, grid, std::make_shared<Ones>(), no_inputs);
+class Layer {
+ public:
+  virtual ~Layer() = default;
+  /// Block `index`'s result from the results of the inputs add_layer gave it, in order.
+  virtual Value run(std::span<const std::int64_t> index, std::span<const Value* const> inputs) const = 0;
+};
+
 namespace detail {
 class TaskBody {
  public:
   virtual ~TaskBody() = default;
-  virtual Value run(TaskArgs args) const = 0;
+  virtual Value run(TaskArgs args, const Key& key) const = 0;
 };
 template <class F>
 class TaskBodyOf final : public TaskBody {
  public:
   explicit TaskBodyOf(F f) : f_(std::move(f)) {}
-  Value run(TaskArgs args) const override { return f_(args); }
+  Value run(TaskArgs args, const Key& key) const override {
+    if constexpr (std::is_invocable_r_v<Value, const F&, TaskArgs, const Key&>) {
+      return f_(args, key);
+    } else {
+      return f_(args);
+    }
+  }
 
  private:
   F f_;
@@ -56,12 +79,17 @@ class TaskBodyOf final : public TaskBody {
 class TaskFunction {
  public:
   TaskFunction() = default;
-  /// f: Value(TaskArgs).
+  /// f: Value(TaskArgs), or Value(TaskArgs, const Key&) for a function shared
+  /// by many tasks that tells them apart by their key.
   template <class F>
-    requires std::is_invocable_r_v<Value, const F&, TaskArgs> && (!std::is_same_v<std::decay_t<F>, TaskFunction>)
+    requires(std::is_invocable_r_v<Value, const F&, TaskArgs> ||
+             std::is_invocable_r_v<Value, const F&, TaskArgs, const Key&>) &&
+            (!std::is_same_v<std::decay_t<F>, TaskFunction>)
   explicit TaskFunction(F f) : body_(std::make_shared<const detail::TaskBodyOf<F>>(std::move(f))) {}
+  /// Every block of `layer`: the body receives the block index from the task's key.
+  static TaskFunction of_layer(std::shared_ptr<const Layer> layer);
 
-  Value operator()(TaskArgs args) const { return body_->run(args); }
+  Value operator()(TaskArgs args, const Key& key) const { return body_->run(args, key); }
   explicit operator bool() const noexcept { return body_ != nullptr; }
 
  private:
@@ -132,6 +160,14 @@ class Graph {
   NodeId add_resolved(Key key, TaskFunction fn, Value data, std::span<const NodeId> deps);
   /// A node like `node` (of this or another graph) with new dependency ids.
   NodeId add_copy(const Node& node, std::span<const NodeId> deps);
+  /// A layer's tasks in bulk: one per block of `grid` (blocks per axis), in C
+  /// order, keyed (name-token, i, j, ...), all running `layer`. `inputs_of(block, deps)`
+  /// appends the ids each block reads, added before. Returns the first block's
+  /// id; block b is first + its C-order position. `content` enters each
+  /// node's fingerprint (what defines the layer beyond its key, e.g. literals).
+  using LayerInputs = std::function<void(std::span<const std::int64_t> block, std::vector<NodeId>& deps)>;
+  NodeId add_layer(KeyName name, std::uint64_t token, std::span<const std::int64_t> grid,
+                   std::shared_ptr<const Layer> layer, const LayerInputs& inputs_of, std::uint64_t content = 0);
   /// A result that lives on rank `holder` (value empty on the other ranks).
   NodeId add_persisted(Key key, Value value, int holder, std::uint64_t nbytes);
 

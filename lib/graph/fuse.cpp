@@ -14,7 +14,7 @@ namespace {
 
 Value run_link(const TaskFunction& fn, const Key& key, TaskArgs args) {
   try {
-    return fn(args);
+    return fn(args, key);
   } catch (...) {
     throw_error(graph::task_error_info(key, std::current_exception()));
   }

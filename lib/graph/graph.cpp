@@ -52,6 +52,45 @@ NodeId Graph::add_copy(const Node& node, std::span<const NodeId> deps) {
   return id;
 }
 
+namespace {
+class LayerBody final : public detail::TaskBody {
+ public:
+  explicit LayerBody(std::shared_ptr<const Layer> layer) : layer_(std::move(layer)) {}
+  Value run(TaskArgs args, const Key& key) const override { return layer_->run(key.index(), args); }
+
+ private:
+  std::shared_ptr<const Layer> layer_;
+};
+}  // namespace
+
+TaskFunction TaskFunction::of_layer(std::shared_ptr<const Layer> layer) {
+  TaskFunction f;
+  f.body_ = std::make_shared<const LayerBody>(std::move(layer));
+  return f;
+}
+
+NodeId Graph::add_layer(KeyName name, std::uint64_t token, std::span<const std::int64_t> grid,
+                        std::shared_ptr<const Layer> layer, const LayerInputs& inputs_of, std::uint64_t content) {
+  std::size_t blocks = 1;
+  for (std::int64_t g : grid) blocks *= static_cast<std::size_t>(g);
+  const auto first = static_cast<NodeId>(nodes_.size());
+  nodes_.reserve(nodes_.size() + blocks);
+  const TaskFunction fn = TaskFunction::of_layer(std::move(layer));
+  std::vector<std::int64_t> block(grid.size(), 0);
+  std::vector<NodeId> deps;
+  for (std::size_t b = 0; b < blocks; ++b) {
+    deps.clear();
+    inputs_of(block, deps);
+    const NodeId id = add_resolved(Key(name, token, block), fn, Value(), deps);
+    nodes_[id].content = content;
+    for (std::size_t axis = grid.size(); axis-- > 0;) {  // next block in C order
+      if (++block[axis] < grid[axis]) break;
+      block[axis] = 0;
+    }
+  }
+  return first;
+}
+
 NodeId Graph::add_persisted(Key key, Value value, int holder, std::uint64_t nbytes) {
   NodeId id = add_resolved(std::move(key), TaskFunction(), std::move(value), {});
   nodes_[id].location = holder;

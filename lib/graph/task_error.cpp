@@ -44,7 +44,7 @@ Value run_task(const Graph::Node& node, TaskArgs args) {
   Value result;
   {
     RunningTask running(node.key);  // named if the task crashes the process
-    result = node.fn(args);
+    result = node.fn(args, node.key);
   }
   if (!result) {
     ErrorInfo info;

@@ -657,7 +657,7 @@ class Service final : public FutureService {
       std::vector<const Value*> args;
       for (std::uint64_t dep : task.deps) inputs.push_back(local_value(dep));
       for (const Value& v : inputs) args.push_back(&v);
-      result = task.fn(TaskArgs(args.data(), args.size()));
+      result = task.fn(TaskArgs(args.data(), args.size()), task.key);
     } catch (...) {
       result = Value::of(FutureError{graph::task_error_info(task.key, std::current_exception())});
     }

@@ -30,14 +30,14 @@ void throw_if_failed(const Value& value) {
 // A failed input fails the task without running it; an exception becomes a
 // FutureError value; a cancelled task does not run.
 TaskFunction wrapped(TaskFunction inner, const Key& key, int retries, std::shared_ptr<std::atomic<bool>> cancelled) {
-  return TaskFunction([inner = std::move(inner), key, retries, cancelled = std::move(cancelled)](TaskArgs args) -> Value {
+  return TaskFunction([inner = std::move(inner), key, retries, cancelled = std::move(cancelled)](TaskArgs args, const Key& own_key) -> Value {
     if (cancelled && cancelled->load()) return Value::of(FutureError{cancelled_info(key)});
     for (const Value* arg : args) {
       if (arg->get_if<FutureError>()) return *arg;  // an input failed: so does this
     }
     for (int attempt = 0;; ++attempt) {
       try {
-        return inner(args);
+        return inner(args, own_key);
       } catch (...) {
         if (attempt < retries) continue;
         return Value::of(FutureError{graph::task_error_info(key, std::current_exception())});

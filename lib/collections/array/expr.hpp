@@ -1,0 +1,217 @@
+#pragma once
+// What an Array is inside: an immutable expression node. Elementwise nodes stay
+// symbolic; everything else (creation, reads, reductions, user functions,
+// persisted chunks) is a layer of blocks. When a graph is built, each chain of
+// elementwise nodes is compiled into one Program that the consuming layer (a
+// materialised elementwise result, or a reduction's first stage) runs tile by
+// tile over its input blocks: one pass per chunk (STYLE.md §8.4).
+#include <tessera/array.hpp>
+#include <tessera/graph.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace tessera::array::detail {
+
+using ExprPtr = std::shared_ptr<const ArrayExpr>;
+
+/// A layer of blocks over the blocks of input arrays.
+class BlockLayer : public Layer {
+ public:
+  /// Appends, for block `block` of this layer, (input number, block index in
+  /// that input's grid) for every input block it reads, in the order run() gets them.
+  virtual void inputs_of(std::span<const std::int64_t> block,
+                         std::vector<std::pair<int, Shape>>& out) const = 0;
+};
+
+enum class ExprKind : std::uint8_t { layer, persisted, elementwise, reduction };
+enum class ElemKind : std::uint8_t { unary, binary, where, cast };
+
+struct ElemOperand {
+  ExprPtr expr;                 // an array, or
+  std::optional<Scalar> scalar;  // a weak scalar
+};
+
+struct ReductionSpec {
+  ReduceOp op;
+  std::vector<int> axes;  // sorted, non-negative
+  bool keepdims = false;
+  int ddof = 0;
+  bool flat_index = false;  // argmin/argmax over the flattened array
+};
+
+struct ArrayExpr {
+  DType dtype = DType::float64;
+  Shape shape;
+  ChunkSizes chunks;
+  KeyName name;
+  std::uint64_t token = 0;
+  ExprKind kind = ExprKind::layer;
+
+  // layer
+  std::shared_ptr<const BlockLayer> layer;
+  std::vector<ExprPtr> inputs;
+  std::uint64_t content = 0;
+  // persisted
+  std::vector<PersistedResult> blocks;
+  // elementwise
+  ElemKind elem = ElemKind::unary;
+  UnaryOp unary_op = UnaryOp::negative;
+  BinaryOp binary_op = BinaryOp::add;
+  std::vector<ElemOperand> operands;
+  // reduction (over inputs[0])
+  ReductionSpec reduction{};
+
+  // The graph, built on first use (Array::graph()).
+  mutable std::shared_ptr<const Graph> graph;
+  mutable std::vector<Key> output_keys;
+  mutable std::once_flag graph_once;
+};
+
+/// One instruction of a compiled elementwise chain.
+struct Instr {
+  enum class Kind : std::uint8_t { leaf, scalar, cast, unary, binary, where } kind;
+  DType dtype;   // of its result
+  int a = -1, b = -1, c = -1;  // operand instructions
+  UnaryOp unary_op = UnaryOp::negative;
+  BinaryOp binary_op = BinaryOp::add;
+  int leaf = -1;
+  double f = 0;       // a scalar as double, or
+  std::int64_t i = 0;  // as integer (when its dtype is an integer)
+};
+
+/// A compiled chain over leaf arrays, with the output's shape and chunks.
+struct Program {
+  std::vector<Instr> instrs;  // topological; the last is the result
+  std::vector<ExprPtr> leaves;
+  DType dtype = DType::float64;
+  Shape shape;
+  ChunkSizes chunks;
+  std::uint64_t token = 0;  // of the whole chain: names a layer that runs it
+};
+Program compile(const ExprPtr& root);
+
+/// The dtype a weak scalar takes next to an array of dtype `other`.
+DType scalar_dtype(const Scalar& s, std::optional<DType> other);
+
+/// The blocks of a program's leaves for one output block, and the walk over
+/// the output block's elements in tiles.
+struct LeafBlock {
+  const std::byte* data = nullptr;
+  DType dtype;
+  Shape strides;      // in elements, per output axis; 0 on broadcast axes
+  std::int64_t base = 0;  // element offset of the output block's first element
+};
+
+class ProgramRun {
+ public:
+  static constexpr std::int64_t tile = 2048;
+  /// `block`: the output block's index in the program's grid; `inputs`: the
+  /// leaves' blocks, in the order leaf_inputs() listed them.
+  ProgramRun(const Program& program, std::span<const std::int64_t> block, std::span<const Value* const> inputs);
+  ~ProgramRun();
+  ProgramRun(const ProgramRun&) = delete;
+  ProgramRun& operator=(const ProgramRun&) = delete;
+  const Shape& shape() const { return shape_; }
+  /// Calls sink(tile_data, n, row_index, column) for consecutive runs of the
+  /// block's elements in C order; `row_index` is the multi-index of the run's
+  /// first element (all axes), `column` its position along the last axis.
+  /// When `whole_rows` is false and nothing broadcasts, runs may span rows.
+  template <class Sink>
+  void for_each_tile(Sink&& sink, bool whole_rows);
+
+  const void* eval_tile(std::span<const std::int64_t> index, std::int64_t n);
+
+ private:
+  const Program& program_;
+  Shape shape_;
+  std::vector<LeafBlock> leaves_;
+  bool flat_ = true;
+  std::vector<const void*> results_;
+  std::vector<std::byte> rows_;  // scratch: one tile row per instruction
+  std::byte* scratch_ = nullptr;
+};
+
+/// The input blocks of output block `block` of a program: (leaf, block index).
+void leaf_inputs(const Program& program, std::span<const std::int64_t> block,
+                 std::vector<std::pair<int, Shape>>& out);
+
+/// The start of every chunk along each axis, and helpers over grids.
+std::vector<std::int64_t> chunk_starts(const std::vector<std::int64_t>& sizes);
+Shape grid_of(const ChunkSizes& chunks);
+std::int64_t linear_index(std::span<const std::int64_t> index, std::span<const std::int64_t> grid);
+Shape block_shape(const ChunkSizes& chunks, std::span<const std::int64_t> block);
+Shape block_offset(const ChunkSizes& chunks, std::span<const std::int64_t> block);
+std::int64_t product(std::span<const std::int64_t> shape);
+std::string shape_str(std::span<const std::int64_t> shape);
+
+/// The Buffer inside a block's Value.
+const Buffer& block_buffer(const Value& v);
+
+/// A node with the fields every kind shares.
+std::shared_ptr<ArrayExpr> make_expr(ExprKind kind, DType dtype, Shape shape, ChunkSizes chunks, std::string_view op,
+                                     std::uint64_t token);
+
+// Kernels (kernels.cpp), over n elements.
+void cast_kernel(DType from, const void* in, DType to, void* out, std::int64_t n);
+void unary_kernel(UnaryOp op, DType in_dtype, const void* in, DType out_dtype, void* out, std::int64_t n);
+void binary_kernel(BinaryOp op, DType in_dtype, const void* a, const void* b, DType out_dtype, void* out,
+                   std::int64_t n);
+void where_kernel(DType dtype, const void* cond, const void* a, const void* b, void* out, std::int64_t n);
+/// Fills out[0, n) with element 0 of `in` (a broadcast value).
+void fill_kernel(DType dtype, const void* in, void* out, std::int64_t n);
+
+/// The dtype each op computes in and gives (NumPy's ufunc type resolution);
+/// InputError naming the op and dtypes when it has no loop for them.
+DType unary_result(UnaryOp op, DType in);
+DType unary_compute(UnaryOp op, DType in);
+DType binary_compute(BinaryOp op, DType a, DType b);
+DType binary_result(BinaryOp op, DType compute);
+const char* op_name(UnaryOp op);
+const char* op_name(BinaryOp op);
+const char* op_name(ReduceOp op);
+
+template <class Sink>
+void ProgramRun::for_each_tile(Sink&& sink, bool whole_rows) {
+  const int nd = static_cast<int>(shape_.size());
+  if (nd == 0) {
+    Shape none;
+    sink(eval_tile(none, 1), std::int64_t{1}, std::span<const std::int64_t>(none), std::int64_t{0});
+    return;
+  }
+  const std::int64_t total = product(shape_);
+  if (total == 0) return;
+  Shape index(static_cast<std::size_t>(nd), 0);
+  if (flat_ && !whole_rows) {
+    // Every leaf is laid out like the output: one run over the whole block.
+    for (std::int64_t t = 0; t < total; t += tile) {
+      const std::int64_t n = std::min(tile, total - t);
+      std::int64_t rest = t;
+      for (int d = nd - 1; d >= 0; --d) {
+        index[static_cast<std::size_t>(d)] = rest % shape_[static_cast<std::size_t>(d)];
+        rest /= shape_[static_cast<std::size_t>(d)];
+      }
+      sink(eval_tile(index, n), n, std::span<const std::int64_t>(index), index.back());
+    }
+    return;
+  }
+  const std::int64_t row = shape_.back();
+  const std::int64_t rows = total / row;
+  for (std::int64_t r = 0; r < rows; ++r) {
+    for (std::int64_t j = 0; j < row; j += tile) {
+      const std::int64_t n = std::min(tile, row - j);
+      index.back() = j;
+      sink(eval_tile(index, n), n, std::span<const std::int64_t>(index), j);
+    }
+    for (int d = nd - 2; d >= 0; --d) {  // next row in C order
+      if (++index[static_cast<std::size_t>(d)] < shape_[static_cast<std::size_t>(d)]) break;
+      index[static_cast<std::size_t>(d)] = 0;
+    }
+  }
+}
+
+}  // namespace tessera::array::detail

@@ -1,0 +1,378 @@
+// Compiling a chain of elementwise nodes into one Program, and running it over
+// one output block tile by tile. Each instruction writes a tile of at most
+// 2,048 elements into its own scratch row (reused across tiles and tasks on
+// the thread), so a chain of k operators reads each input element once and
+// writes each output element once, whatever k (STYLE.md §8.4). Leaves that
+// are laid out like the output are read in place; broadcast leaves (stride 0)
+// are filled into their row; casts NumPy's promotion needs are instructions
+// of their own.
+#include "collections/array/expr.hpp"
+
+#include <tessera/error.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <unordered_map>
+
+namespace tessera::array::detail {
+
+std::vector<std::int64_t> chunk_starts(const std::vector<std::int64_t>& sizes) {
+  std::vector<std::int64_t> starts(sizes.size() + 1, 0);
+  for (std::size_t i = 0; i < sizes.size(); ++i) starts[i + 1] = starts[i] + sizes[i];
+  return starts;
+}
+
+Shape grid_of(const ChunkSizes& chunks) {
+  Shape grid;
+  grid.reserve(chunks.size());
+  for (const auto& axis : chunks) grid.push_back(static_cast<std::int64_t>(axis.size()));
+  return grid;
+}
+
+std::int64_t linear_index(std::span<const std::int64_t> index, std::span<const std::int64_t> grid) {
+  std::int64_t linear = 0;
+  for (std::size_t d = 0; d < grid.size(); ++d) linear = linear * grid[d] + index[d];
+  return linear;
+}
+
+Shape block_shape(const ChunkSizes& chunks, std::span<const std::int64_t> block) {
+  Shape shape(chunks.size());
+  for (std::size_t d = 0; d < chunks.size(); ++d) shape[d] = chunks[d][static_cast<std::size_t>(block[d])];
+  return shape;
+}
+
+Shape block_offset(const ChunkSizes& chunks, std::span<const std::int64_t> block) {
+  Shape offset(chunks.size(), 0);
+  for (std::size_t d = 0; d < chunks.size(); ++d) {
+    for (std::int64_t i = 0; i < block[d]; ++i) offset[d] += chunks[d][static_cast<std::size_t>(i)];
+  }
+  return offset;
+}
+
+std::int64_t product(std::span<const std::int64_t> shape) {
+  std::int64_t p = 1;
+  for (std::int64_t s : shape) p *= s;
+  return p;
+}
+
+std::string shape_str(std::span<const std::int64_t> shape) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ", ";
+    s += std::to_string(shape[i]);
+  }
+  if (shape.size() == 1) s += ",";
+  return s + ")";
+}
+
+const Buffer& block_buffer(const Value& v) { return v.get<Buffer>(); }
+
+namespace {
+
+bool scalar_fits(const Scalar& s, DType d) {
+  if (s.kind != Scalar::Kind::integer) return true;
+  return visit_dtype(d, [&](auto t) {
+    using T = decltype(t);
+    if constexpr (std::is_same_v<T, bool> || std::is_floating_point_v<T>) {
+      return true;
+    } else {
+      return s.i >= static_cast<std::int64_t>(std::numeric_limits<T>::min()) &&
+             (s.i < 0 || static_cast<std::uint64_t>(s.i) <= static_cast<std::uint64_t>(std::numeric_limits<T>::max()));
+    }
+  });
+}
+
+}  // namespace
+
+/// The dtype a weak scalar takes next to an array of dtype `other` (NumPy's
+/// value-based rule for Python scalars: the array's dtype when the kind
+/// allows and the value fits).
+DType scalar_dtype(const Scalar& s, std::optional<DType> other) {
+  const DType own = s.kind == Scalar::Kind::boolean ? DType::bool_
+                    : s.kind == Scalar::Kind::integer ? DType::int64
+                                                      : DType::float64;
+  if (!other) return own;
+  const DType d = *other;
+  switch (s.kind) {
+    case Scalar::Kind::boolean: return d;
+    case Scalar::Kind::integer:
+      if (d == DType::bool_) return DType::int64;
+      return scalar_fits(s, d) ? d : promote_types(d, DType::int64);
+    case Scalar::Kind::floating: return is_float(d) ? d : DType::float64;
+  }
+  return own;
+}
+
+namespace {
+
+class Compiler {
+ public:
+  explicit Compiler(Program& p) : p_(p) {}
+
+  int visit(const ExprPtr& e) {
+    if (auto it = done_.find(e.get()); it != done_.end()) return it->second;
+    int result;
+    if (e->kind != ExprKind::elementwise) {
+      int leaf = -1;
+      for (std::size_t l = 0; l < p_.leaves.size(); ++l) {
+        if (p_.leaves[l].get() == e.get()) leaf = static_cast<int>(l);
+      }
+      if (leaf < 0) {
+        leaf = static_cast<int>(p_.leaves.size());
+        p_.leaves.push_back(e);
+      }
+      Instr in{Instr::Kind::leaf, e->dtype};
+      in.leaf = leaf;
+      result = add(in);
+    } else {
+      result = visit_elementwise(*e);
+    }
+    done_.emplace(e.get(), result);
+    return result;
+  }
+
+ private:
+  int add(Instr in) {
+    p_.instrs.push_back(in);
+    return static_cast<int>(p_.instrs.size()) - 1;
+  }
+  int scalar(const Scalar& s, DType dtype) {
+    Instr in{Instr::Kind::scalar, dtype};
+    in.f = s.f;
+    in.i = s.i;
+    return add(in);
+  }
+  int cast(int from, DType to) {
+    if (p_.instrs[static_cast<std::size_t>(from)].dtype == to) return from;
+    if (p_.instrs[static_cast<std::size_t>(from)].kind == Instr::Kind::scalar) {
+      Instr in = p_.instrs[static_cast<std::size_t>(from)];
+      in.dtype = to;
+      return add(in);
+    }
+    Instr in{Instr::Kind::cast, to};
+    in.a = from;
+    return add(in);
+  }
+  // An operand as an instruction of dtype `to` (scalars take it directly).
+  int operand(const ElemOperand& o, DType to) {
+    if (o.scalar) return scalar(*o.scalar, to);
+    return cast(visit(o.expr), to);
+  }
+  static std::optional<DType> array_dtype(const ElemOperand& o) {
+    if (o.expr) return o.expr->dtype;
+    return std::nullopt;
+  }
+  static DType operand_dtype(const ElemOperand& o, std::optional<DType> other) {
+    return o.expr ? o.expr->dtype : scalar_dtype(*o.scalar, other);
+  }
+
+  int visit_elementwise(const ArrayExpr& e) {
+    const auto& ops = e.operands;
+    switch (e.elem) {
+      case ElemKind::cast: return cast(visit(ops[0].expr), e.dtype);
+      case ElemKind::unary: {
+        const DType compute = unary_compute(e.unary_op, ops[0].expr->dtype);
+        Instr in{Instr::Kind::unary, e.dtype};
+        in.unary_op = e.unary_op;
+        in.a = cast(visit(ops[0].expr), compute);
+        return add(in);
+      }
+      case ElemKind::binary: {
+        const DType da = operand_dtype(ops[0], array_dtype(ops[1]));
+        const DType db = operand_dtype(ops[1], array_dtype(ops[0]));
+        const DType compute = binary_compute(e.binary_op, da, db);
+        Instr in{Instr::Kind::binary, e.dtype};
+        in.binary_op = e.binary_op;
+        in.a = operand(ops[0], compute);
+        in.b = operand(ops[1], compute);
+        return add(in);
+      }
+      case ElemKind::where: {
+        Instr in{Instr::Kind::where, e.dtype};
+        in.c = operand(ops[0], DType::bool_);
+        in.a = operand(ops[1], e.dtype);
+        in.b = operand(ops[2], e.dtype);
+        return add(in);
+      }
+    }
+    return -1;
+  }
+
+  Program& p_;
+  std::unordered_map<const ArrayExpr*, int> done_;
+};
+
+// For one leaf and one output axis: which leaf block holds each output chunk,
+// and where the output chunk starts inside it.
+struct AxisMap {
+  bool broadcast = false;
+  std::vector<std::int64_t> block, offset;
+};
+
+std::vector<AxisMap> leaf_axis_maps(const Program& p, const ArrayExpr& leaf) {
+  const std::size_t nd = p.shape.size();
+  const std::size_t lnd = leaf.shape.size();
+  std::vector<AxisMap> maps(nd);
+  for (std::size_t d = 0; d < nd; ++d) {
+    AxisMap& m = maps[d];
+    if (d + lnd < nd) {
+      m.broadcast = true;
+      continue;
+    }
+    const std::size_t ld = d + lnd - nd;
+    if (leaf.shape[ld] == 1 && p.shape[d] != 1) {
+      m.broadcast = true;
+      continue;
+    }
+    const auto out_starts = chunk_starts(p.chunks[d]);
+    const auto leaf_starts = chunk_starts(leaf.chunks[ld]);
+    std::size_t lb = 0;
+    for (std::size_t c = 0; c < p.chunks[d].size(); ++c) {
+      while (lb + 1 < leaf.chunks[ld].size() && leaf_starts[lb + 1] <= out_starts[c]) ++lb;
+      m.block.push_back(static_cast<std::int64_t>(lb));
+      m.offset.push_back(out_starts[c] - leaf_starts[lb]);
+    }
+  }
+  return maps;
+}
+
+// Scratch rows, one set per running ProgramRun on a thread, reused.
+thread_local std::vector<std::vector<std::byte>> scratch_pool;
+
+}  // namespace
+
+Program compile(const ExprPtr& root) {
+  Program p;
+  p.dtype = root->dtype;
+  p.shape = root->shape;
+  p.chunks = root->chunks;
+  p.token = root->token;
+  Compiler(p).visit(root);
+  return p;
+}
+
+void leaf_inputs(const Program& program, std::span<const std::int64_t> block,
+                 std::vector<std::pair<int, Shape>>& out) {
+  for (std::size_t l = 0; l < program.leaves.size(); ++l) {
+    const ArrayExpr& leaf = *program.leaves[l];
+    const auto maps = leaf_axis_maps(program, leaf);
+    Shape index(leaf.shape.size(), 0);
+    const std::size_t shift = program.shape.size() - leaf.shape.size();
+    for (std::size_t ld = 0; ld < leaf.shape.size(); ++ld) {
+      const AxisMap& m = maps[ld + shift];
+      index[ld] = m.broadcast ? 0 : m.block[static_cast<std::size_t>(block[ld + shift])];
+    }
+    out.emplace_back(static_cast<int>(l), std::move(index));
+  }
+}
+
+ProgramRun::ProgramRun(const Program& program, std::span<const std::int64_t> block,
+                       std::span<const Value* const> inputs)
+    : program_(program), shape_(block_shape(program.chunks, block)) {
+  const std::size_t nd = shape_.size();
+  Shape out_strides(nd, 1);
+  for (std::size_t d = nd; d-- > 1;) out_strides[d - 1] = out_strides[d] * shape_[d];
+  for (std::size_t l = 0; l < program.leaves.size(); ++l) {
+    const ArrayExpr& leaf = *program.leaves[l];
+    const auto maps = leaf_axis_maps(program, leaf);
+    const std::size_t shift = nd - leaf.shape.size();
+    Shape lblock(leaf.shape.size(), 0);
+    for (std::size_t ld = 0; ld < leaf.shape.size(); ++ld) {
+      const AxisMap& m = maps[ld + shift];
+      lblock[ld] = m.broadcast ? 0 : m.block[static_cast<std::size_t>(block[ld + shift])];
+    }
+    const Shape lshape = block_shape(leaf.chunks, lblock);
+    Shape lstrides(lshape.size(), 1);
+    for (std::size_t d = lshape.size(); d-- > 1;) lstrides[d - 1] = lstrides[d] * lshape[d];
+    LeafBlock lb;
+    const Buffer& buffer = block_buffer(*inputs[l]);
+    lb.data = buffer.data();
+    lb.dtype = leaf.dtype;
+    lb.strides.assign(nd, 0);
+    for (std::size_t d = shift; d < nd; ++d) {
+      const AxisMap& m = maps[d];
+      if (m.broadcast) continue;
+      lb.strides[d] = lstrides[d - shift];
+      lb.base += m.offset[static_cast<std::size_t>(block[d])] * lb.strides[d];
+    }
+    if (static_cast<std::int64_t>(buffer.size()) < product(lshape) * static_cast<std::int64_t>(itemsize(leaf.dtype))) {
+      throw Error("array block of " + std::to_string(buffer.size()) + " bytes is smaller than its shape " +
+                  shape_str(lshape) + " of " + std::string(dtype_name(leaf.dtype)) + " needs");
+    }
+    if (lb.base != 0 || lb.strides != out_strides) flat_ = false;
+    leaves_.push_back(std::move(lb));
+  }
+  // Scratch: one tile row of 8-byte elements per instruction.
+  const std::size_t need = program.instrs.size() * static_cast<std::size_t>(tile) * 8;
+  if (!scratch_pool.empty()) {
+    rows_ = std::move(scratch_pool.back());
+    scratch_pool.pop_back();
+  }
+  if (rows_.size() < need) rows_.resize(need);
+  scratch_ = rows_.data();
+  results_.assign(program.instrs.size(), nullptr);
+  for (std::size_t k = 0; k < program.instrs.size(); ++k) {
+    const Instr& in = program.instrs[k];
+    if (in.kind != Instr::Kind::scalar) continue;
+    std::byte* row = scratch_ + k * static_cast<std::size_t>(tile) * 8;
+    visit_dtype(in.dtype, [&](auto t) {
+      using T = decltype(t);
+      const T v = is_float(in.dtype) ? static_cast<T>(in.f) : static_cast<T>(in.i);
+      std::fill_n(reinterpret_cast<T*>(row), tile, v);
+    });
+    results_[k] = row;
+  }
+}
+
+ProgramRun::~ProgramRun() {
+  if (scratch_pool.size() < 4) scratch_pool.push_back(std::move(rows_));
+}
+
+const void* ProgramRun::eval_tile(std::span<const std::int64_t> index, std::int64_t n) {
+  const auto& instrs = program_.instrs;
+  for (std::size_t k = 0; k < instrs.size(); ++k) {
+    const Instr& in = instrs[k];
+    std::byte* row = scratch_ + k * static_cast<std::size_t>(tile) * 8;
+    switch (in.kind) {
+      case Instr::Kind::scalar: break;
+      case Instr::Kind::leaf: {
+        const LeafBlock& lb = leaves_[static_cast<std::size_t>(in.leaf)];
+        std::int64_t offset = lb.base;
+        for (std::size_t d = 0; d < index.size(); ++d) offset += index[d] * lb.strides[d];
+        const std::byte* p = lb.data + offset * static_cast<std::int64_t>(itemsize(lb.dtype));
+        if (flat_ || index.empty() || lb.strides.back() == 1) {
+          results_[k] = p;
+        } else {
+          fill_kernel(lb.dtype, p, row, n);
+          results_[k] = row;
+        }
+        break;
+      }
+      case Instr::Kind::cast:
+        cast_kernel(instrs[static_cast<std::size_t>(in.a)].dtype, results_[static_cast<std::size_t>(in.a)], in.dtype,
+                    row, n);
+        results_[k] = row;
+        break;
+      case Instr::Kind::unary:
+        unary_kernel(in.unary_op, instrs[static_cast<std::size_t>(in.a)].dtype, results_[static_cast<std::size_t>(in.a)],
+                     in.dtype, row, n);
+        results_[k] = row;
+        break;
+      case Instr::Kind::binary:
+        binary_kernel(in.binary_op, instrs[static_cast<std::size_t>(in.a)].dtype,
+                      results_[static_cast<std::size_t>(in.a)], results_[static_cast<std::size_t>(in.b)], in.dtype, row,
+                      n);
+        results_[k] = row;
+        break;
+      case Instr::Kind::where:
+        where_kernel(in.dtype, results_[static_cast<std::size_t>(in.c)], results_[static_cast<std::size_t>(in.a)],
+                     results_[static_cast<std::size_t>(in.b)], row, n);
+        results_[k] = row;
+        break;
+    }
+  }
+  return results_.back();
+}
+
+}  // namespace tessera::array::detail

@@ -1,0 +1,675 @@
+// Reductions as tree reductions over small states (STYLE.md §8.5). The first
+// stage runs the operand's compiled chain over each block and folds its tiles
+// straight into the block's state: an elementwise chain followed by a
+// reduction reads each input chunk once and writes no intermediate chunk.
+// Later stages merge at most ~8 states at a time; the last one turns states
+// into values. States are a few 8-byte slots per output element: a sum (in
+// int64/uint64/double, as NumPy accumulates), (sum, count) for means, (n, mean,
+// M2) for variances merged with Chan et al.'s formula (never E[x²] - E[x]²),
+// (value, index) for argmin/argmax. Sums fold each tile in eight lanes, so
+// large arrays stay accurate to within reassociation of NumPy's pairwise sum.
+#include "collections/array/array_graph.hpp"
+
+#include <tessera/error.hpp>
+#include <tessera/token.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace tessera::array {
+namespace detail {
+namespace {
+
+enum class Kind : std::uint8_t { sum, prod, mean, min, max, var, argmin, argmax, any, all };
+
+struct OpInfo {
+  Kind kind;
+  bool skip_nan;
+  bool sqrt;  // std: var's square root
+};
+
+OpInfo info_of(ReduceOp op) {
+  switch (op) {
+    case ReduceOp::sum: return {Kind::sum, false, false};
+    case ReduceOp::prod: return {Kind::prod, false, false};
+    case ReduceOp::mean: return {Kind::mean, false, false};
+    case ReduceOp::min: return {Kind::min, false, false};
+    case ReduceOp::max: return {Kind::max, false, false};
+    case ReduceOp::var: return {Kind::var, false, false};
+    case ReduceOp::std: return {Kind::var, false, true};
+    case ReduceOp::argmin: return {Kind::argmin, false, false};
+    case ReduceOp::argmax: return {Kind::argmax, false, false};
+    case ReduceOp::any: return {Kind::any, false, false};
+    case ReduceOp::all: return {Kind::all, false, false};
+    case ReduceOp::nansum: return {Kind::sum, true, false};
+    case ReduceOp::nanprod: return {Kind::prod, true, false};
+    case ReduceOp::nanmean: return {Kind::mean, true, false};
+    case ReduceOp::nanmin: return {Kind::min, true, false};
+    case ReduceOp::nanmax: return {Kind::max, true, false};
+    case ReduceOp::nanvar: return {Kind::var, true, false};
+    case ReduceOp::nanstd: return {Kind::var, true, true};
+    case ReduceOp::nanargmin: return {Kind::argmin, true, false};
+    case ReduceOp::nanargmax: return {Kind::argmax, true, false};
+  }
+  return {Kind::sum, false, false};
+}
+
+DType result_dtype(ReduceOp op, DType in) {
+  switch (info_of(op).kind) {
+    case Kind::sum: case Kind::prod:
+      if (is_float(in)) return in;
+      return is_unsigned_int(in) ? DType::uint64 : DType::int64;
+    case Kind::mean: case Kind::var: return in == DType::float32 ? DType::float32 : DType::float64;
+    case Kind::min: case Kind::max: return in;
+    case Kind::argmin: case Kind::argmax: return DType::int64;
+    case Kind::any: case Kind::all: return DType::bool_;
+  }
+  return in;
+}
+
+int slots_of(Kind k) {
+  switch (k) {
+    case Kind::mean: case Kind::argmin: case Kind::argmax: return 2;
+    case Kind::var: return 3;
+    default: return 1;
+  }
+}
+
+class Reducer {
+ public:
+  virtual ~Reducer() = default;
+  virtual void init(std::byte* cells, std::int64_t count) const = 0;
+  /// All n elements into one cell; element k is at `position + k` (argmin/argmax).
+  virtual void fold(const void* x, std::int64_t n, std::byte* cell, std::int64_t position) const = 0;
+  /// Element k into cell k; every element is at `position`.
+  virtual void accumulate(const void* x, std::int64_t n, std::byte* cells, std::int64_t position) const = 0;
+  virtual void merge(std::byte* into, const std::byte* from, std::int64_t count) const = 0;
+  virtual void finalize(const std::byte* cells, std::int64_t count, void* out) const = 0;
+  int slots = 1;
+};
+
+template <class T>
+bool nan_value(T v) {
+  if constexpr (std::is_floating_point_v<T>) return std::isnan(v);
+  else return false;
+}
+
+template <class T>
+class TypedReducer final : public Reducer {
+ public:
+  using A = std::conditional_t<std::is_floating_point_v<T>, double,
+                               std::conditional_t<std::is_unsigned_v<T> && !std::is_same_v<T, bool>, std::uint64_t,
+                                                  std::int64_t>>;
+  TypedReducer(OpInfo op, DType out, int ddof) : op_(op), out_(out), ddof_(ddof) { slots = slots_of(op.kind); }
+
+  void init(std::byte* cells, std::int64_t count) const override {
+    for (std::int64_t c = 0; c < count; ++c) {
+      std::byte* cell = cells + c * slots * 8;
+      switch (op_.kind) {
+        case Kind::sum: put<A>(cell, 0, A(0)); break;
+        case Kind::prod: put<A>(cell, 0, A(1)); break;
+        case Kind::mean: put<double>(cell, 0, 0.0); put<double>(cell, 1, 0.0); break;
+        case Kind::var: put<double>(cell, 0, 0.0); put<double>(cell, 1, 0.0); put<double>(cell, 2, 0.0); break;
+        case Kind::min: put<A>(cell, 0, op_.skip_nan && std::is_floating_point_v<T> ? nan_a() : highest()); break;
+        case Kind::max: put<A>(cell, 0, op_.skip_nan && std::is_floating_point_v<T> ? nan_a() : lowest()); break;
+        case Kind::argmin: case Kind::argmax: put<A>(cell, 0, A(0)); put<std::int64_t>(cell, 1, -1); break;
+        case Kind::any: put<std::int64_t>(cell, 0, 0); break;
+        case Kind::all: put<std::int64_t>(cell, 0, 1); break;
+      }
+    }
+  }
+
+  void fold(const void* data, std::int64_t n, std::byte* cell, std::int64_t position) const override {
+    const T* x = static_cast<const T*>(data);
+    switch (op_.kind) {
+      case Kind::sum: {
+        if constexpr (std::is_floating_point_v<T>) {
+          double lanes[8] = {};
+          std::int64_t k = 0;
+          if (op_.skip_nan) {
+            for (; k < n; ++k) lanes[k & 7] += std::isnan(x[k]) ? 0.0 : static_cast<double>(x[k]);
+          } else {
+            for (; k + 8 <= n; k += 8) {
+              for (int j = 0; j < 8; ++j) lanes[j] += static_cast<double>(x[k + j]);
+            }
+            for (; k < n; ++k) lanes[k & 7] += static_cast<double>(x[k]);
+          }
+          put<double>(cell, 0, get<double>(cell, 0) + pairwise8(lanes));
+        } else {
+          A s = get<A>(cell, 0);
+          for (std::int64_t k = 0; k < n; ++k) s = static_cast<A>(s + static_cast<A>(x[k]));
+          put<A>(cell, 0, s);
+        }
+        break;
+      }
+      case Kind::mean: {
+        if constexpr (std::is_floating_point_v<T>) {
+          double lanes[8] = {};
+          std::int64_t count = n;
+          if (op_.skip_nan) {
+            count = 0;
+            for (std::int64_t k = 0; k < n; ++k) {
+              const bool ok = !std::isnan(x[k]);
+              lanes[k & 7] += ok ? static_cast<double>(x[k]) : 0.0;
+              count += ok;
+            }
+          } else {
+            std::int64_t k = 0;
+            for (; k + 8 <= n; k += 8) {
+              for (int j = 0; j < 8; ++j) lanes[j] += static_cast<double>(x[k + j]);
+            }
+            for (; k < n; ++k) lanes[k & 7] += static_cast<double>(x[k]);
+          }
+          put<double>(cell, 0, get<double>(cell, 0) + pairwise8(lanes));
+          put<double>(cell, 1, get<double>(cell, 1) + static_cast<double>(count));
+        } else {
+          double s = 0;
+          for (std::int64_t k = 0; k < n; ++k) s += static_cast<double>(x[k]);
+          put<double>(cell, 0, get<double>(cell, 0) + s);
+          put<double>(cell, 1, get<double>(cell, 1) + static_cast<double>(n));
+        }
+        break;
+      }
+      case Kind::var: {
+        // The tile's own (n, mean, M2), two passes over data in cache, then Chan's merge.
+        double lanes[8] = {};
+        std::int64_t count = 0;
+        for (std::int64_t k = 0; k < n; ++k) {
+          const bool ok = !(op_.skip_nan && nan_value(x[k]));
+          lanes[k & 7] += ok ? static_cast<double>(x[k]) : 0.0;
+          count += ok;
+        }
+        if (count == 0) break;
+        const double mean = pairwise8(lanes) / static_cast<double>(count);
+        double sq[8] = {};
+        std::int64_t k = 0;
+        if (!op_.skip_nan) {
+          for (; k + 8 <= n; k += 8) {
+            for (int j = 0; j < 8; ++j) {
+              const double d = static_cast<double>(x[k + j]) - mean;
+              sq[j] += d * d;
+            }
+          }
+        }
+        for (; k < n; ++k) {
+          if (op_.skip_nan && nan_value(x[k])) continue;
+          const double d = static_cast<double>(x[k]) - mean;
+          sq[k & 7] += d * d;
+        }
+        merge_moments(cell, static_cast<double>(count), mean, pairwise8(sq));
+        break;
+      }
+      default:
+        for (std::int64_t k = 0; k < n; ++k) update(cell, x[k], position + k);
+    }
+  }
+
+  void accumulate(const void* data, std::int64_t n, std::byte* cells, std::int64_t position) const override {
+    const T* x = static_cast<const T*>(data);
+    const int s = slots;
+    switch (op_.kind) {
+      case Kind::sum:
+        for (std::int64_t k = 0; k < n; ++k) {
+          if (op_.skip_nan && nan_value(x[k])) continue;
+          std::byte* cell = cells + k * s * 8;
+          put<A>(cell, 0, static_cast<A>(get<A>(cell, 0) + static_cast<A>(x[k])));
+        }
+        break;
+      case Kind::mean:
+        for (std::int64_t k = 0; k < n; ++k) {
+          if (op_.skip_nan && nan_value(x[k])) continue;
+          std::byte* cell = cells + k * s * 8;
+          put<double>(cell, 0, get<double>(cell, 0) + static_cast<double>(x[k]));
+          put<double>(cell, 1, get<double>(cell, 1) + 1.0);
+        }
+        break;
+      case Kind::var:
+        for (std::int64_t k = 0; k < n; ++k) {  // Welford
+          if (op_.skip_nan && nan_value(x[k])) continue;
+          std::byte* cell = cells + k * s * 8;
+          const double cnt = get<double>(cell, 0) + 1.0;
+          const double v = static_cast<double>(x[k]);
+          const double d = v - get<double>(cell, 1);
+          const double mean = get<double>(cell, 1) + d / cnt;
+          put<double>(cell, 0, cnt);
+          put<double>(cell, 1, mean);
+          put<double>(cell, 2, get<double>(cell, 2) + d * (v - mean));
+        }
+        break;
+      default:
+        for (std::int64_t k = 0; k < n; ++k) update(cells + k * s * 8, x[k], position);
+    }
+  }
+
+  void merge(std::byte* into, const std::byte* from, std::int64_t count) const override {
+    for (std::int64_t c = 0; c < count; ++c) {
+      std::byte* a = into + c * slots * 8;
+      const std::byte* b = from + c * slots * 8;
+      switch (op_.kind) {
+        case Kind::sum: put<A>(a, 0, static_cast<A>(get<A>(a, 0) + get<A>(b, 0))); break;
+        case Kind::prod: put<A>(a, 0, static_cast<A>(mul(get<A>(a, 0), get<A>(b, 0)))); break;
+        case Kind::mean:
+          put<double>(a, 0, get<double>(a, 0) + get<double>(b, 0));
+          put<double>(a, 1, get<double>(a, 1) + get<double>(b, 1));
+          break;
+        case Kind::var: merge_moments(a, get<double>(b, 0), get<double>(b, 1), get<double>(b, 2)); break;
+        case Kind::min: case Kind::max: merge_extreme(a, get<A>(b, 0)); break;
+        case Kind::argmin: case Kind::argmax:
+          if (get<std::int64_t>(b, 1) >= 0) update_arg(a, get<A>(b, 0), get<std::int64_t>(b, 1));
+          break;
+        case Kind::any: put<std::int64_t>(a, 0, get<std::int64_t>(a, 0) | get<std::int64_t>(b, 0)); break;
+        case Kind::all: put<std::int64_t>(a, 0, get<std::int64_t>(a, 0) & get<std::int64_t>(b, 0)); break;
+      }
+    }
+  }
+
+  void finalize(const std::byte* cells, std::int64_t count, void* out) const override {
+    visit_dtype(out_, [&](auto r) {
+      using R = decltype(r);
+      R* o = static_cast<R*>(out);
+      for (std::int64_t c = 0; c < count; ++c) {
+        const std::byte* cell = cells + c * slots * 8;
+        switch (op_.kind) {
+          case Kind::sum: case Kind::prod: case Kind::min: case Kind::max: o[c] = static_cast<R>(get<A>(cell, 0)); break;
+          case Kind::mean: o[c] = static_cast<R>(get<double>(cell, 0) / get<double>(cell, 1)); break;
+          case Kind::var: {
+            const double dof = get<double>(cell, 0) - ddof_;
+            double v = dof > 0 ? get<double>(cell, 2) / dof : std::numeric_limits<double>::quiet_NaN();
+            if (op_.sqrt) v = std::sqrt(v);
+            o[c] = static_cast<R>(v);
+            break;
+          }
+          case Kind::argmin: case Kind::argmax: o[c] = static_cast<R>(get<std::int64_t>(cell, 1)); break;
+          case Kind::any: case Kind::all: o[c] = static_cast<R>(get<std::int64_t>(cell, 0) != 0); break;
+        }
+      }
+    });
+  }
+
+ private:
+  template <class V>
+  static V get(const std::byte* cell, int slot) {
+    V v;
+    std::memcpy(&v, cell + slot * 8, sizeof(V));
+    return v;
+  }
+  template <class V>
+  static void put(std::byte* cell, int slot, V v) {
+    std::memcpy(cell + slot * 8, &v, sizeof(V));
+  }
+  static double pairwise8(const double* l) { return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7])); }
+  static A nan_a() {
+    if constexpr (std::is_floating_point_v<A>) return std::numeric_limits<A>::quiet_NaN();
+    else return A(0);
+  }
+  static A highest() {
+    if constexpr (std::is_floating_point_v<T>) return std::numeric_limits<double>::infinity();
+    else if constexpr (std::is_same_v<T, bool>) return A(1);
+    else return static_cast<A>(std::numeric_limits<T>::max());
+  }
+  static A lowest() {
+    if constexpr (std::is_floating_point_v<T>) return -std::numeric_limits<double>::infinity();
+    else if constexpr (std::is_same_v<T, bool>) return A(0);
+    else return static_cast<A>(std::numeric_limits<T>::lowest());
+  }
+  static A mul(A a, A b) {
+    if constexpr (std::is_floating_point_v<A>) return a * b;
+    else return static_cast<A>(static_cast<std::uint64_t>(a) * static_cast<std::uint64_t>(b));
+  }
+  static bool is_nan_a(A v) {
+    if constexpr (std::is_floating_point_v<A>) return std::isnan(v);
+    else return false;
+  }
+  static void merge_moments(std::byte* cell, double nb, double mb, double m2b) {
+    if (nb == 0) return;
+    const double na = get<double>(cell, 0);
+    const double n = na + nb;
+    const double d = mb - get<double>(cell, 1);
+    put<double>(cell, 0, n);
+    put<double>(cell, 1, get<double>(cell, 1) + d * nb / n);
+    put<double>(cell, 2, get<double>(cell, 2) + m2b + d * d * na * nb / n);
+  }
+  // min/max: NaN propagates, or (nan-variants) is skipped.
+  void merge_extreme(std::byte* cell, A v) const {
+    const A s = get<A>(cell, 0);
+    if (op_.skip_nan) {
+      if (is_nan_a(v)) return;
+      if (is_nan_a(s) || (op_.kind == Kind::min ? v < s : v > s)) put<A>(cell, 0, v);
+    } else {
+      if (is_nan_a(s)) return;
+      if (is_nan_a(v) || (op_.kind == Kind::min ? v < s : v > s)) put<A>(cell, 0, v);
+    }
+  }
+  void update_arg(std::byte* cell, A v, std::int64_t index) const {
+    if (op_.skip_nan && is_nan_a(v)) return;
+    const std::int64_t si = get<std::int64_t>(cell, 1);
+    if (si < 0) {
+      put<A>(cell, 0, v);
+      put<std::int64_t>(cell, 1, index);
+      return;
+    }
+    const A s = get<A>(cell, 0);
+    bool better;
+    if (is_nan_a(s)) better = is_nan_a(v) && index < si;  // the first NaN wins
+    else if (is_nan_a(v)) better = true;
+    else better = (op_.kind == Kind::argmin ? v < s : v > s) || (v == s && index < si);
+    if (better) {
+      put<A>(cell, 0, v);
+      put<std::int64_t>(cell, 1, index);
+    }
+  }
+  void update(std::byte* cell, T x, std::int64_t position) const {
+    switch (op_.kind) {
+      case Kind::prod:
+        if (op_.skip_nan && nan_value(x)) return;
+        put<A>(cell, 0, mul(get<A>(cell, 0), static_cast<A>(x)));
+        return;
+      case Kind::min: case Kind::max: merge_extreme(cell, static_cast<A>(x)); return;
+      case Kind::argmin: case Kind::argmax: update_arg(cell, static_cast<A>(x), position); return;
+      case Kind::any:
+        if (x != T(0)) put<std::int64_t>(cell, 0, 1);
+        return;
+      case Kind::all:
+        if (x == T(0)) put<std::int64_t>(cell, 0, 0);
+        return;
+      default: return;
+    }
+  }
+
+  OpInfo op_;
+  DType out_;
+  int ddof_;
+};
+
+std::shared_ptr<const Reducer> make_reducer(const ReductionSpec& spec, DType in, DType out) {
+  return visit_dtype(in, [&](auto t) -> std::shared_ptr<const Reducer> {
+    return std::make_shared<TypedReducer<decltype(t)>>(info_of(spec.op), out, spec.ddof);
+  });
+}
+
+struct Plan {
+  Program program;
+  std::shared_ptr<const Reducer> reducer;
+  ReductionSpec spec;
+  std::vector<bool> reduced;  // per operand axis
+  DType out_dtype;
+  bool arg = false;
+};
+
+// The state of a block: its shape with the reduced axes set to 1, K slots a cell.
+Shape state_shape(const Plan& plan, const Shape& block) {
+  Shape s = block;
+  for (std::size_t d = 0; d < s.size(); ++d) {
+    if (plan.reduced[d]) s[d] = 1;
+  }
+  return s;
+}
+
+// The full index (reduced axes included, as 0) of a final block's key index.
+Shape expand(const Plan& plan, std::span<const std::int64_t> index) {
+  if (plan.spec.keepdims || index.size() == plan.reduced.size()) return Shape(index.begin(), index.end());
+  Shape full(plan.reduced.size(), 0);
+  std::size_t k = 0;
+  for (std::size_t d = 0; d < full.size(); ++d) {
+    if (!plan.reduced[d]) full[d] = index[k++];
+  }
+  return full;
+}
+
+Value finalize_state(const Plan& plan, const Buffer& state, std::int64_t cells) {
+  Buffer out(static_cast<std::size_t>(cells) * itemsize(plan.out_dtype));
+  plan.reducer->finalize(state.data(), cells, out.data());
+  return Value::of(std::move(out));
+}
+
+class ChunkLayer final : public Layer {
+ public:
+  ChunkLayer(std::shared_ptr<const Plan> plan, bool final) : plan_(std::move(plan)), final_(final) {}
+  Value run(std::span<const std::int64_t> key_index, std::span<const Value* const> inputs) const override {
+    const Plan& plan = *plan_;
+    const Shape index = final_ ? expand(plan, key_index) : Shape(key_index.begin(), key_index.end());
+    ProgramRun run(plan.program, index, inputs);
+    const Shape& shape = run.shape();
+    const std::size_t nd = shape.size();
+    const Shape sshape = state_shape(plan, shape);
+    const std::int64_t cells = product(sshape);
+    Shape sstrides(nd, 1);
+    for (std::size_t d = nd; d-- > 1;) sstrides[d - 1] = sstrides[d] * sshape[d];
+    Buffer state(static_cast<std::size_t>(cells * plan.reducer->slots * 8));
+    plan.reducer->init(state.data(), cells);
+    const Shape offset = block_offset(plan.program.chunks, index);
+    Shape gstrides(nd, 1);  // of the whole operand, for flat argmin/argmax positions
+    for (std::size_t d = nd; d-- > 1;) gstrides[d - 1] = gstrides[d] * plan.program.shape[d];
+    const bool last_reduced = nd == 0 || plan.reduced[nd - 1];
+    const bool all_reduced = std::all_of(plan.reduced.begin(), plan.reduced.end(), [](bool r) { return r; });
+    const std::int64_t cell_bytes = plan.reducer->slots * 8;
+    int arg_axis = -1;
+    if (plan.arg && !plan.spec.flat_index) arg_axis = plan.spec.axes[0];
+    run.for_each_tile(
+        [&](const void* data, std::int64_t n, std::span<const std::int64_t> at, std::int64_t) {
+          std::int64_t cell = 0;
+          for (std::size_t d = 0; d < nd; ++d) {
+            if (!plan.reduced[d]) cell += at[d] * sstrides[d];
+          }
+          std::int64_t position = 0;
+          if (plan.arg) {
+            if (plan.spec.flat_index) {
+              for (std::size_t d = 0; d < nd; ++d) position += (offset[d] + at[d]) * gstrides[d];
+            } else {
+              position = offset[static_cast<std::size_t>(arg_axis)] + at[static_cast<std::size_t>(arg_axis)];
+            }
+          }
+          std::byte* target = state.data() + cell * cell_bytes;
+          if (last_reduced) plan.reducer->fold(data, n, target, position);
+          else plan.reducer->accumulate(data, n, target, position);
+        },
+        /*whole_rows=*/!(all_reduced && !plan.arg));
+    if (final_) return finalize_state(plan, state, cells);
+    return Value::of(std::move(state));
+  }
+
+ private:
+  std::shared_ptr<const Plan> plan_;
+  bool final_;
+};
+
+class CombineLayer final : public Layer {
+ public:
+  CombineLayer(std::shared_ptr<const Plan> plan, bool final) : plan_(std::move(plan)), final_(final) {}
+  Value run(std::span<const std::int64_t>, std::span<const Value* const> inputs) const override {
+    const Plan& plan = *plan_;
+    const Buffer& first = block_buffer(*inputs[0]);
+    Buffer state(first);
+    const std::int64_t cells = static_cast<std::int64_t>(state.size()) / (plan.reducer->slots * 8);
+    for (std::size_t i = 1; i < inputs.size(); ++i) {
+      plan.reducer->merge(state.data(), block_buffer(*inputs[i]).data(), cells);
+    }
+    if (final_) return finalize_state(plan, state, cells);
+    return Value::of(std::move(state));
+  }
+
+ private:
+  std::shared_ptr<const Plan> plan_;
+  bool final_;
+};
+
+}  // namespace
+
+NodeId build_reduction(GraphBuilder& builder, const ArrayExpr& e) {
+  const ExprPtr& operand = e.inputs[0];
+  auto plan = std::make_shared<Plan>();
+  plan->program = compile(operand);
+  plan->spec = e.reduction;
+  plan->out_dtype = e.dtype;
+  plan->reduced.assign(operand->shape.size(), false);
+  for (int a : e.reduction.axes) plan->reduced[static_cast<std::size_t>(a)] = true;
+  const Kind kind = info_of(e.reduction.op).kind;
+  plan->arg = kind == Kind::argmin || kind == Kind::argmax;
+  plan->reducer = make_reducer(e.reduction, plan->program.dtype, e.dtype);
+
+  std::vector<NodeId> leaf_first;
+  std::vector<Shape> leaf_grid;
+  for (const ExprPtr& leaf : plan->program.leaves) {
+    leaf_first.push_back(builder.build(leaf));
+    leaf_grid.push_back(grid_of(leaf->chunks));
+  }
+  Graph& graph = builder.graph();
+  const std::size_t nd = operand->shape.size();
+  Shape grid = grid_of(plan->program.chunks);
+  auto done = [&](const Shape& g) {
+    for (std::size_t d = 0; d < nd; ++d) {
+      if (plan->reduced[d] && g[d] > 1) return false;
+    }
+    return true;
+  };
+  // The final layer's grid in key form (reduced axes dropped unless keepdims).
+  auto key_grid = [&](const Shape& g) {
+    Shape k;
+    for (std::size_t d = 0; d < nd; ++d) {
+      if (!plan->reduced[d] || e.reduction.keepdims) k.push_back(g[d]);
+    }
+    return k;
+  };
+
+  const bool chunk_final = done(grid);
+  const std::string op = op_name(e.reduction.op);
+  TokenHasher stage_token;
+  stage_token.mix(e.token);
+  std::vector<std::pair<int, Shape>> refs;
+  const Shape chunk_grid = chunk_final ? key_grid(grid) : grid;
+  NodeId first = graph.add_layer(
+      chunk_final ? e.name : KeyName(op + "-chunk"), chunk_final ? e.token : stage_token.value(), chunk_grid,
+      std::make_shared<ChunkLayer>(plan, chunk_final),
+      [&](std::span<const std::int64_t> key_index, std::vector<NodeId>& deps) {
+        const Shape index = chunk_final ? expand(*plan, key_index) : Shape(key_index.begin(), key_index.end());
+        refs.clear();
+        leaf_inputs(plan->program, index, refs);
+        for (const auto& [leaf, block] : refs) {
+          const auto l = static_cast<std::size_t>(leaf);
+          deps.push_back(leaf_first[l] + static_cast<NodeId>(linear_index(block, leaf_grid[l])));
+        }
+      });
+
+  int level = 0;
+  while (!done(grid)) {
+    std::size_t active = 0;
+    for (std::size_t d = 0; d < nd; ++d) active += plan->reduced[d] && grid[d] > 1;
+    const auto split = std::max<std::int64_t>(
+        2, static_cast<std::int64_t>(std::lround(std::pow(8.0, 1.0 / static_cast<double>(active)))));
+    Shape next = grid;
+    for (std::size_t d = 0; d < nd; ++d) {
+      if (plan->reduced[d]) next[d] = (grid[d] + split - 1) / split;
+    }
+    const bool final = done(next);
+    stage_token.mix(static_cast<std::uint64_t>(++level));
+    const Shape prev = grid;
+    const NodeId prev_first = first;
+    first = graph.add_layer(
+        final ? e.name : KeyName(op + "-combine"), final ? e.token : stage_token.value(),
+        final ? key_grid(next) : next, std::make_shared<CombineLayer>(plan, final),
+        [&](std::span<const std::int64_t> key_index, std::vector<NodeId>& deps) {
+          const Shape index = final ? expand(*plan, key_index) : Shape(key_index.begin(), key_index.end());
+          // Every previous block in this block's group, in C order.
+          Shape lo(nd), hi(nd);
+          for (std::size_t d = 0; d < nd; ++d) {
+            lo[d] = plan->reduced[d] ? index[d] * split : index[d];
+            hi[d] = plan->reduced[d] ? std::min(prev[d], lo[d] + split) : index[d] + 1;
+          }
+          Shape at = lo;
+          while (true) {
+            deps.push_back(prev_first + static_cast<NodeId>(linear_index(at, prev)));
+            std::size_t d = nd;
+            while (d-- > 0) {
+              if (++at[d] < hi[d]) break;
+              at[d] = lo[d];
+            }
+            if (d == static_cast<std::size_t>(-1)) break;
+          }
+        });
+    grid = next;
+  }
+  return first;
+}
+
+}  // namespace detail
+
+using namespace detail;
+
+namespace {
+
+std::vector<int> normalize_axes(const Axes& axes, int nd, const char* op) {
+  std::vector<int> out;
+  if (axes.all()) {
+    for (int d = 0; d < nd; ++d) out.push_back(d);
+    return out;
+  }
+  for (int a : axes.list()) {
+    const int n = a < 0 ? a + nd : a;
+    if (n < 0 || n >= nd) {
+      throw InputError(std::string(op) + ": axis " + std::to_string(a) + " is out of bounds for array of dimension " +
+                       std::to_string(nd));
+    }
+    if (std::find(out.begin(), out.end(), n) != out.end()) {
+      throw InputError(std::string(op) + ": duplicate value in 'axis' (" + std::to_string(a) + ")");
+    }
+    out.push_back(n);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Array make_reduction(const Array& x, ReductionSpec spec) {
+  const ArrayExpr& in = *x.expr();
+  const char* op = op_name(spec.op);
+  const Kind kind = info_of(spec.op).kind;
+  if (in.shape.size() != 0 && product(in.shape) == 0 &&
+      (kind == Kind::min || kind == Kind::max || kind == Kind::argmin || kind == Kind::argmax)) {
+    throw InputError(std::string("zero-size array to reduction operation ") + op + " which has no identity");
+  }
+  const DType dtype = result_dtype(spec.op, in.dtype);
+  Shape shape;
+  ChunkSizes chunks;
+  for (std::size_t d = 0; d < in.shape.size(); ++d) {
+    const bool reduced = std::find(spec.axes.begin(), spec.axes.end(), static_cast<int>(d)) != spec.axes.end();
+    if (!reduced) {
+      shape.push_back(in.shape[d]);
+      chunks.push_back(in.chunks[d]);
+    } else if (spec.keepdims) {
+      shape.push_back(1);
+      chunks.push_back({1});
+    }
+  }
+  TokenHasher h;
+  h.add(std::string_view(op));
+  h.mix(in.token);
+  h.mix(in.name.hash());
+  for (int a : spec.axes) h.add(a);
+  h.add(spec.keepdims);
+  h.add(spec.ddof);
+  h.add(spec.flat_index);
+  auto e = make_expr(ExprKind::reduction, dtype, std::move(shape), std::move(chunks), op, h.value());
+  e->inputs = {x.expr()};
+  e->reduction = std::move(spec);
+  return Array(std::move(e));
+}
+
+}  // namespace
+
+Array Array::reduce(ReduceOp op, Axes axes, bool keepdims, int ddof) const {
+  if (op == ReduceOp::argmin || op == ReduceOp::argmax || op == ReduceOp::nanargmin || op == ReduceOp::nanargmax) {
+    if (axes.all()) return make_reduction(*this, {op, normalize_axes(axes, ndim(), op_name(op)), keepdims, 0, true});
+    if (axes.list().size() != 1) throw InputError(std::string(op_name(op)) + " takes one axis or none");
+  }
+  return make_reduction(*this, {op, normalize_axes(axes, ndim(), op_name(op)), keepdims, ddof, false});
+}
+
+Array Array::argmin(::std::optional<int> axis, bool keepdims) const {
+  return axis ? reduce(ReduceOp::argmin, Axes(*axis), keepdims) : reduce(ReduceOp::argmin, Axes(), keepdims);
+}
+Array Array::argmax(::std::optional<int> axis, bool keepdims) const {
+  return axis ? reduce(ReduceOp::argmax, Axes(*axis), keepdims) : reduce(ReduceOp::argmax, Axes(), keepdims);
+}
+
+}  // namespace tessera::array
