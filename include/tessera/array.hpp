@@ -300,6 +300,15 @@ inline Array ceil(const Array& x) { return unary(UnaryOp::ceil, x); }
 inline Array isnan(const Array& x) { return unary(UnaryOp::isnan, x); }
 inline Array isfinite(const Array& x) { return unary(UnaryOp::isfinite, x); }
 
+/// NumPy's nan-reductions: NaNs are skipped (an all-NaN slice gives NaN).
+inline Array nansum(const Array& x, Axes axes = {}, bool keepdims = false) { return x.reduce(ReduceOp::nansum, std::move(axes), keepdims); }
+inline Array nanprod(const Array& x, Axes axes = {}, bool keepdims = false) { return x.reduce(ReduceOp::nanprod, std::move(axes), keepdims); }
+inline Array nanmean(const Array& x, Axes axes = {}, bool keepdims = false) { return x.reduce(ReduceOp::nanmean, std::move(axes), keepdims); }
+inline Array nanmin(const Array& x, Axes axes = {}, bool keepdims = false) { return x.reduce(ReduceOp::nanmin, std::move(axes), keepdims); }
+inline Array nanmax(const Array& x, Axes axes = {}, bool keepdims = false) { return x.reduce(ReduceOp::nanmax, std::move(axes), keepdims); }
+inline Array nanvar(const Array& x, Axes axes = {}, bool keepdims = false, int ddof = 0) { return x.reduce(ReduceOp::nanvar, std::move(axes), keepdims, ddof); }
+inline Array nanstd(const Array& x, Axes axes = {}, bool keepdims = false, int ddof = 0) { return x.reduce(ReduceOp::nanstd, std::move(axes), keepdims, ddof); }
+
 template <class A, class B>
 concept ArrayOperands = (std::is_same_v<A, Array> || std::is_same_v<B, Array>) &&
                         (std::is_same_v<A, Array> || std::is_arithmetic_v<A>) &&

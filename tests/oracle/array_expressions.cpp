@@ -1,0 +1,122 @@
+// Computes named Array expressions on seeded inputs and writes the inputs and
+// the results (rank 0) as raw little-endian files with a manifest, for
+// array_oracle.py to recompute with NumPy on the same inputs. Run under
+// mpiexec with any rank count: the results must not depend on it.
+#include <tessera/array.hpp>
+#include <tessera/runtime.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <string>
+
+namespace da = tessera::array;
+using tessera::Array;
+using tessera::DType;
+using tessera::NDArray;
+
+namespace {
+
+std::string shape_text(const da::Shape& shape) {
+  std::string s;
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (i) s.push_back(',');
+    s.append(std::to_string(shape[i]));
+  }
+  return s.empty() ? "-" : s;
+}
+
+struct Writer {
+  std::string dir;
+  bool root;
+  std::ofstream manifest;
+  Writer(std::string d, bool r) : dir(std::move(d)), root(r) {
+    if (root) manifest.open(dir + "/manifest.txt");
+  }
+  void put(const std::string& kind, const std::string& name, const NDArray& a) {
+    if (!root) return;
+    std::ofstream out(dir + "/" + name + ".bin", std::ios::binary);
+    out.write(reinterpret_cast<const char*>(a.buffer().data()), static_cast<std::streamsize>(a.nbytes()));
+    manifest << kind << ' ' << name << ' ' << tessera::dtype_name(a.dtype()) << ' ' << shape_text(a.shape()) << '\n';
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  tessera::Runtime runtime(argc, argv);
+  if (argc < 2) {
+    std::cerr << "usage: array_expressions OUTDIR\n";
+    return 2;
+  }
+  Writer w(argv[1], runtime.rank() == 0);
+  const da::Shape shape{1537, 2311};
+  const da::ChunkSpec chunks{500, 700};
+  // Inputs: every dtype, chunks that do not divide the shape.
+  Array x = da::random::normal(shape, chunks, 42);
+  Array y = da::random::uniform(shape, chunks, 7, -2.0, 2.0).astype(DType::float32);
+  Array i32 = da::random::integers(-50, 50, shape, chunks, 3).astype(DType::int32);
+  Array i64 = da::random::integers(-1000000, 1000000, shape, chunks, 4);
+  Array u8 = da::random::integers(0, 256, shape, chunks, 5).astype(DType::uint8);
+  Array b = da::random::uniform(shape, chunks, 6) > 0.3;
+  Array z = da::random::uniform({2311}, da::ChunkSpec{1000}, 8);  // other chunks: unified with x's
+  Array t = da::random::normal({37, 41, 53}, {10, 20, 15}, 9);
+  Array xn = da::where(x > 1.5, std::numeric_limits<double>::quiet_NaN(), x);
+  for (auto& [name, a] : std::vector<std::pair<std::string, Array>>{
+           {"x", x}, {"y", y}, {"i32", i32}, {"i64", i64}, {"u8", u8}, {"b", b}, {"z", z}, {"t", t}}) {
+    w.put("input", name, a.compute());
+  }
+  const std::vector<std::pair<std::string, Array>> results = {
+      {"x_sum", x.sum()},
+      {"x_mean_ax1_keep", x.mean(1, true)},
+      {"seed_centered", x - x.mean(1, true)},
+      {"seed_std", (x - x.mean(1, true)).std()},
+      {"x_var_ax0_ddof1", x.var(0, false, 1)},
+      {"x_std_ax1", x.std(1)},
+      {"x_min_ax1", x.min(1)},
+      {"x_max", x.max()},
+      {"x_argmax", x.argmax()},
+      {"x_argmin_ax0", x.argmin(0)},
+      {"x_argmax_ax1", x.argmax(1)},
+      {"x_prod_ax1", (x * 0.001 + 1).prod(1)},
+      {"i32_plus_y", i32 + y},
+      {"i32_sum", i32.sum()},
+      {"i32_mean_ax0", i32.mean(0)},
+      {"i64_sum_ax1", i64.sum(1)},
+      {"i64_floordiv_mod", da::floor_divide(i64, 7) + i64 % -3},
+      {"u8_sum_ax0", u8.sum(0)},
+      {"u8_plus_1", u8 + 1},
+      {"u8_max_ax1", u8.max(1)},
+      {"b_any_ax1", b.any(1)},
+      {"b_all_ax0", b.all(0)},
+      {"b_sum", b.sum()},
+      {"where_sqrt", da::where(x > 0, da::sqrt(x), -x)},
+      {"unary_chain", da::exp(da::sin(x)) + da::log1p(da::abs(x)) - da::tanh(x) * da::floor(x) + da::ceil(y)},
+      {"compare_logical", (x >= y) & (i32 < 5)},
+      {"power_min_max", da::power(y, 2) + da::minimum(x, 0.5) - da::maximum(i32, 3)},
+      {"clip", da::clip(x, -1, 1)},
+      {"astype_i32", (x * 100).astype(DType::int32)},
+      {"x_over_i32", x / (i32 + 100)},
+      {"y_mean", y.mean()},
+      {"y_sum_ax0", y.sum(0)},
+      {"bcast_z", x * z - z.mean()},
+      {"bcast_z_sum_ax0", (x + z).sum(0)},
+      {"nansum", da::nansum(xn)},
+      {"nanmean_ax1", da::nanmean(xn, 1)},
+      {"nanmax_ax0", da::nanmax(xn, 0)},
+      {"nanstd", da::nanstd(xn)},
+      {"max_with_nan_ax1", xn.max(1)},
+      {"isnan_count", da::isnan(xn).sum(1)},
+      {"t_sum_02", t.sum({0, 2})},
+      {"t_mean_02_keep", t.mean({0, 2}, true)},
+      {"t_std_1", t.std(1)},
+      {"t_var_all_ddof1", t.var({}, false, 1)},
+      {"t_argmin_2", t.argmin(2)},
+      {"t_bitwise", (da::arange(0, 1000, 1, tessera::array::ChunkSpec{64}) & 0x5a) ^ 3},
+      {"linspace", da::linspace(-1, 1, 1001, tessera::array::ChunkSpec{100})},
+      {"ones_sum", da::ones({1000, 3}, {.chunks = {333, 2}}).sum(0)},
+  };
+  for (const auto& [name, a] : results) w.put("result", name, a.compute());
+  return 0;
+}

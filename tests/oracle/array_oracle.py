@@ -1,0 +1,129 @@
+#!/usr/bin/python3
+"""Checks Tessera's Array against NumPy on the same inputs.
+
+Usage: array_oracle.py EXPRESSIONS_BINARY MPIEXEC [ARGS...]
+Runs the binary under the given launcher (e.g. mpiexec -n 2 --oversubscribe),
+then recomputes every named expression with NumPy from the inputs the binary
+wrote, and compares dtype, shape and values (exact for integers and booleans,
+to within floating-point reassociation for floats).
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+DT = {"bool": np.bool_, "int8": np.int8, "int16": np.int16, "int32": np.int32, "int64": np.int64,
+      "uint8": np.uint8, "uint16": np.uint16, "uint32": np.uint32, "uint64": np.uint64,
+      "float32": np.float32, "float64": np.float64}
+
+
+def expected(v):
+    x, y, i32, i64, u8, b, z, t = (v[k] for k in ["x", "y", "i32", "i64", "u8", "b", "z", "t"])
+    xn = np.where(x > 1.5, np.nan, x)
+    with np.errstate(all="ignore"):
+        return {
+            "x_sum": x.sum(),
+            "x_mean_ax1_keep": x.mean(1, keepdims=True),
+            "seed_centered": x - x.mean(1, keepdims=True),
+            "seed_std": (x - x.mean(1, keepdims=True)).std(),
+            "x_var_ax0_ddof1": x.var(0, ddof=1),
+            "x_std_ax1": x.std(1),
+            "x_min_ax1": x.min(1),
+            "x_max": x.max(),
+            "x_argmax": np.int64(x.argmax()),
+            "x_argmin_ax0": x.argmin(0).astype(np.int64),
+            "x_argmax_ax1": x.argmax(1).astype(np.int64),
+            "x_prod_ax1": (x * 0.001 + 1).prod(1),
+            "i32_plus_y": i32 + y,
+            "i32_sum": i32.sum(),
+            "i32_mean_ax0": i32.mean(0),
+            "i64_sum_ax1": i64.sum(1),
+            "i64_floordiv_mod": np.floor_divide(i64, 7) + i64 % -3,
+            "u8_sum_ax0": u8.sum(0),
+            "u8_plus_1": u8 + np.uint8(1),
+            "u8_max_ax1": u8.max(1),
+            "b_any_ax1": b.any(1),
+            "b_all_ax0": b.all(0),
+            "b_sum": b.sum(),
+            "where_sqrt": np.where(x > 0, np.sqrt(np.abs(x)), -x),
+            "unary_chain": np.exp(np.sin(x)) + np.log1p(np.abs(x)) - np.tanh(x) * np.floor(x) + np.ceil(y),
+            "compare_logical": (x >= y) & (i32 < 5),
+            "power_min_max": np.power(y, 2) + np.minimum(x, 0.5) - np.maximum(i32, 3),
+            "clip": np.clip(x, -1, 1),
+            "astype_i32": (x * 100).astype(np.int32),
+            "x_over_i32": x / (i32 + 100),
+            "y_mean": y.mean(),
+            "y_sum_ax0": y.sum(0),
+            "bcast_z": x * z - z.mean(),
+            "bcast_z_sum_ax0": (x + z).sum(0),
+            "nansum": np.nansum(xn),
+            "nanmean_ax1": np.nanmean(xn, 1),
+            "nanmax_ax0": np.nanmax(xn, 0),
+            "nanstd": np.nanstd(xn),
+            "max_with_nan_ax1": xn.max(1),
+            "isnan_count": np.isnan(xn).sum(1),
+            "t_sum_02": t.sum((0, 2)),
+            "t_mean_02_keep": t.mean((0, 2), keepdims=True),
+            "t_std_1": t.std(1),
+            "t_var_all_ddof1": t.var(ddof=1),
+            "t_argmin_2": t.argmin(2).astype(np.int64),
+            "t_bitwise": (np.arange(1000) & 0x5A) ^ 3,
+            "linspace": np.linspace(-1, 1, 1001),
+            "ones_sum": np.ones((1000, 3)).sum(0),
+        }
+
+
+FLOAT32_INSIDE = {"i32_plus_y", "unary_chain", "power_min_max"}
+
+
+def load(d):
+    out = {}
+    with open(os.path.join(d, "manifest.txt")) as f:
+        for line in f:
+            kind, name, dtype, shape = line.split()
+            shape = () if shape == "-" else tuple(int(s) for s in shape.split(","))
+            a = np.fromfile(os.path.join(d, name + ".bin"), dtype=DT[dtype]).reshape(shape)
+            out.setdefault(kind, {})[name] = a
+    return out
+
+
+def main():
+    binary, launcher = sys.argv[1], sys.argv[2:]
+    with tempfile.TemporaryDirectory() as d:
+        subprocess.run(launcher + [binary, d], check=True, timeout=600)
+        got = load(d)
+        want = expected(got["input"])
+        failures = []
+        for name, w in want.items():
+            w = np.asarray(w)
+            g = got["result"].get(name)
+            if g is None:
+                failures.append(f"{name}: missing from the results")
+                continue
+            if g.dtype != w.dtype:
+                failures.append(f"{name}: dtype {g.dtype}, NumPy says {w.dtype}")
+                continue
+            if g.shape != w.shape:
+                failures.append(f"{name}: shape {g.shape}, NumPy says {w.shape}")
+                continue
+            if np.issubdtype(w.dtype, np.floating):
+                # float32 intermediates: NumPy's float32 power is 1 ulp from the
+                # correctly rounded value ours gives; allow float32 rounding.
+                rtol = 1e-4 if w.dtype == np.float32 else (1e-6 if name in FLOAT32_INSIDE else 1e-9)
+                ok = np.allclose(g, w, rtol=rtol, atol=rtol * max(1.0, float(np.nanmax(np.abs(w))) if w.size and not np.all(np.isnan(w)) else 1.0), equal_nan=True)
+            else:
+                ok = np.array_equal(g, w)
+            if not ok:
+                bad = np.argwhere(~np.isclose(g, w, equal_nan=True)) if np.issubdtype(w.dtype, np.floating) else np.argwhere(g != w)
+                where = tuple(bad[0]) if bad.size else ()
+                failures.append(f"{name}: differs at {where}: got {g[where] if g.shape else g}, NumPy {w[where] if w.shape else w}")
+        if failures:
+            print("\n".join(failures))
+            sys.exit(1)
+        print(f"{len(want)} expressions match NumPy")
+
+
+if __name__ == "__main__":
+    main()
