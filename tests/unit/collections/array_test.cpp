@@ -1,0 +1,141 @@
+// The Array's building-time checks (shapes, axes, chunks, dtypes: errors
+// named when the expression is built, never inside a task), its keys and
+// printing, and small results by hand, under both local schedulers.
+#include <tessera/array.hpp>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+namespace da = tessera::array;
+using tessera::Array;
+using tessera::DType;
+using tessera::InputError;
+using tessera::NDArray;
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
+
+namespace {
+
+class ArrayTest : public ::testing::TestWithParam<tessera::SchedulerKind> {
+ protected:
+  tessera::ComputeOptions on_param() const {
+    tessera::ComputeOptions o;
+    o.scheduler = GetParam();
+    return o;
+  }
+};
+
+TEST(ArrayChunks, BlockShapeExplicitAndAuto) {
+  EXPECT_EQ(da::ChunkSpec({500, 700}).resolve({1537, 2311}, DType::float64),
+            (da::ChunkSizes{{500, 500, 500, 37}, {700, 700, 700, 211}}));
+  EXPECT_EQ(da::ChunkSpec({-1, 1000}).resolve({3, 2311}, DType::float64), (da::ChunkSizes{{3}, {1000, 1000, 311}}));
+  EXPECT_EQ(da::ChunkSpec(da::ChunkSizes{{1, 2}, {3}}).resolve({3, 3}, DType::int8), (da::ChunkSizes{{1, 2}, {3}}));
+  // auto: 1 MiB of float64 is 131072 elements: 362 x 362 blocks (NumPy-like square-ish)
+  const auto c = da::ChunkSpec::automatic(1 << 20).resolve({1000, 1000}, DType::float64);
+  EXPECT_EQ(c[0][0] * c[1][0] * 8 <= (1 << 20), true);
+  EXPECT_GT(c[0][0] * c[1][0] * 8, (1 << 20) / 2);
+  // a short axis is taken whole and the rest goes to the other
+  const auto s = da::ChunkSpec::automatic(1 << 20).resolve({4, 1000000}, DType::float64);
+  EXPECT_EQ(s[0], (std::vector<std::int64_t>{4}));
+  EXPECT_EQ(s[1][0], 32768);
+}
+
+TEST(ArrayChunks, MismatchesAreNamed) {
+  EXPECT_THAT([] { da::ChunkSpec(da::ChunkSizes{{1, 1}, {3}}).resolve({3, 3}, DType::int8); },
+              ThrowsMessage<InputError>(HasSubstr("chunks along axis 0 add up to 2 but the shape (3, 3) has 3")));
+  EXPECT_THAT([] { da::ChunkSpec({2}).resolve({3, 3}, DType::int8); },
+              ThrowsMessage<InputError>(HasSubstr("chunk shape (2,) does not match the array's shape (3, 3)")));
+}
+
+TEST(ArrayErrors, BroadcastMismatchNamesBothShapesAtBuildTime) {
+  auto a = da::ones({3, 4}, {.chunks = {2, 2}});
+  auto b = da::ones({3}, {.chunks = {3}});
+  EXPECT_THAT([&] { (void)(a + b); },
+              ThrowsMessage<InputError>(HasSubstr("operands could not be broadcast together with shapes (3, 4) (3,)")));
+  EXPECT_THAT([&] { (void)a.sum(2); },
+              ThrowsMessage<InputError>(HasSubstr("sum: axis 2 is out of bounds for array of dimension 2")));
+  EXPECT_THAT([&] { (void)((a > 0) - (a > 1)); },
+              ThrowsMessage<InputError>(HasSubstr("boolean subtract")));
+  EXPECT_THAT([&] { (void)(a << 1); }, ThrowsMessage<InputError>(HasSubstr("left_shift")));
+  EXPECT_THAT([&] { (void)da::zeros({0}).max(); }, ThrowsMessage<InputError>(HasSubstr("zero-size array")));
+}
+
+TEST(ArrayDTypes, PromotionFollowsNumPy) {
+  using tessera::promote_types;
+  EXPECT_EQ(promote_types(DType::int32, DType::float32), DType::float64);
+  EXPECT_EQ(promote_types(DType::int16, DType::float32), DType::float32);
+  EXPECT_EQ(promote_types(DType::uint64, DType::int64), DType::float64);
+  EXPECT_EQ(promote_types(DType::uint8, DType::int8), DType::int16);
+  EXPECT_EQ(promote_types(DType::bool_, DType::uint8), DType::uint8);
+  auto i8 = da::ones({4}, {.chunks = {2}, .dtype = DType::int8});
+  EXPECT_EQ((i8 + 1).dtype(), DType::int8);       // a weak scalar keeps the array's dtype
+  EXPECT_EQ((i8 + 1.5).dtype(), DType::float64);  // a float scalar with ints: float64
+  EXPECT_EQ((i8 / i8).dtype(), DType::float64);
+  EXPECT_EQ((da::ones({4}) > 0).dtype(), DType::bool_);
+  EXPECT_THROW(tessera::parse_dtype("int65"), InputError);
+  EXPECT_EQ(tessera::parse_dtype("<f8"), DType::float64);
+}
+
+TEST(ArrayKeys, NamesAreTokensOfWhatDefinesThem) {
+  auto a = da::arange(0, 10, 1, da::ChunkSpec{4});
+  auto b = da::arange(0, 10, 1, da::ChunkSpec{4});
+  auto c = da::arange(0, 11, 1, da::ChunkSpec{4});
+  EXPECT_EQ(a.name(), b.name());  // the same definition, the same name on every rank
+  EXPECT_NE(a.name(), c.name());
+  EXPECT_EQ((a + 1).name(), (b + 1).name());
+  EXPECT_NE((a + 1).name(), (a + 2).name());
+  EXPECT_EQ((a + 1).name().substr(0, 4), "add-");
+  EXPECT_EQ(a.graph().fingerprint(), b.graph().fingerprint());
+  EXPECT_NE(a.sum().graph().fingerprint(), c.sum().graph().fingerprint());
+}
+
+TEST(ArrayPrint, ReprAndNumPyLikeValues) {
+  auto a = da::arange(0, 6, 1, da::ChunkSpec{4});
+  std::ostringstream repr;
+  repr << a;
+  EXPECT_THAT(repr.str(), HasSubstr("shape=(6,), dtype=int64, chunksize=(4,)>"));
+  EXPECT_EQ(a.compute().str(), "[0 1 2 3 4 5]");
+  EXPECT_EQ(da::linspace(0, 1, 5).compute().str(), "[0.   0.25 0.5  0.75 1.  ]");
+  EXPECT_EQ((da::ones({2, 2}) * 2).compute().str(), "[[2. 2.]\n [2. 2.]]");
+  EXPECT_EQ(da::arange(0, 2000, 1, da::ChunkSpec{512}).compute().str(), "[   0    1    2 ... 1997 1998 1999]");
+  EXPECT_EQ((da::ones({3}) > 0).compute().str(), "[ True  True  True]");
+}
+
+TEST_P(ArrayTest, SmallResultsByHand) {
+  auto x = da::arange(0, 12, 1, da::ChunkSpec{5});
+  EXPECT_EQ(x.sum().compute(on_param()).item<std::int64_t>(), 66);
+  auto m = da::from_ndarray(NDArray::from_vector<double>({1, 2, 3, 4, 5, 6}, {2, 3}), {1, 2});
+  const NDArray rows = m.mean(1).compute(on_param());
+  EXPECT_EQ(rows.view<double>()[0], 2.0);
+  EXPECT_EQ(rows.view<double>()[1], 5.0);
+  EXPECT_DOUBLE_EQ(m.var({}, false, 1).compute(on_param()).item<double>(), 3.5);
+  EXPECT_EQ(m.argmax(0).compute(on_param()).view<std::int64_t>()[2], 1);
+  // Dask issue 78: E[x^2] - E[x]^2 cancels; Chan's merge does not.
+  auto big = da::from_ndarray(NDArray::from_vector<double>({1e8 + 1, 1e8 + 2, 1e8 + 3}, {3}), {1});
+  EXPECT_NEAR(big.var().compute(on_param()).item<double>(), 2.0 / 3.0, 1e-9);
+  // A user function per block sees its place in the array.
+  auto f = da::from_function({4, 4}, {3, 3}, DType::int32, [](const da::BlockInfo& info, std::span<std::byte> out) {
+    auto* p = reinterpret_cast<std::int32_t*>(out.data());
+    for (std::int64_t i = 0; i < info.shape[0] * info.shape[1]; ++i)
+      p[i] = static_cast<std::int32_t>((info.offset[0] + i / info.shape[1]) * 10 + info.offset[1] + i % info.shape[1]);
+  });
+  EXPECT_EQ(f.compute(on_param()).str(), "[[ 0  1  2  3]\n [10 11 12 13]\n [20 21 22 23]\n [30 31 32 33]]");
+  auto doubled = da::map_blocks(
+      [](const da::BlockInfo&, std::span<const NDArray> in, NDArray& out) {
+        auto src = in[0].view<std::int32_t>();
+        auto dst = out.mutable_view<std::int32_t>();
+        for (std::size_t i = 0; i < src.size(); ++i) dst[i] = 2 * src[i];
+      },
+      f, DType::int32, "double");
+  EXPECT_EQ(doubled.sum().compute(on_param()).item<std::int64_t>(), 2 * f.sum().compute(on_param()).item<std::int64_t>());
+  // persist keeps the chunks; what follows reads them
+  auto p = (x * 2).persist(on_param());
+  EXPECT_EQ(p.sum().compute(on_param()).item<std::int64_t>(), 132);
+}
+
+INSTANTIATE_TEST_SUITE_P(Local, ArrayTest,
+                         ::testing::Values(tessera::SchedulerKind::sync, tessera::SchedulerKind::threads));
+
+}  // namespace
