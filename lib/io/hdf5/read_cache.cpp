@@ -38,9 +38,11 @@ std::string canonical_path(const std::string& path) {
   return canonical.empty() ? path : canonical.string();
 }
 
-// MPI_Finalize deletes MPI_COMM_SELF's attributes, last set first: ours is set
-// after HDF5's own (H5open() ran under lock_hdf5() first), so the cached MPI-IO
-// files close here, while both MPI and HDF5 still work.
+// MPI_Finalize deletes MPI_COMM_SELF's attributes, last set first. HDF5 sets
+// one when it starts under MPI, whose callback ends the library (closing every
+// open identifier); ours is set later (lock_hdf5() ran H5open() first), so the
+// cache empties first, while MPI-IO and HDF5 both still work, and holds no
+// identifier that a later call (or exit) would close a second time.
 int close_at_finalize(MPI_Comm, int, void*, void*) {
   auto lock = lock_hdf5();
   ReadCache::instance().close_all();
@@ -63,9 +65,9 @@ bool use_mpio() {
 }
 
 Hid read_access(const std::string& path, const std::string& dataset) {
+  if (mpi_active()) close_cache_at_mpi_finalize();  // for sec2 files too: HDF5 closes them at MPI_Finalize
   Hid fapl(H5Pcreate(H5P_FILE_ACCESS));
   if (use_mpio()) {
-    close_cache_at_mpi_finalize();
     // Each rank reads on its own: MPI_COMM_SELF, so opening is collective over one process.
     if (H5Pset_fapl_mpio(fapl.get(), MPI_COMM_SELF, MPI_INFO_NULL) < 0) {
       fail_with_detail(ErrorKind::generic, "cannot set up MPI-IO to read dataset '" + dataset + "' of HDF5 file '" + path + "'");
@@ -86,7 +88,10 @@ bool ReadCache::Stamp::operator==(const Stamp& other) const {
 }
 
 ReadCache& ReadCache::instance() {
-  static ReadCache cache;
+  // Never destroyed: at exit HDF5 may already have ended (at MPI_Finalize, or
+  // in its own atexit handler), and closing its identifiers again would
+  // restart the library only to fail. HDF5 closes whatever is left open.
+  static ReadCache& cache = *new ReadCache;
   return cache;
 }
 
