@@ -4,6 +4,8 @@
 // runs with both read drivers (TESSERA_HDF5_DRIVER=sec2 and mpio).
 #include "io/hdf5/hdf5_file.hpp"
 
+#include <tessera/compute.hpp>
+#include <tessera/delayed.hpp>
 #include <tessera/error.hpp>
 #include <tessera/runtime.hpp>
 
@@ -373,6 +375,54 @@ TEST_F(Hdf5WriterTest, ScalarAndEmptyDatasets) {
   auto e = tessera::io::hdf5_dataset_info(path_, "/e");
   EXPECT_EQ(e.shape, (std::vector<std::int64_t>{0, 5}));
   EXPECT_TRUE(e.chunk_shape.empty());  // an axis of length 0 cannot be chunked
+}
+
+// The way the Array will use it: tasks of a distributed compute() write and
+// read blocks on worker threads, while the scheduler's thread talks MPI.
+TEST(Hdf5Tasks, WriteAndReadInsideADistributedCompute) {
+  const std::string path = test_dir() + "/tasks.h5";
+  constexpr std::int64_t n = 4000, width = 300, block = 250;  // 16 blocks
+  const std::vector<Hdf5DatasetSpec> spec = {{"/t", DType::float32, {n, width}, {500, 100}}};
+  Hdf5Writer out(path, spec);
+  Hdf5Writer* writer = &out;
+  auto store = tessera::delayed([writer](std::int64_t first) {
+    std::vector<float> v;
+    for (std::int64_t i = first; i < first + block; ++i)
+      for (std::int64_t j = 0; j < width; ++j) v.push_back(static_cast<float>(i - j));
+    const std::vector<std::int64_t> offset = {first, 0}, count = {block, width};
+    writer->write(0, offset, count, DType::float32, v.data());
+    return first;
+  }, "store");
+  std::vector<tessera::Delayed<std::int64_t>> stored;
+  for (std::int64_t first = 0; first < n; first += block) stored.push_back(store(first));
+  const auto firsts = tessera::compute(stored);
+  EXPECT_EQ(firsts.size(), static_cast<std::size_t>(n / block));
+  out.close();
+
+  // Reads from tasks, through MPI-IO (the stricter case: MPI calls on workers).
+  ::setenv("TESSERA_HDF5_DRIVER", "mpio", 1);
+  auto load_sum = tessera::delayed([path](std::int64_t first) {
+    std::vector<double> v(block * width);
+    const std::vector<std::int64_t> offset = {first, 0}, count = {block, width};
+    tessera::io::hdf5_read(path, "/t", offset, count, DType::float64, v.data());
+    double sum = 0;
+    for (double x : v) sum += x;
+    return sum;
+  }, "load_sum");
+  auto add = tessera::delayed([](double a, double b) { return a + b; }, "add");
+  std::vector<tessera::Delayed<double>> level;
+  for (std::int64_t first = 0; first < n; first += block) level.push_back(load_sum(first));
+  while (level.size() > 1) {
+    std::vector<tessera::Delayed<double>> next;
+    for (std::size_t k = 0; k + 1 < level.size(); k += 2) next.push_back(add(level[k], level[k + 1]));
+    if (level.size() % 2) next.push_back(level.back());
+    level = std::move(next);
+  }
+  const double total = tessera::compute(level[0]);
+  ::unsetenv("TESSERA_HDF5_DRIVER");
+  // Oracle: sum over i < n, j < width of (i - j) = width * n(n-1)/2 - n * width(width-1)/2.
+  EXPECT_EQ(total, static_cast<double>(width * n * (n - 1) / 2 - n * width * (width - 1) / 2));
+  tessera::io::hdf5_close_cached(path);
 }
 
 }  // namespace

@@ -65,7 +65,10 @@ bool use_mpio() {
 }
 
 Hid read_access(const std::string& path, const std::string& dataset) {
-  if (mpi_active()) close_cache_at_mpi_finalize();  // for sec2 files too: HDF5 closes them at MPI_Finalize
+  // For sec2 files too: HDF5 closes them at MPI_Finalize. Only under
+  // MPI_THREAD_MULTIPLE, as this may run on a worker thread; below it HDF5's
+  // own callback still closes the files, and the cache just keeps dead ids.
+  if (mpi_thread_multiple()) close_cache_at_mpi_finalize();
   Hid fapl(H5Pcreate(H5P_FILE_ACCESS));
   if (use_mpio()) {
     // Each rank reads on its own: MPI_COMM_SELF, so opening is collective over one process.
