@@ -50,7 +50,7 @@ DType parse_dtype(std::string_view name) {
   }
   std::string known;
   for (auto n : names) known += (known.empty() ? "" : ", ") + std::string(n);
-  throw InputError("unknown dtype \"" + std::string(name) + "\" (known: " + known + ")");
+  throw_error(ErrorKind::input, "unknown dtype \"" + std::string(name) + "\" (known: " + known + ")");
 }
 
 DType promote_types(DType a, DType b) {
