@@ -3,6 +3,7 @@
 // array_oracle.py to recompute with NumPy on the same inputs. Run under
 // mpiexec with any rank count: the results must not depend on it.
 #include <tessera/array.hpp>
+#include <tessera/io/hdf5.hpp>
 #include <tessera/runtime.hpp>
 
 #include <cmath>
@@ -12,6 +13,7 @@
 #include <string>
 
 namespace da = tessera::array;
+using tessera::array::ChunkSpec;
 using tessera::Array;
 using tessera::DType;
 using tessera::NDArray;
@@ -118,5 +120,16 @@ int main(int argc, char** argv) {
       {"ones_sum", da::ones({1000, 3}, {.chunks = {333, 2}}).sum(0)},
   };
   for (const auto& [name, a] : results) w.put("result", name, a.compute());
+  // HDF5: written by every rank's chunks, read back chunk by chunk; and a file h5py wrote.
+  const std::string h5 = std::string(argv[1]) + "/arrays.h5";
+  const std::vector<std::pair<std::string, Array>> to_write = {{"/x", x}, {"/g/i32", i32}, {"/b", b}};
+  da::to_hdf5(h5, to_write);
+  Array xr = da::from_hdf5(h5, "/x", {400, 1000});
+  w.put("result", "h5_seed_std", (xr - xr.mean(1, true)).std().compute());
+  w.put("result", "h5_i32_as_f64_sum_ax0", da::from_hdf5(h5, "/g/i32", {}, DType::float64).sum(0).compute());
+  const std::string in = std::string(argv[1]) + "/h5py_in.h5";
+  w.put("result", "h5py_f32_sum_ax1", da::from_hdf5(in, "/grp/f32").sum(1).compute());
+  w.put("result", "h5py_i32_in_group", da::from_hdf5(in, "/grp/sub/i32", {7, 5}).compute());
+  w.put("result", "h5py_i64_mean", da::from_hdf5(in, "/i64", ChunkSpec{100}).mean().compute());
   return 0;
 }

@@ -72,7 +72,38 @@ def expected(v):
             "t_bitwise": (np.arange(1000) & 0x5A) ^ 3,
             "linspace": np.linspace(-1, 1, 1001),
             "ones_sum": np.ones((1000, 3)).sum(0),
+            "h5_seed_std": (x - x.mean(1, keepdims=True)).std(),
+            "h5_i32_as_f64_sum_ax0": i32.astype(np.float64).sum(0),
+            "h5py_f32_sum_ax1": H5PY_F32.sum(1),
+            "h5py_i32_in_group": H5PY_I32,
+            "h5py_i64_mean": H5PY_I64.mean(),
         }
+
+
+rng = np.random.default_rng(11)
+H5PY_F32 = rng.standard_normal((301, 257)).astype(np.float32)
+H5PY_I32 = rng.integers(-1000, 1000, (23, 17)).astype(np.int32)
+H5PY_I64 = rng.integers(-10**12, 10**12, 1009)
+
+
+def write_h5py_input(d):
+    import h5py
+    with h5py.File(os.path.join(d, "h5py_in.h5"), "w") as f:
+        f.create_dataset("grp/f32", data=H5PY_F32, chunks=(50, 64))
+        f.create_dataset("grp/sub/i32", data=H5PY_I32)
+        f.create_dataset("i64", data=H5PY_I64)
+
+
+def check_written(d, inputs):
+    """What to_hdf5 wrote, read by h5py: dtype, shape and values."""
+    import h5py
+    problems = []
+    with h5py.File(os.path.join(d, "arrays.h5"), "r") as f:
+        for name, want in [("x", inputs["x"]), ("g/i32", inputs["i32"]), ("b", inputs["b"])]:
+            got = f[name][...]
+            if got.dtype != want.dtype or got.shape != want.shape or not np.array_equal(got, want):
+                problems.append(f"h5py reads /{name} as {got.dtype} {got.shape}, not the {want.dtype} {want.shape} input")
+    return problems
 
 
 FLOAT32_INSIDE = {"i32_plus_y", "unary_chain", "power_min_max"}
@@ -92,10 +123,11 @@ def load(d):
 def main():
     binary, launcher = sys.argv[1], sys.argv[2:]
     with tempfile.TemporaryDirectory() as d:
+        write_h5py_input(d)
         subprocess.run(launcher + [binary, d], check=True, timeout=600)
         got = load(d)
         want = expected(got["input"])
-        failures = []
+        failures = check_written(d, got["input"])
         for name, w in want.items():
             w = np.asarray(w)
             g = got["result"].get(name)

@@ -10,6 +10,7 @@
 #include "io/hdf5/hdf5_file.hpp"
 
 #include <tessera/error.hpp>
+#include <tessera/size.hpp>
 #include <tessera/token.hpp>
 
 #include <cstdlib>
@@ -127,6 +128,7 @@ void to_hdf5(const std::string& path, std::span<const std::pair<std::string, Arr
   auto writer = std::make_shared<io::Hdf5Writer>(path, specs);
   GraphBuilder builder;
   std::vector<NodeId> outputs;
+  std::vector<ExprPtr> layers;  // alive while building: the builder knows nodes by address
   for (std::size_t i = 0; i < arrays.size(); ++i) {
     const Array& a = arrays[i].second;
     const ArrayExpr& x = *a.expr();
@@ -137,6 +139,7 @@ void to_hdf5(const std::string& path, std::span<const std::pair<std::string, Arr
     auto w = make_expr(ExprKind::layer, DType::uint8, x.shape, x.chunks, "to_hdf5", h.value());
     w->layer = std::make_shared<WriteLayer>(writer, i, x.chunks, x.dtype);
     w->inputs = {a.expr()};
+    layers.push_back(w);
     const NodeId first = builder.build(w);
     for (std::int64_t b = 0; b < product(grid_of(x.chunks)); ++b) outputs.push_back(first + static_cast<NodeId>(b));
   }
