@@ -34,26 +34,28 @@ concept PersistableCollection = Collection<C> && requires(const C& c, std::vecto
   { c.from_persisted(std::move(held)) } -> std::same_as<C>;
 };
 
+namespace detail {
+/// The graph's nodes of the collection's output keys, in order.
+template <Collection C>
+std::vector<NodeId> output_nodes(const C& collection) {
+  const Graph& graph = collection.graph();
+  std::vector<NodeId> outputs;
+  outputs.reserve(collection.output_keys().size());
+  for (const Key& key : collection.output_keys()) outputs.push_back(graph.find(key));
+  return outputs;
+}
+}  // namespace detail
+
 /// Runs the collection's graph and returns its value, the same on every rank.
 template <Collection C>
 auto compute(const C& collection, const ComputeOptions& options = {}) {
-  const Graph& graph = collection.graph();
-  std::span<const Key> keys = collection.output_keys();
-  std::vector<NodeId> outputs;
-  outputs.reserve(keys.size());
-  for (const Key& key : keys) outputs.push_back(graph.find(key));
-  return collection.finalize(compute_nodes(graph, outputs, options));
+  return collection.finalize(compute_nodes(collection.graph(), detail::output_nodes(collection), options));
 }
 
 /// Runs the graph and keeps its chunks on the ranks that computed them.
 template <PersistableCollection C>
 C persist(const C& collection, const ComputeOptions& options = {}) {
-  const Graph& graph = collection.graph();
-  std::span<const Key> keys = collection.output_keys();
-  std::vector<NodeId> outputs;
-  outputs.reserve(keys.size());
-  for (const Key& key : keys) outputs.push_back(graph.find(key));
-  return collection.from_persisted(persist_nodes(graph, outputs, options));
+  return collection.from_persisted(persist_nodes(collection.graph(), detail::output_nodes(collection), options));
 }
 
 /// Graphviz drawing of the collection's graph (.dot, or .svg/.png/.pdf with `dot`).

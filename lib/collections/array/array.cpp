@@ -74,10 +74,7 @@ NodeId GraphBuilder::build(const ExprPtr& e) {
         const PersistedResult& r = e->blocks[b];
         const NodeId id = graph_.add_persisted(Key(e->name, e->token, index), r.value, r.holder, r.nbytes);
         if (b == 0) first = id;
-        for (std::size_t d = grid.size(); d-- > 0;) {
-          if (++index[d] < grid[d]) break;
-          index[d] = 0;
-        }
+        next_index(index, grid);
       }
       break;
     }
@@ -122,6 +119,14 @@ NodeId GraphBuilder::add_block_layer(const ArrayExpr& e, std::shared_ptr<const B
       e.content);
 }
 
+std::uint64_t scalar_token(const Scalar& s) {
+  TokenHasher h;
+  h.add(static_cast<int>(s.kind));
+  if (s.kind == Scalar::Kind::floating) h.add(s.f);
+  else h.add(s.i);
+  return h.value();
+}
+
 std::vector<Key> block_keys(const ArrayExpr& e) {
   const Shape grid = grid_of(e.chunks);
   const std::int64_t n = product(grid);
@@ -130,10 +135,7 @@ std::vector<Key> block_keys(const ArrayExpr& e) {
   Shape index(grid.size(), 0);
   for (std::int64_t b = 0; b < n; ++b) {
     keys.emplace_back(e.name, e.token, index);
-    for (std::size_t d = grid.size(); d-- > 0;) {
-      if (++index[d] < grid[d]) break;
-      index[d] = 0;
-    }
+    next_index(index, grid);
   }
   return keys;
 }
@@ -186,13 +188,6 @@ ChunkSizes unify_chunks(const Shape& shape, const std::vector<const ArrayExpr*>&
   return out;
 }
 
-std::uint64_t scalar_token(const Scalar& s) {
-  TokenHasher h;
-  h.add(static_cast<int>(s.kind));
-  if (s.kind == Scalar::Kind::floating) h.add(s.f);
-  else h.add(s.i);
-  return h.value();
-}
 
 ExprPtr elementwise(ElemKind kind, std::string_view op, std::vector<ElemOperand> operands, DType dtype,
                     UnaryOp unary_op = UnaryOp::negative, BinaryOp binary_op = BinaryOp::add) {
@@ -304,16 +299,10 @@ NDArray Array::finalize(std::vector<Value> blocks) const {
         for (std::size_t d = 0; d < nd; ++d) at += (offset[d] + r[d]) * out_strides[d];
         std::memcpy(dst + at * static_cast<std::int64_t>(item), src.data() + k * row * static_cast<std::int64_t>(item),
                     static_cast<std::size_t>(row) * item);
-        for (std::size_t d = nd - 1; d-- > 0;) {
-          if (++r[d] < shape[d]) break;
-          r[d] = 0;
-        }
+        next_index(std::span(r).first(nd - 1), std::span<const std::int64_t>(shape).first(nd - 1));
       }
     }
-    for (std::size_t d = nd; d-- > 0;) {
-      if (++index[d] < grid[d]) break;
-      index[d] = 0;
-    }
+    next_index(index, grid);
   }
   return out;
 }

@@ -77,10 +77,7 @@ void for_each_flat(const BlockInfo& info, const Shape& global, F&& f) {
     for (std::size_t d = 0; d < nd; ++d) flat += (info.offset[d] + idx[d]) * gstrides[d];
     for (std::int64_t j = 0; j < row; ++j) f(k + j, flat + j);
     k += row;
-    for (std::size_t d = nd - 1; d-- > 0;) {
-      if (++idx[d] < info.shape[d]) break;
-      idx[d] = 0;
-    }
+    next_index(std::span(idx).first(nd - 1), std::span<const std::int64_t>(info.shape).first(nd - 1));
   }
 }
 
@@ -92,14 +89,6 @@ std::uint64_t mix64(std::uint64_t z) {  // splitmix64's finaliser
 double uniform01(std::uint64_t seed, std::uint64_t i, std::uint64_t stream) {
   const std::uint64_t bits = mix64(mix64(seed * 0x9e3779b97f4a7c15ull + stream) ^ (i + 0x632be59bd9b4e019ull));
   return static_cast<double>(bits >> 11) * 0x1.0p-53;
-}
-
-std::uint64_t scalar_token(const Scalar& s) {
-  TokenHasher h;
-  h.add(static_cast<int>(s.kind));
-  h.add(s.f);
-  h.add(s.i);
-  return h.value();
 }
 
 }  // namespace
@@ -197,58 +186,56 @@ Array from_ndarray(const NDArray& data, ChunkSpec chunks) {
                     });
 }
 
-namespace random {
+namespace {
 
-Array uniform(Shape shape, ChunkSpec chunks, std::uint64_t seed, double low, double high) {
-  const Shape global = shape;
+template <class... Parts>
+std::uint64_t parts_token(const Parts&... parts) {
   TokenHasher h;
-  h.add(seed);
-  h.add(low);
-  h.add(high);
-  return make_array(std::move(shape), chunks, DType::float64, "uniform", h.value(),
-                    [=](const BlockInfo& info, std::span<std::byte> out) {
-                      auto* p = reinterpret_cast<double*>(out.data());
+  (h.add(parts), ...);
+  return h.value();
+}
+
+// Element i of the whole array is element(i): the same whatever the chunks.
+template <class T, class Element>
+Array counter_array(Shape shape, const ChunkSpec& chunks, std::string_view op, std::uint64_t token, Element element) {
+  const Shape global = shape;
+  return make_array(std::move(shape), chunks, dtype_of<T>(), op, token,
+                    [global, element](const BlockInfo& info, std::span<std::byte> out) {
+                      auto* p = reinterpret_cast<T*>(out.data());
                       for_each_flat(info, global, [&](std::int64_t k, std::int64_t i) {
-                        p[k] = low + (high - low) * uniform01(seed, static_cast<std::uint64_t>(i), 0);
+                        p[k] = element(static_cast<std::uint64_t>(i));
                       });
                     });
 }
 
+}  // namespace
+
+namespace random {
+
+Array uniform(Shape shape, ChunkSpec chunks, std::uint64_t seed, double low, double high) {
+  return counter_array<double>(std::move(shape), chunks, "uniform", parts_token(seed, low, high),
+                               [=](std::uint64_t i) { return low + (high - low) * uniform01(seed, i, 0); });
+}
+
 Array normal(Shape shape, ChunkSpec chunks, std::uint64_t seed, double mean, double stddev) {
-  const Shape global = shape;
-  TokenHasher h;
-  h.add(seed);
-  h.add(mean);
-  h.add(stddev);
-  return make_array(std::move(shape), chunks, DType::float64, "normal", h.value(),
-                    [=](const BlockInfo& info, std::span<std::byte> out) {
-                      auto* p = reinterpret_cast<double*>(out.data());
-                      for_each_flat(info, global, [&](std::int64_t k, std::int64_t i) {
-                        // Box-Muller over two numbers of element i's own.
-                        const double u1 = 1.0 - uniform01(seed, static_cast<std::uint64_t>(i), 1);
-                        const double u2 = uniform01(seed, static_cast<std::uint64_t>(i), 2);
-                        p[k] = mean + stddev * std::sqrt(-2.0 * std::log(u1)) * std::cos(2 * std::numbers::pi * u2);
-                      });
-                    });
+  return counter_array<double>(std::move(shape), chunks, "normal", parts_token(seed, mean, stddev),
+                               [=](std::uint64_t i) {
+                                 // Box-Muller over two numbers of element i's own.
+                                 const double u1 = 1.0 - uniform01(seed, i, 1);
+                                 const double u2 = uniform01(seed, i, 2);
+                                 return mean + stddev * std::sqrt(-2.0 * std::log(u1)) * std::cos(2 * std::numbers::pi * u2);
+                               });
 }
 
 Array integers(std::int64_t low, std::int64_t high, Shape shape, ChunkSpec chunks, std::uint64_t seed) {
   if (high <= low) throw InputError("integers: low >= high (" + std::to_string(low) + " >= " + std::to_string(high) + ")");
-  const Shape global = shape;
   const auto range = static_cast<std::uint64_t>(high - low);
-  TokenHasher h;
-  h.add(seed);
-  h.add(low);
-  h.add(high);
-  return make_array(std::move(shape), chunks, DType::int64, "integers", h.value(),
-                    [=](const BlockInfo& info, std::span<std::byte> out) {
-                      auto* p = reinterpret_cast<std::int64_t*>(out.data());
-                      for_each_flat(info, global, [&](std::int64_t k, std::int64_t i) {
-                        const std::uint64_t bits = mix64(mix64(seed ^ 0x5851f42d4c957f2dull) + static_cast<std::uint64_t>(i));
-                        __extension__ using u128 = unsigned __int128;  // the high half of bits * range: no modulo bias
-                        p[k] = low + static_cast<std::int64_t>(static_cast<u128>(bits) * range >> 64);
-                      });
-                    });
+  return counter_array<std::int64_t>(std::move(shape), chunks, "integers", parts_token(seed, low, high),
+                                     [=](std::uint64_t i) {
+                                       const std::uint64_t bits = mix64(mix64(seed ^ 0x5851f42d4c957f2dull) + i);
+                                       __extension__ using u128 = unsigned __int128;  // high half of bits * range: no modulo bias
+                                       return low + static_cast<std::int64_t>(static_cast<u128>(bits) * range >> 64);
+                                     });
 }
 
 }  // namespace random

@@ -84,16 +84,37 @@ struct Instr {
   std::int64_t i = 0;  // as integer (when its dtype is an integer)
 };
 
+/// For one leaf and one output axis: which leaf block holds each output chunk,
+/// and where the output chunk starts inside it.
+struct AxisMap {
+  bool broadcast = false;
+  std::vector<std::int64_t> block, offset;
+};
+
 /// A compiled chain over leaf arrays, with the output's shape and chunks.
 struct Program {
   std::vector<Instr> instrs;  // topological; the last is the result
   std::vector<ExprPtr> leaves;
+  std::vector<std::vector<AxisMap>> leaf_maps;  // [leaf][output axis], made once by compile()
   DType dtype = DType::float64;
   Shape shape;
   ChunkSizes chunks;
   std::uint64_t token = 0;  // of the whole chain: names a layer that runs it
 };
 Program compile(const ExprPtr& root);
+
+/// Steps `index` to the next position in C order within `extent`; false
+/// (and all zeros) after the last. Over a prefix of the axes it steps rows.
+inline bool next_index(std::span<std::int64_t> index, std::span<const std::int64_t> extent) {
+  for (std::size_t d = index.size(); d-- > 0;) {
+    if (++index[d] < extent[d]) return true;
+    index[d] = 0;
+  }
+  return false;
+}
+
+/// A token of a weak scalar's kind and value.
+std::uint64_t scalar_token(const Scalar& s);
 
 /// The dtype a weak scalar takes next to an array of dtype `other`.
 DType scalar_dtype(const Scalar& s, std::optional<DType> other);
@@ -207,10 +228,7 @@ void ProgramRun::for_each_tile(Sink&& sink, bool whole_rows) {
       index.back() = j;
       sink(eval_tile(index, n), n, std::span<const std::int64_t>(index), j);
     }
-    for (int d = nd - 2; d >= 0; --d) {  // next row in C order
-      if (++index[static_cast<std::size_t>(d)] < shape_[static_cast<std::size_t>(d)]) break;
-      index[static_cast<std::size_t>(d)] = 0;
-    }
+    next_index(std::span(index).first(index.size() - 1), std::span<const std::int64_t>(shape_).first(shape_.size() - 1));
   }
 }
 

@@ -246,10 +246,7 @@ struct Printer {
     Shape index(a.shape().size(), 0);
     for (std::int64_t i = 0; i < n; ++i) {
       if (shown(index)) flat.push_back(i);
-      for (std::size_t d = index.size(); d-- > 0;) {
-        if (++index[d] < a.shape()[d]) break;
-        index[d] = 0;
-      }
+      detail::next_index(index, a.shape());
     }
     text.assign(static_cast<std::size_t>(n), {});
     std::vector<std::string> formatted;

@@ -203,13 +203,6 @@ class Compiler {
   std::unordered_map<const ArrayExpr*, int> done_;
 };
 
-// For one leaf and one output axis: which leaf block holds each output chunk,
-// and where the output chunk starts inside it.
-struct AxisMap {
-  bool broadcast = false;
-  std::vector<std::int64_t> block, offset;
-};
-
 std::vector<AxisMap> leaf_axis_maps(const Program& p, const ArrayExpr& leaf) {
   const std::size_t nd = p.shape.size();
   const std::size_t lnd = leaf.shape.size();
@@ -249,6 +242,7 @@ Program compile(const ExprPtr& root) {
   p.chunks = root->chunks;
   p.token = root->token;
   Compiler(p).visit(root);
+  for (const ExprPtr& leaf : p.leaves) p.leaf_maps.push_back(leaf_axis_maps(p, *leaf));
   return p;
 }
 
@@ -256,7 +250,7 @@ void leaf_inputs(const Program& program, std::span<const std::int64_t> block,
                  std::vector<std::pair<int, Shape>>& out) {
   for (std::size_t l = 0; l < program.leaves.size(); ++l) {
     const ArrayExpr& leaf = *program.leaves[l];
-    const auto maps = leaf_axis_maps(program, leaf);
+    const auto& maps = program.leaf_maps[l];
     Shape index(leaf.shape.size(), 0);
     const std::size_t shift = program.shape.size() - leaf.shape.size();
     for (std::size_t ld = 0; ld < leaf.shape.size(); ++ld) {
@@ -275,7 +269,7 @@ ProgramRun::ProgramRun(const Program& program, std::span<const std::int64_t> blo
   for (std::size_t d = nd; d-- > 1;) out_strides[d - 1] = out_strides[d] * shape_[d];
   for (std::size_t l = 0; l < program.leaves.size(); ++l) {
     const ArrayExpr& leaf = *program.leaves[l];
-    const auto maps = leaf_axis_maps(program, leaf);
+    const auto& maps = program.leaf_maps[l];
     const std::size_t shift = nd - leaf.shape.size();
     Shape lblock(leaf.shape.size(), 0);
     for (std::size_t ld = 0; ld < leaf.shape.size(); ++ld) {
