@@ -157,6 +157,52 @@ struct ArrayExpr;
 
 class Array;
 
+/// NumPy's slice(start, stop, step); an unset bound is Python's None.
+struct Slice {
+  std::optional<std::int64_t> start, stop;
+  std::int64_t step = 1;
+};
+inline Slice slice(std::optional<std::int64_t> start, std::optional<std::int64_t> stop, std::int64_t step = 1) {
+  return Slice{start, stop, step};
+}
+inline Slice slice(std::optional<std::int64_t> stop) { return Slice{std::nullopt, stop, 1}; }
+/// `:` (the whole axis).
+inline constexpr Slice all_of_axis{};
+struct NewAxis {};
+inline constexpr NewAxis newaxis{};
+struct EllipsisIndex {};
+inline constexpr EllipsisIndex ellipsis{};
+
+/// One entry of an index, as in NumPy: an integer (drops the axis), a slice,
+/// `newaxis`, `ellipsis`, or positions along one axis (an integer-array
+/// index; at most one per index).
+///
+///     x[{0, slice(2, std::nullopt, -1)}]     // x[0, 2::-1]
+///     x[{ellipsis, newaxis}]                 // x[..., None]
+///     x[{all_of_axis, std::vector<std::int64_t>{3, 0, 3}}]   // x[:, [3, 0, 3]]
+class Index {
+ public:
+  template <class T>
+    requires std::is_integral_v<T> && (!std::is_same_v<T, bool>)
+  Index(T i) : kind_(Kind::integer), integer_(static_cast<std::int64_t>(i)) {}
+  Index(Slice s) : kind_(Kind::slice), slice_(s) {}
+  Index(NewAxis) : kind_(Kind::newaxis) {}
+  Index(EllipsisIndex) : kind_(Kind::ellipsis) {}
+  Index(std::vector<std::int64_t> positions) : kind_(Kind::positions), positions_(std::move(positions)) {}
+
+  enum class Kind : std::uint8_t { integer, slice, newaxis, ellipsis, positions };
+  Kind kind() const { return kind_; }
+  std::int64_t integer() const { return integer_; }
+  const Slice& slice() const { return slice_; }
+  const std::vector<std::int64_t>& positions() const { return positions_; }
+
+ private:
+  Kind kind_;
+  std::int64_t integer_ = 0;
+  Slice slice_{};
+  std::vector<std::int64_t> positions_;
+};
+
 /// A C++ number in an expression: NumPy's "weak" scalar (its kind counts, not its size).
 struct Scalar {
   enum class Kind : std::uint8_t { boolean, integer, floating };
@@ -241,6 +287,29 @@ class Array {
   Array from_persisted(::std::vector<PersistedResult> blocks) const;
 
   Array astype(DType dtype) const;
+
+  /// NumPy's basic and integer-array indexing (see Index); InputError naming
+  /// the index, axis and size when an index is out of bounds. Slices keep the
+  /// chunks (a slice along chunk boundaries copies nothing).
+  Array operator[](Index index) const;
+  Array operator[](::std::initializer_list<Index> indices) const;
+  Array index(::std::span<const Index> indices) const;
+  /// Boolean-mask indexing (NumPy's x[mask]): `mask` has x's shape (or its
+  /// leading axes); the result is 1-d (plus x's trailing axes), its chunk
+  /// lengths unknown (-1) until computed, like Dask's nan chunks.
+  Array operator[](const Array& mask) const;
+
+  /// NumPy's transpose (reversed axes when none given) and swapaxes; no data moves until computed.
+  Array transpose(::std::vector<int> axes = {}) const;
+  Array swapaxes(int axis1, int axis2) const;
+  /// NumPy's reshape (one axis may be -1) where each new chunk is one old
+  /// chunk (no data moves); InputError naming the axes whose chunks do not allow it.
+  Array reshape(Shape shape) const;
+  Array ravel() const { return reshape({-1}); }
+
+  /// NumPy's cumsum/cumprod along `axis` (the flattened array when none given).
+  Array cumsum(::std::optional<int> axis = ::std::nullopt) const;
+  Array cumprod(::std::optional<int> axis = ::std::nullopt) const;
 
   /// Reductions over `axes` (all when none given), as tree reductions; `ddof`
   /// for var/std as NumPy's.
@@ -340,6 +409,16 @@ inline Array floor_divide(const Operand& a, const Operand& b) { return binary(Bi
 inline Array operator-(const Array& x) { return unary(UnaryOp::negative, x); }
 inline Array operator~(const Array& x) { return unary(UnaryOp::invert, x); }
 inline Array operator!(const Array& x) { return unary(UnaryOp::logical_not, x); }
+
+/// NumPy's concatenate along an existing axis and stack along a new one;
+/// shapes must agree except along `axis` (InputError naming them), dtypes promote.
+Array concatenate(const std::vector<Array>& arrays, int axis = 0);
+Array stack(const std::vector<Array>& arrays, int axis = 0);
+inline Array transpose(const Array& x, std::vector<int> axes = {}) { return x.transpose(std::move(axes)); }
+inline Array swapaxes(const Array& x, int axis1, int axis2) { return x.swapaxes(axis1, axis2); }
+inline Array reshape(const Array& x, Shape shape) { return x.reshape(std::move(shape)); }
+inline Array cumsum(const Array& x, std::optional<int> axis = std::nullopt) { return x.cumsum(axis); }
+inline Array cumprod(const Array& x, std::optional<int> axis = std::nullopt) { return x.cumprod(axis); }
 
 // Creation. Every rank makes the same array; the chunks are computed where the scheduler places them.
 struct CreateOptions {

@@ -66,7 +66,9 @@ int main(int argc, char** argv) {
   Array t = da::random::normal({37, 41, 53}, {10, 20, 15}, 9);
   Array xn = da::where(x > 1.5, std::numeric_limits<double>::quiet_NaN(), x);
   for (auto& [name, a] : std::vector<std::pair<std::string, Array>>{
-           {"x", x}, {"y", y}, {"i32", i32}, {"i64", i64}, {"u8", u8}, {"b", b}, {"z", z}, {"t", t}}) {
+           {"x", x}, {"y", y}, {"i32", i32}, {"i64", i64}, {"u8", u8}, {"b", b}, {"z", z}, {"t", t},
+           {"r", da::random::uniform({1200, 30}, {200, -1}, 12)},
+           {"c", da::random::uniform({100, 2311}, {30, 1000}, 10)}}) {
     w.put("input", name, a.compute());
   }
   const std::vector<std::pair<std::string, Array>> results = {
@@ -118,6 +120,43 @@ int main(int argc, char** argv) {
       {"t_bitwise", (da::arange(0, 1000, 1, tessera::array::ChunkSpec{64}) & 0x5a) ^ 3},
       {"linspace", da::linspace(-1, 1, 1001, tessera::array::ChunkSpec{100})},
       {"ones_sum", da::ones({1000, 3}, {.chunks = {333, 2}}).sum(0)},
+      // Indexing, transpose, reshape, concatenate, stack, cumulative.
+      {"x_slice_steps", x[{da::slice(10, 1500, 3), da::slice(-100, std::nullopt)}]},
+      {"x_slice_negative", x[{da::slice(std::nullopt, std::nullopt, -7), da::slice(2000, 5, -13)}]},
+      {"x_slice_aligned", x[{da::slice(500, 1000), da::slice(700, 2100)}]},
+      {"x_int_slice", x[{5, da::slice(100, 900)}]},
+      {"x_int_negative", x[-1]},
+      {"x_scalar", x[{1536, -1}]},
+      {"x_ellipsis_newaxis", x[{da::ellipsis, da::newaxis, da::slice(0, 10)}]},
+      {"t_ellipsis_int", t[{da::ellipsis, 3}]},
+      {"t_newaxis_int_step", t[{da::newaxis, 1, da::ellipsis, da::slice(std::nullopt, std::nullopt, 2)}]},
+      {"x_take_rows", x[std::vector<std::int64_t>{5, 1536, 0, 0, -3, 700, 699, 698, 2, 4, 6}]},
+      {"x_take_cols", x[{da::all_of_axis, std::vector<std::int64_t>{2310, 0, 699, 700, 701, 1400, 7, 7}}]},
+      {"t_take_apart", t[{2, da::all_of_axis, std::vector<std::int64_t>{0, 52, 10}}]},
+      {"u8_slice_sum", u8[da::slice(1, std::nullopt, 2)].sum(0)},
+      {"slice_then_chain", (x[{da::slice(3, std::nullopt, 2)}] * 2 + y[{da::slice(3, std::nullopt, 2)}]).mean(0)},
+      {"x_transpose", x.transpose()},
+      {"x_transpose_mean", x.transpose().mean(1)},
+      {"t_transpose_201", t.transpose({2, 0, 1})},
+      {"t_swapaxes", da::swapaxes(t, 0, -1)},
+      {"reshape_split", da::arange(8400, ChunkSpec{1050}).reshape({24, 35, 10})},
+      {"reshape_merge", da::arange(8400, ChunkSpec{1050}).reshape({24, 35, 10}).reshape({-1, 10}).sum(1)},
+      {"reshape_rows", da::random::uniform({1200, 30}, {200, -1}, 12).reshape({6, 200, 30}).mean({1, 2})},
+      {"ravel", da::random::uniform({1200, 30}, {200, -1}, 12).ravel()},
+      {"concat_ax0", da::concatenate({x, y, i32}, 0)},
+      {"concat_ax1", da::concatenate({x, x * 2}, -1)},
+      {"concat_rechunk", da::concatenate({x, da::random::uniform({100, 2311}, {30, 1000}, 10)}, 0)},
+      {"stack_ax1", da::stack({x[da::slice(0, 300)], y[da::slice(0, 300)]}, 1)},
+      {"stack_ax0_sum", da::stack({i32, i64, u8}).sum(0)},
+      {"x_cumsum_ax1", x.cumsum(1)},
+      {"x_cumsum_ax0", x.cumsum(0)},
+      {"i32_cumsum_ax0", i32.cumsum(0)},
+      {"u8_cumsum_ax1", u8.cumsum(1)},
+      {"b_cumsum_ax0", b.cumsum(0)},
+      {"y_cumsum_ax0", y.cumsum(0)},
+      {"t_cumprod_2", (t * 0.01 + 1).cumprod(2)},
+      {"i64_cumprod_wraps", (i64 % 5 + 2).cumprod(1)},
+      {"cumsum_flat", da::arange(8400, ChunkSpec{1050}).reshape({24, 35, 10}).cumsum()},
   };
   for (const auto& [name, a] : results) w.put("result", name, a.compute());
   // HDF5: written by every rank's chunks, read back chunk by chunk; and a file h5py wrote.

@@ -62,6 +62,55 @@ TEST(ArrayErrors, BroadcastMismatchNamesBothShapesAtBuildTime) {
   EXPECT_THAT([&] { (void)da::zeros({0}).max(); }, ThrowsMessage<InputError>(HasSubstr("zero-size array")));
 }
 
+TEST(ArrayErrors, IndexingAndShapeOpsNameWhatIsWrong) {
+  const Array x = da::zeros({10, 12}, {.chunks = {4, 5}});
+  auto fails = [](auto f, const std::string& text) { EXPECT_THAT(f, ThrowsMessage<InputError>(HasSubstr(text))); };
+  fails([&] { (void)x[{3, 12}]; }, "index 12 is out of bounds for axis 1 with size 12");
+  fails([&] { (void)x[-11]; }, "index -11 is out of bounds for axis 0 with size 10");
+  fails([&] { (void)x[{1, 2, 3}]; }, "too many indices for array: array is 2-dimensional, but 3 were indexed");
+  fails([&] { (void)x[{da::ellipsis, 1, da::ellipsis}]; }, "single ellipsis");
+  fails([&] { (void)x[da::slice(0, 5, 0)]; }, "slice step cannot be zero (axis 0)");
+  fails([&] { (void)x[std::vector<std::int64_t>{0, 10}]; }, "index 10 is out of bounds for axis 0 with size 10");
+  fails([&] { (void)x[{std::vector<std::int64_t>{0}, std::vector<std::int64_t>{1}}]; },
+        "only one integer-array index");
+  fails([&] { (void)x.transpose({0}); }, "transpose: axes (0) don't match array of dimension 2");
+  fails([&] { (void)x.transpose({1, 1}); }, "repeated axis");
+  fails([&] { (void)x.swapaxes(0, 2); }, "swapaxes: axis 2 is out of bounds");
+  fails([&] { (void)x.reshape({7, -1}); }, "cannot reshape array of size 120 into shape (7, -1)");
+  fails([&] { (void)x.reshape({-1, -1}); }, "only specify one unknown dimension");
+  // Merging axis 1 (cut into 3 chunks) into axis 0 would move data.
+  fails([&] { (void)x.reshape({120}); },
+        "reshape from (10, 12) to (120,): input axis 1 is cut into 3 chunks, but it merges with input axis 0 into "
+        "output axis 0");
+  // Splitting chunks of 4 rows into rows of 3: not whole rows.
+  fails([&] { (void)da::zeros({12}, {.chunks = {4}}).reshape({4, 3}); },
+        "the chunks of input axis 0 (4, 4, 4) do not hold whole rows of output axis 1 (3 elements each)");
+  fails([&] { (void)da::concatenate({x, da::zeros({10, 3}, {.chunks = {4, 5}})}, 0); },
+        "concatenate along axis 0: the array at index 0 has shape (10, 12) but the array at index 1 has shape (10, 3)");
+  fails([&] { (void)da::concatenate({}); }, "need at least one array");
+  fails([&] { (void)da::stack({x, x.transpose()}); },
+        "stack: all input arrays must have the same shape: the array at index 0 has shape (10, 12) but the array at "
+        "index 1 has shape (12, 10)");
+  fails([&] { (void)x.cumsum(2); }, "cumsum: axis 2 is out of bounds for array of dimension 2");
+}
+
+TEST(ArrayShapeOps, ChunksAndCopyFreeCases) {
+  const Array x = da::arange(0, 120, 1, da::ChunkSpec{36}).reshape({10, 12});
+  EXPECT_EQ(x.chunks(), (da::ChunkSizes{{3, 3, 3, 1}, {12}}));
+  const Array y = da::ones({10, 12}, {.chunks = {4, 5}});
+  const Array sliced = y[{da::slice(2, 9), da::slice(std::nullopt, std::nullopt, -1)}];
+  EXPECT_EQ(sliced.chunks(), (da::ChunkSizes{{2, 4, 1}, {2, 5, 5}}));
+  EXPECT_EQ(y.transpose().chunks(), (da::ChunkSizes{{5, 5, 2}, {4, 4, 2}}));
+  EXPECT_EQ(da::stack({y, y}, 2).chunks(), (da::ChunkSizes{{4, 4, 2}, {5, 5, 2}, {1, 1}}));
+  // A whole-array index is the array itself; a step of 3 groups picks into chunks near the input's length.
+  const Array whole = y[{da::all_of_axis, da::ellipsis}];
+  EXPECT_EQ(whole.name(), y.name());
+  EXPECT_EQ(y[da::slice(std::nullopt, std::nullopt, 3)].chunks()[0], (std::vector<std::int64_t>{4}));
+  // Reading positions: runs inside one chunk stay one copy; the chunks follow the input's length.
+  const Array picked = y[std::vector<std::int64_t>{9, 8, 7, 0, 0, 0, 5}];
+  EXPECT_EQ(picked.chunks()[0], (std::vector<std::int64_t>{3, 4}));  // runs 9-8, 7 | 0-0-0, 5
+}
+
 TEST(ArrayDTypes, PromotionFollowsNumPy) {
   using tessera::promote_types;
   EXPECT_EQ(promote_types(DType::int32, DType::float32), DType::float64);
