@@ -265,6 +265,7 @@ class Array {
   const Shape& shape() const;
   const ChunkSizes& chunks() const;
   int ndim() const { return static_cast<int>(shape().size()); }
+  /// Elements (-1 while a length is unknown), and their bytes (0 then).
   ::std::int64_t size() const;
   ::std::uint64_t nbytes() const;
   /// Blocks per axis (Dask's .numblocks).
@@ -306,6 +307,9 @@ class Array {
   /// chunk (no data moves); InputError naming the axes whose chunks do not allow it.
   Array reshape(Shape shape) const;
   Array ravel() const { return reshape({-1}); }
+  /// The same values cut into other chunks (Dask's rechunk): each new chunk
+  /// is copied from the old ones it overlaps, on the rank that computes it.
+  Array rechunk(ChunkSpec chunks) const;
 
   /// NumPy's cumsum/cumprod along `axis` (the flattened array when none given).
   Array cumsum(::std::optional<int> axis = ::std::nullopt) const;

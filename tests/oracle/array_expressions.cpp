@@ -68,7 +68,8 @@ int main(int argc, char** argv) {
   for (auto& [name, a] : std::vector<std::pair<std::string, Array>>{
            {"x", x}, {"y", y}, {"i32", i32}, {"i64", i64}, {"u8", u8}, {"b", b}, {"z", z}, {"t", t},
            {"r", da::random::uniform({1200, 30}, {200, -1}, 12)},
-           {"c", da::random::uniform({100, 2311}, {30, 1000}, 10)}}) {
+           {"c", da::random::uniform({100, 2311}, {30, 1000}, 10)},
+           {"m", da::random::uniform(shape, {300, 1000}, 13)}}) {
     w.put("input", name, a.compute());
   }
   const std::vector<std::pair<std::string, Array>> results = {
@@ -157,6 +158,23 @@ int main(int argc, char** argv) {
       {"t_cumprod_2", (t * 0.01 + 1).cumprod(2)},
       {"i64_cumprod_wraps", (i64 % 5 + 2).cumprod(1)},
       {"cumsum_flat", da::arange(8400, ChunkSpec{1050}).reshape({24, 35, 10}).cumsum()},
+      {"rechunk_bigger", x.rechunk({1000, 2311}).sum(1)},
+      {"rechunk_odd", i64.rechunk(da::ChunkSizes{{1, 1536}, {2000, 300, 11}})},
+      // Boolean masks: lengths unknown until computed.
+      {"mask_elements", x[x > 1]},
+      {"mask_rows", x[x.sum(1) > 0]},
+      {"mask_sum", x[x > 0].sum()},
+      {"mask_chain_mean", (x[x > 0.5] * 2 + 1).mean()},
+      {"mask_rows_mean_ax0", x[x.sum(1) > 0].mean(0)},
+      {"mask_rows_max_ax1", x[x.sum(1) > 0].max(1)},
+      {"mask_i32", i32[i32 % 7 == 0]},
+      {"mask_other_chunks", x[da::random::uniform(shape, {300, 1000}, 13) > 0.5]},
+      {"mask_twice", [&] {
+         Array p = x[x > 0];
+         return p[p < 1] + p[p < 1];
+       }()},
+      {"mask_t_lead2", t[t.sum(2) > 0]},
+      {"mask_persisted_slice", x[x > 1].persist()[da::slice(5, 3000, 2)] - 1},
   };
   for (const auto& [name, a] : results) w.put("result", name, a.compute());
   // HDF5: written by every rank's chunks, read back chunk by chunk; and a file h5py wrote.

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <numeric>
 #include <ostream>
 #include <unordered_map>
 
@@ -64,7 +65,8 @@ class FusedLayer final : public BlockLayer {
 }  // namespace
 
 NodeId GraphBuilder::build(const ExprPtr& e) {
-  if (auto it = first_.find(e.get()); it != first_.end()) return it->second;
+  const std::pair<std::uint64_t, std::uint64_t> id{e->name.hash(), e->token};
+  if (auto it = first_.find(id); it != first_.end()) return it->second;
   NodeId first = 0;
   const Shape grid = grid_of(e->chunks);
   switch (e->kind) {
@@ -91,7 +93,7 @@ NodeId GraphBuilder::build(const ExprPtr& e) {
       first = build_reduction(*this, *e);
       break;
   }
-  first_.emplace(e.get(), first);
+  first_.emplace(id, first);
   return first;
 }
 
@@ -172,6 +174,22 @@ ChunkSizes unify_chunks(const Shape& shape, const std::vector<const ArrayExpr*>&
   const std::size_t nd = shape.size();
   ChunkSizes out(nd);
   for (std::size_t d = 0; d < nd; ++d) {
+    if (shape[d] < 0) {
+      // Unknown lengths (boolean-mask results): the operands that do not
+      // broadcast here must be cut alike, block for block, as Dask requires.
+      for (const ArrayExpr* e : operands) {
+        if (d + e->shape.size() < nd) continue;
+        const std::size_t ld = d + e->shape.size() - nd;
+        if (e->shape[ld] == 1) continue;
+        if (out[d].empty()) out[d] = e->chunks[ld];
+        else if (out[d].size() != e->chunks[ld].size()) {
+          throw InputError("operands of unknown length along axis " + std::to_string(d) + " have " +
+                           std::to_string(out[d].size()) + " and " + std::to_string(e->chunks[ld].size()) +
+                           " chunks there; persist() them to learn their lengths");
+        }
+      }
+      continue;
+    }
     std::vector<std::int64_t> bounds{0, shape[d]};
     for (const ArrayExpr* e : operands) {
       if (d + e->shape.size() < nd) continue;
@@ -245,8 +263,13 @@ const ArrayExpr& get(const std::shared_ptr<const ArrayExpr>& e) {
 DType Array::dtype() const { return get(expr_).dtype; }
 const Shape& Array::shape() const { return get(expr_).shape; }
 const ChunkSizes& Array::chunks() const { return get(expr_).chunks; }
-std::int64_t Array::size() const { return product(shape()); }
-std::uint64_t Array::nbytes() const { return static_cast<std::uint64_t>(size()) * itemsize(dtype()); }
+std::int64_t Array::size() const {
+  for (std::int64_t s : shape()) {
+    if (s < 0) return -1;
+  }
+  return product(shape());
+}
+std::uint64_t Array::nbytes() const { return static_cast<std::uint64_t>(std::max<std::int64_t>(size(), 0)) * itemsize(dtype()); }
 Shape Array::numblocks() const { return grid_of(chunks()); }
 Shape Array::chunksize() const {
   Shape s;
@@ -276,18 +299,23 @@ std::span<const Key> Array::output_keys() const {
 #pragma GCC diagnostic ignored "-Wfree-nonheap-object"
 NDArray Array::finalize(std::vector<Value> blocks) const {
   const ArrayExpr& e = get(expr_);
-  NDArray out(e.dtype, e.shape);
+  std::vector<std::uint64_t> sizes;
+  for (const Value& v : blocks) sizes.push_back(block_buffer(v).size());
+  const ChunkSizes chunks = known_chunks(e.chunks, e.dtype, sizes);
+  Shape whole;
+  for (const auto& axis : chunks) whole.push_back(std::accumulate(axis.begin(), axis.end(), std::int64_t{0}));
+  NDArray out(e.dtype, whole);
   const std::size_t item = itemsize(e.dtype);
-  const Shape grid = grid_of(e.chunks);
-  const std::size_t nd = e.shape.size();
+  const Shape grid = grid_of(chunks);
+  const std::size_t nd = whole.size();
   Shape out_strides(nd, 1);
-  for (std::size_t d = nd; d-- > 1;) out_strides[d - 1] = out_strides[d] * e.shape[d];
+  for (std::size_t d = nd; d-- > 1;) out_strides[d - 1] = out_strides[d] * whole[d];
   auto* dst = const_cast<std::byte*>(out.buffer().data());
   Shape index(nd, 0);
   for (std::size_t b = 0; b < blocks.size(); ++b) {
     const Buffer& src = block_buffer(blocks[b]);
-    const Shape shape = block_shape(e.chunks, index);
-    const Shape offset = block_offset(e.chunks, index);
+    const Shape shape = block_shape(chunks, index);
+    const Shape offset = block_offset(chunks, index);
     if (nd == 0) {
       std::memcpy(dst, src.data(), item);
     } else if (product(shape) > 0) {
@@ -311,7 +339,13 @@ NDArray Array::finalize(std::vector<Value> blocks) const {
 
 Array Array::from_persisted(std::vector<PersistedResult> blocks) const {
   const ArrayExpr& e = get(expr_);
-  auto p = make_expr(ExprKind::persisted, e.dtype, e.shape, e.chunks, e.name.str(), e.token);
+  // Persisting learns unknown chunk lengths (Dask's compute_chunk_sizes).
+  std::vector<std::uint64_t> sizes;
+  for (const PersistedResult& r : blocks) sizes.push_back(r.nbytes);
+  ChunkSizes chunks = known_chunks(e.chunks, e.dtype, sizes);
+  Shape shape;
+  for (const auto& axis : chunks) shape.push_back(std::accumulate(axis.begin(), axis.end(), std::int64_t{0}));
+  auto p = make_expr(ExprKind::persisted, e.dtype, std::move(shape), std::move(chunks), e.name.str(), e.token);
   p->blocks = std::move(blocks);
   return Array(std::move(p));
 }

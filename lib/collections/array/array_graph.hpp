@@ -4,7 +4,8 @@
 // set of tasks).
 #include "collections/array/expr.hpp"
 
-#include <unordered_map>
+#include <map>
+#include <utility>
 
 namespace tessera::array::detail {
 
@@ -20,7 +21,9 @@ class GraphBuilder {
 
  private:
   Graph graph_;
-  std::unordered_map<const ArrayExpr*, NodeId> first_;
+  // By (name, token), not address: equal definitions built twice (x[m] + x[m])
+  // are one set of tasks, as their keys are equal.
+  std::map<std::pair<std::uint64_t, std::uint64_t>, NodeId> first_;
 };
 
 /// The keys of `e`'s blocks, in C order.

@@ -379,6 +379,7 @@ Array map_blocks(BlockFunction f, std::span<const Array> inputs, DType dtype, st
       throw InputError("map_blocks: inputs have shapes " + shape_str(inputs[0].shape()) + " and " +
                        shape_str(a.shape()) + " or different chunks; give arrays chunked alike");
     }
+    require_known(*a.expr(), "map_blocks");
     in.push_back(a.dtype());
     h.mix(a.expr()->token);
     h.mix(a.expr()->name.hash());

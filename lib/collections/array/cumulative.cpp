@@ -166,6 +166,7 @@ Array cumulative(const Array& x, ScanOp op, std::optional<int> axis) {
   const int nd = x.ndim();
   const int ax = *axis < 0 ? *axis + nd : *axis;
   const std::string name = op == ScanOp::sum ? "cumsum" : "cumprod";
+  require_known(*x.expr(), name);
   if (ax < 0 || ax >= nd) {
     throw InputError(name + ": axis " + std::to_string(*axis) + " is out of bounds for array of dimension " +
                      std::to_string(nd));

@@ -170,6 +170,15 @@ Shape block_offset(const ChunkSizes& chunks, std::span<const std::int64_t> block
 std::int64_t product(std::span<const std::int64_t> shape);
 std::string shape_str(std::span<const std::int64_t> shape);
 
+/// Chunk lengths of -1 are unknown until computed (a boolean mask's result,
+/// Dask's nan chunks). The length of a block's one unknown axis from its byte
+/// size; InputError naming `op` when an operation needs known lengths.
+void resolve_unknown(Shape& block, std::uint64_t nbytes, DType dtype);
+bool has_unknown(const ChunkSizes& chunks);
+void require_known(const ArrayExpr& e, std::string_view op);
+/// The chunks of `chunks`' grid with unknown lengths filled in from each block's byte size.
+ChunkSizes known_chunks(const ChunkSizes& chunks, DType dtype, std::span<const std::uint64_t> block_nbytes);
+
 /// The Buffer inside a block's Value.
 const Buffer& block_buffer(const Value& v);
 

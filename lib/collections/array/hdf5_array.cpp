@@ -123,12 +123,14 @@ Array from_hdf5(const std::string& path, const std::string& dataset, ChunkSpec c
 void to_hdf5(const std::string& path, std::span<const std::pair<std::string, Array>> arrays,
              const ComputeOptions& options) {
   std::vector<io::Hdf5DatasetSpec> specs;
-  for (const auto& [name, a] : arrays) specs.push_back({name, a.dtype(), a.shape(), {}});
+  for (const auto& [name, a] : arrays) {
+    require_known(*a.expr(), "to_hdf5");
+    specs.push_back({name, a.dtype(), a.shape(), {}});
+  }
   io::hdf5_close_cached(path);
   auto writer = std::make_shared<io::Hdf5Writer>(path, specs);
   GraphBuilder builder;
   std::vector<NodeId> outputs;
-  std::vector<ExprPtr> layers;  // alive while building: the builder knows nodes by address
   for (std::size_t i = 0; i < arrays.size(); ++i) {
     const Array& a = arrays[i].second;
     const ArrayExpr& x = *a.expr();
@@ -139,7 +141,6 @@ void to_hdf5(const std::string& path, std::span<const std::pair<std::string, Arr
     auto w = make_expr(ExprKind::layer, DType::uint8, x.shape, x.chunks, "to_hdf5", h.value());
     w->layer = std::make_shared<WriteLayer>(writer, i, x.chunks, x.dtype);
     w->inputs = {a.expr()};
-    layers.push_back(w);
     const NodeId first = builder.build(w);
     for (std::int64_t b = 0; b < product(grid_of(x.chunks)); ++b) outputs.push_back(first + static_cast<NodeId>(b));
   }

@@ -60,13 +60,54 @@ std::string shape_str(std::span<const std::int64_t> shape) {
   std::string s = "(";
   for (std::size_t i = 0; i < shape.size(); ++i) {
     if (i) s += ", ";
-    s += std::to_string(shape[i]);
+    s += shape[i] < 0 ? std::string("nan") : std::to_string(shape[i]);  // unknown, as Dask prints it
   }
   if (shape.size() == 1) s += ",";
   return s + ")";
 }
 
 const Buffer& block_buffer(const Value& v) { return v.get<Buffer>(); }
+
+void resolve_unknown(Shape& block, std::uint64_t nbytes, DType dtype) {
+  std::int64_t known = 1;
+  std::size_t unknown = block.size();
+  for (std::size_t d = 0; d < block.size(); ++d) {
+    if (block[d] < 0) unknown = d;
+    else known *= block[d];
+  }
+  if (unknown == block.size()) return;
+  const auto elements = static_cast<std::int64_t>(nbytes / itemsize(dtype));
+  block[unknown] = known == 0 ? 0 : elements / known;
+}
+
+bool has_unknown(const ChunkSizes& chunks) {
+  for (const auto& axis : chunks) {
+    for (std::int64_t c : axis) {
+      if (c < 0) return true;
+    }
+  }
+  return false;
+}
+
+void require_known(const ArrayExpr& e, std::string_view op) {
+  if (!has_unknown(e.chunks)) return;
+  throw InputError(std::string(op) + " needs known chunk lengths, but the array of shape " + shape_str(e.shape) +
+                   " has unknown ones (a boolean mask's result): persist() it first to learn them");
+}
+
+ChunkSizes known_chunks(const ChunkSizes& chunks, DType dtype, std::span<const std::uint64_t> block_nbytes) {
+  if (!has_unknown(chunks)) return chunks;
+  ChunkSizes out = chunks;
+  const Shape grid = grid_of(chunks);
+  Shape index(grid.size(), 0);
+  for (std::uint64_t nbytes : block_nbytes) {
+    Shape shape = block_shape(chunks, index);
+    resolve_unknown(shape, nbytes, dtype);
+    for (std::size_t d = 0; d < shape.size(); ++d) out[d][static_cast<std::size_t>(index[d])] = shape[d];
+    next_index(index, grid);
+  }
+  return out;
+}
 
 namespace {
 
@@ -218,6 +259,13 @@ std::vector<AxisMap> leaf_axis_maps(const Program& p, const ArrayExpr& leaf) {
       m.broadcast = true;
       continue;
     }
+    if (p.shape[d] < 0) {  // unknown lengths: the operands' chunks match one to one (checked when built)
+      for (std::size_t c = 0; c < p.chunks[d].size(); ++c) {
+        m.block.push_back(static_cast<std::int64_t>(c));
+        m.offset.push_back(0);
+      }
+      continue;
+    }
     const auto out_starts = chunk_starts(p.chunks[d]);
     const auto leaf_starts = chunk_starts(leaf.chunks[ld]);
     std::size_t lb = 0;
@@ -265,8 +313,7 @@ ProgramRun::ProgramRun(const Program& program, std::span<const std::int64_t> blo
                        std::span<const Value* const> inputs)
     : program_(program), shape_(block_shape(program.chunks, block)) {
   const std::size_t nd = shape_.size();
-  Shape out_strides(nd, 1);
-  for (std::size_t d = nd; d-- > 1;) out_strides[d - 1] = out_strides[d] * shape_[d];
+  std::vector<Shape> lshapes;
   for (std::size_t l = 0; l < program.leaves.size(); ++l) {
     const ArrayExpr& leaf = *program.leaves[l];
     const auto& maps = program.leaf_maps[l];
@@ -276,7 +323,21 @@ ProgramRun::ProgramRun(const Program& program, std::span<const std::int64_t> blo
       const AxisMap& m = maps[ld + shift];
       lblock[ld] = m.broadcast ? 0 : m.block[static_cast<std::size_t>(block[ld + shift])];
     }
-    const Shape lshape = block_shape(leaf.chunks, lblock);
+    Shape lshape = block_shape(leaf.chunks, lblock);
+    resolve_unknown(lshape, block_buffer(*inputs[l]).size(), leaf.dtype);
+    // An unknown length of the output is its leaves' (they match one to one there).
+    for (std::size_t ld = 0; ld < lshape.size(); ++ld) {
+      if (shape_[ld + shift] < 0 && !maps[ld + shift].broadcast) shape_[ld + shift] = lshape[ld];
+    }
+    lshapes.push_back(std::move(lshape));
+  }
+  Shape out_strides(nd, 1);
+  for (std::size_t d = nd; d-- > 1;) out_strides[d - 1] = out_strides[d] * shape_[d];
+  for (std::size_t l = 0; l < program.leaves.size(); ++l) {
+    const ArrayExpr& leaf = *program.leaves[l];
+    const auto& maps = program.leaf_maps[l];
+    const std::size_t shift = nd - leaf.shape.size();
+    const Shape& lshape = lshapes[l];
     Shape lstrides(lshape.size(), 1);
     for (std::size_t d = lshape.size(); d-- > 1;) lstrides[d - 1] = lstrides[d] * lshape[d];
     LeafBlock lb;

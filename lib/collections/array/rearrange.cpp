@@ -213,16 +213,21 @@ std::vector<std::vector<Segment>> identity_segments(const std::vector<std::int64
   return seg;
 }
 
-// Output chunks that each lie inside one input chunk (their boundaries refine the input's).
-std::vector<std::vector<Segment>> aligned_segments(const std::vector<std::int64_t>& in_chunks,
-                                                   const std::vector<std::int64_t>& out_chunks) {
+// Any output chunks over the same axis: each a run of segments, one per input block it overlaps.
+std::vector<std::vector<Segment>> spanning_segments(const std::vector<std::int64_t>& in_chunks,
+                                                    const std::vector<std::int64_t>& out_chunks) {
   const auto in_starts = chunk_starts(in_chunks);
   std::vector<std::vector<Segment>> seg(out_chunks.size());
   std::int64_t at = 0;
   for (std::size_t c = 0; c < out_chunks.size(); ++c) {
-    const std::size_t b = block_of(in_starts, std::min(at, in_starts.back() - 1));
-    seg[c] = {Segment{static_cast<std::int64_t>(b), at - in_starts[b], 1, out_chunks[c], 0}};
-    at += out_chunks[c];
+    const std::int64_t end = at + out_chunks[c];
+    for (std::int64_t p = at; p < end;) {
+      const std::size_t b = block_of(in_starts, p);
+      const std::int64_t n = std::min(end, in_starts[b + 1]) - p;
+      seg[c].push_back(Segment{static_cast<std::int64_t>(b), p - in_starts[b], 1, n, p - at});
+      p += n;
+    }
+    at = end;
   }
   return seg;
 }
@@ -365,6 +370,7 @@ Array Array::operator[](::std::initializer_list<Index> indices) const {
 
 Array Array::index(::std::span<const Index> indices) const {
   const ArrayExpr& in = *expr_;
+  require_known(in, "indexing");
   const int nd = ndim();
   int consuming = 0, ellipses = 0, arrays = 0;
   for (const Index& i : indices) {
@@ -509,10 +515,167 @@ Array Array::index(::std::span<const Index> indices) const {
                     {::std::move(map)});
 }
 
+// ---- boolean masks ---------------------------------------------------------------
+
+namespace detail {
+namespace {
+
+// x's blocks where the mask's block says true: output block (f, t...) reads
+// x's block (lead(f), t...) and the mask's block lead(f), f the mask block's
+// position in C order. Its length along the first axis is known once it ran.
+class MaskLayer final : public BlockLayer {
+ public:
+  MaskLayer(Shape lead_grid, DType dtype) : lead_grid_(std::move(lead_grid)), dtype_(dtype) {}
+  void inputs_of(std::span<const std::int64_t> block, std::vector<std::pair<int, Shape>>& out) const override {
+    Shape lead(lead_grid_.size());
+    std::int64_t rest = block[0];
+    for (std::size_t d = lead.size(); d-- > 0;) {
+      lead[d] = rest % lead_grid_[d];
+      rest /= lead_grid_[d];
+    }
+    Shape x = lead;
+    x.insert(x.end(), block.begin() + 1, block.end());
+    out.emplace_back(0, std::move(x));
+    out.emplace_back(1, std::move(lead));
+  }
+  Value run(std::span<const std::int64_t>, std::span<const Value* const> inputs) const override {
+    const Buffer& x = block_buffer(*inputs[0]);
+    const Buffer& mask = block_buffer(*inputs[1]);
+    const std::size_t item = itemsize(dtype_);
+    const std::size_t rows = mask.size();  // bool: one byte each
+    const std::size_t row_bytes = rows == 0 ? 0 : x.size() / rows;
+    const auto* keep = reinterpret_cast<const bool*>(mask.data());
+    const auto kept = static_cast<std::size_t>(std::count(keep, keep + rows, true));
+    Buffer out(kept * row_bytes);
+    std::byte* dst = out.data();
+    if (kept == 0) {
+      // nothing kept
+    } else if (row_bytes == item) {
+      // One element a row (x[mask] with mask of x's shape): a branch-free pick.
+      visit_dtype(dtype_, [&](auto t) {
+        using T = decltype(t);
+        const T* src = reinterpret_cast<const T*>(x.data());
+        T* o = reinterpret_cast<T*>(dst);
+        std::size_t n = 0;
+        for (std::size_t r = 0; r < rows; ++r) {
+          o[n] = src[r];
+          n += keep[r] ? 1 : 0;
+          if (n == kept) break;  // o[n] would be past the end
+        }
+      });
+    } else {
+      for (std::size_t r = 0; r < rows; ++r) {
+        if (!keep[r]) continue;
+        std::memcpy(dst, x.data() + r * row_bytes, row_bytes);
+        dst += row_bytes;
+      }
+    }
+    return Value::of(std::move(out));
+  }
+
+ private:
+  Shape lead_grid_;
+  DType dtype_;
+};
+
+// `e` cut into other `chunks` of the same shape: a copy layer.
+ExprPtr rechunked(const ExprPtr& e, const ChunkSizes& chunks) {
+  if (e->chunks == chunks) return e;
+  InputMap map;
+  map.fixed.assign(e->shape.size(), {0, 0});
+  TokenHasher h;
+  h.add(std::string_view("rechunk"));
+  mix_input(h, *e);
+  for (std::size_t d = 0; d < chunks.size(); ++d) {
+    map.in_axis.push_back(static_cast<int>(d));
+    map.seg.push_back(spanning_segments(e->chunks[d], chunks[d]));
+    for (std::int64_t c : chunks[d]) h.add(c);
+  }
+  return rearranged("rechunk", h.value(), e->dtype, e->shape, chunks, {e}, {std::move(map)}).expr();
+}
+
+}  // namespace
+}  // namespace detail
+
+Array Array::rechunk(ChunkSpec chunks) const {
+  const ArrayExpr& in = *expr_;
+  require_known(in, "rechunk");
+  return Array(rechunked(expr_, chunks.resolve(in.shape, in.dtype)));
+}
+
+Array Array::operator[](const Array& mask) const {
+  const ArrayExpr& in = *expr_;
+  const ArrayExpr& m = *mask.expr();
+  if (m.dtype != DType::bool_) {
+    throw InputError("x[mask] needs a boolean mask, not " + ::std::string(dtype_name(m.dtype)) +
+                     "; to pick positions give a std::vector<std::int64_t>");
+  }
+  const ::std::size_t lead = m.shape.size();
+  if (lead == 0 || lead > in.shape.size()) {
+    throw InputError("boolean index of shape " + shape_str(m.shape) + " does not fit an array of shape " +
+                     shape_str(in.shape));
+  }
+  for (::std::size_t d = 0; d < lead; ++d) {
+    if (m.shape[d] != in.shape[d]) {
+      throw InputError("boolean index did not match indexed array along axis " + ::std::to_string(d) +
+                       "; the array's shape is " + shape_str(in.shape) + " but the mask's is " + shape_str(m.shape));
+    }
+  }
+  // Cut both alike along the mask's axes. The result lists elements in C
+  // order over those axes, as NumPy does, so blocks must be panels of whole
+  // rows there: a mask over several axes cut along more than the first
+  // rechunks x and mask into panels near their block size.
+  ExprPtr x = expr_, keep = mask.expr();
+  bool panels = true, same = true;
+  for (::std::size_t d = 0; d < lead; ++d) {
+    same = same && in.chunks[d] == m.chunks[d];
+    if (d > 0) panels = panels && in.chunks[d].size() == 1 && m.chunks[d].size() == 1;
+  }
+  if (!panels || !same) {
+    require_known(in, "x[mask] with x and mask cut differently");
+    require_known(m, "x[mask] with x and mask cut differently");
+    ChunkSizes lead_chunks(lead);
+    if (!panels) {
+      std::int64_t block = 1, row = 1;
+      for (::std::size_t d = 0; d < lead; ++d) {
+        block *= ::std::max(longest(in.chunks[d]), ::std::int64_t{1});
+        if (d > 0) row *= in.shape[d];
+      }
+      const ::std::int64_t rows = ::std::max<::std::int64_t>(1, block / ::std::max<::std::int64_t>(row, 1));
+      for (::std::int64_t left = in.shape[0]; left > 0; left -= rows) lead_chunks[0].push_back(::std::min(rows, left));
+      if (lead_chunks[0].empty()) lead_chunks[0].push_back(0);
+      for (::std::size_t d = 1; d < lead; ++d) lead_chunks[d] = {in.shape[d]};
+    } else {
+      lead_chunks[0] = unified_chunks({&in.chunks[0], &m.chunks[0]});
+    }
+    ChunkSizes xc = in.chunks;
+    ::std::copy(lead_chunks.begin(), lead_chunks.end(), xc.begin());
+    x = rechunked(x, xc);
+    keep = rechunked(keep, lead_chunks);
+  }
+  const Shape lead_grid = grid_of(keep->chunks);
+  const ::std::int64_t blocks = product(lead_grid);
+  Shape shape{-1};
+  ChunkSizes chunks{::std::vector<::std::int64_t>(static_cast<::std::size_t>(blocks), -1)};
+  for (::std::size_t d = lead; d < in.shape.size(); ++d) {
+    shape.push_back(in.shape[d]);
+    chunks.push_back(x->chunks[d]);
+  }
+  TokenHasher h;
+  h.add(::std::string_view("getitem-mask"));
+  mix_input(h, *x);
+  mix_input(h, *keep);
+  auto e = make_expr(ExprKind::layer, in.dtype, ::std::move(shape), ::std::move(chunks), "getitem", h.value());
+  e->layer = ::std::make_shared<MaskLayer>(lead_grid, in.dtype);
+  e->inputs = {x, keep};
+  return Array(::std::move(e));
+}
+
 // ---- transpose --------------------------------------------------------------------------
 
 Array Array::transpose(::std::vector<int> axes) const {
   const ArrayExpr& in = *expr_;
+  require_known(in, "transpose");
   const int nd = ndim();
   if (axes.empty()) {
     for (int d = nd - 1; d >= 0; --d) axes.push_back(d);
@@ -566,7 +729,10 @@ namespace {
 // The arrays cast to their common dtype.
 std::vector<ExprPtr> common_inputs(const std::vector<Array>& arrays, DType& dtype) {
   dtype = arrays[0].dtype();
-  for (const Array& a : arrays) dtype = promote_types(dtype, a.dtype());
+  for (const Array& a : arrays) {
+    require_known(*a.expr(), "concatenate/stack");
+    dtype = promote_types(dtype, a.dtype());
+  }
   std::vector<ExprPtr> inputs;
   for (const Array& a : arrays) inputs.push_back(a.astype(dtype).expr());
   return inputs;
@@ -622,7 +788,7 @@ Array concatenate(const std::vector<Array>& arrays, int axis) {
       const auto du = static_cast<std::size_t>(d);
       m.in_axis.push_back(d);
       if (d != ax) {
-        m.seg.push_back(aligned_segments(in->chunks[du], chunks[du]));
+        m.seg.push_back(spanning_segments(in->chunks[du], chunks[du]));
         continue;
       }
       std::vector<std::vector<Segment>> seg(chunks[du].size());
@@ -677,7 +843,7 @@ Array stack(const std::vector<Array>& arrays, int axis) {
         continue;
       }
       m.in_axis.push_back(in_axis);
-      m.seg.push_back(aligned_segments(in.chunks[static_cast<std::size_t>(in_axis)], chunks[static_cast<std::size_t>(d)]));
+      m.seg.push_back(spanning_segments(in.chunks[static_cast<std::size_t>(in_axis)], chunks[static_cast<std::size_t>(d)]));
       ++in_axis;
     }
     maps.push_back(std::move(m));
@@ -717,22 +883,26 @@ std::string axes_str(std::size_t from, std::size_t to) {
 
 Array Array::reshape(Shape shape) const {
   const ArrayExpr& in = *expr_;
+  require_known(in, "reshape");
+  std::string given = "(";  // as the caller wrote it, -1 included
+  for (std::size_t d = 0; d < shape.size(); ++d) given += (d ? ", " : "") + std::to_string(shape[d]);
+  given += shape.size() == 1 ? ",)" : ")";
   const std::int64_t size = product(in.shape);
   int unknown = -1;
   std::int64_t known = 1;
   for (std::size_t d = 0; d < shape.size(); ++d) {
     if (shape[d] == -1) {
-      if (unknown >= 0) throw InputError("reshape: can only specify one unknown dimension in " + shape_str(shape));
+      if (unknown >= 0) throw InputError("reshape: can only specify one unknown dimension in " + given);
       unknown = static_cast<int>(d);
     } else if (shape[d] < 0) {
-      throw InputError("reshape: negative dimension in " + shape_str(shape));
+      throw InputError("reshape: negative dimension in " + given);
     } else {
       known *= shape[d];
     }
   }
   if (unknown >= 0 && known > 0 && size % known == 0) shape[static_cast<std::size_t>(unknown)] = size / known;
   if ((unknown >= 0 && (known == 0 || size % known != 0)) || product(shape) != size) {
-    throw InputError("cannot reshape array of size " + std::to_string(size) + " into shape " + shape_str(shape));
+    throw InputError("cannot reshape array of size " + std::to_string(size) + " into shape " + given);
   }
   if (shape == in.shape) return *this;
   const std::string what = "reshape from " + shape_str(in.shape) + " to " + shape_str(shape);

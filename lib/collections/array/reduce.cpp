@@ -628,6 +628,7 @@ Array make_reduction(const Array& x, ReductionSpec spec) {
       (kind == Kind::min || kind == Kind::max || kind == Kind::argmin || kind == Kind::argmax)) {
     throw InputError(std::string("zero-size array to reduction operation ") + op + " which has no identity");
   }
+  if (kind == Kind::argmin || kind == Kind::argmax) require_known(in, op);
   const DType dtype = result_dtype(spec.op, in.dtype);
   Shape shape;
   ChunkSizes chunks;

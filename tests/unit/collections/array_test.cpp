@@ -111,6 +111,33 @@ TEST(ArrayShapeOps, ChunksAndCopyFreeCases) {
   EXPECT_EQ(picked.chunks()[0], (std::vector<std::int64_t>{3, 4}));  // runs 9-8, 7 | 0-0-0, 5
 }
 
+TEST(ArrayMasks, UnknownLengthsUntilPersisted) {
+  // 0..11 in chunks of 5: the mask keeps the multiples of 3.
+  const Array x = da::arange(0, 12, 1, da::ChunkSpec{5});
+  const Array picked = x[x % 3 == 0];
+  EXPECT_EQ(picked.chunks(), (da::ChunkSizes{{-1, -1, -1}}));
+  EXPECT_EQ(picked.size(), -1);
+  EXPECT_THAT(picked.str(), HasSubstr("shape=(nan,)"));
+  EXPECT_THAT([&] { (void)picked.reshape({2, -1}); },
+              ThrowsMessage<InputError>(HasSubstr("reshape needs known chunk lengths, but the array of shape (nan,) "
+                                                  "has unknown ones (a boolean mask's result): persist() it first")));
+  EXPECT_THAT([&] { (void)picked.argmax(); }, ThrowsMessage<InputError>(HasSubstr("argmax needs known chunk lengths")));
+  EXPECT_THAT([&] { (void)(picked + x); },
+              ThrowsMessage<InputError>(HasSubstr("could not be broadcast together with shapes (nan,) (12,)")));
+  EXPECT_THAT([&] { (void)x[x]; }, ThrowsMessage<InputError>(HasSubstr("x[mask] needs a boolean mask, not int64")));
+  EXPECT_THAT([&] { (void)x[da::ones({12, 1}, {.dtype = DType::bool_})]; },
+              ThrowsMessage<InputError>(HasSubstr("does not fit an array of shape (12,)")));
+  // 0 3 | 6 9 | (none): persisting learns the lengths; computing gives NumPy's order.
+  const Array held = picked.persist();
+  EXPECT_EQ(held.chunks(), (da::ChunkSizes{{2, 2, 0}}));
+  EXPECT_EQ(held.shape(), (da::Shape{4}));
+  const NDArray values = (picked * 10).compute();
+  EXPECT_EQ(std::vector<std::int64_t>(values.view<std::int64_t>().begin(), values.view<std::int64_t>().end()),
+            (std::vector<std::int64_t>{0, 30, 60, 90}));
+  EXPECT_EQ(picked.sum().compute().item<std::int64_t>(), 18);
+  EXPECT_EQ(held[{da::slice(1, 3)}].sum().compute().item<std::int64_t>(), 9);
+}
+
 TEST(ArrayDTypes, PromotionFollowsNumPy) {
   using tessera::promote_types;
   EXPECT_EQ(promote_types(DType::int32, DType::float32), DType::float64);
