@@ -119,6 +119,12 @@ struct TaskAnnotations {
   bool empty() const { return restricted_to < 0 && preferred_ranks.empty() && expected_bytes == 0; }
 };
 
+class Graph;
+namespace graph {
+template <class F>
+auto with_derived(const Graph& graph, F&& f);
+}
+
 class Graph {
  public:
   struct Node {
@@ -172,8 +178,14 @@ class Graph {
   NodeId add_persisted(Key key, Value value, int holder, std::uint64_t nbytes);
 
   /// Runs `id` on `rank` only (Dask's worker restrictions); -1 lifts it.
-  void restrict_to_rank(NodeId id, int rank) { nodes_[id].annotations.restricted_to = rank; }
-  void annotate(NodeId id, TaskAnnotations annotations) { nodes_[id].annotations = std::move(annotations); }
+  void restrict_to_rank(NodeId id, int rank) {
+    nodes_[id].annotations.restricted_to = rank;
+    derived_.reset();
+  }
+  void annotate(NodeId id, TaskAnnotations annotations) {
+    nodes_[id].annotations = std::move(annotations);
+    derived_.reset();
+  }
 
   std::size_t size() const { return nodes_.size(); }
   const Node& node(NodeId id) const { return nodes_[id]; }
@@ -223,6 +235,11 @@ class Graph {
   mutable std::unordered_map<Key, NodeId, KeyHash> index_;
   mutable std::size_t indexed_ = 0;  // nodes_[0, indexed_) are in index_
   mutable bool validated_ = false;
+  // What runs derive from the graph (lib/graph/derived.hpp), kept while it is unchanged.
+  struct Derived;
+  mutable std::shared_ptr<Derived> derived_;
+  template <class F>
+  friend auto graph::with_derived(const Graph& graph, F&& f);
 };
 
 /// Only what the outputs need.

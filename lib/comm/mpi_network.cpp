@@ -16,6 +16,8 @@
 // every rank is done.
 #include "comm/mpi_network.hpp"
 
+#include "graph/derived.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -120,7 +122,8 @@ std::unique_ptr<schedule::Network> MpiNetwork::duplicate() {
 
 void MpiNetwork::check_same_graph(const Graph& graph, const char* call) {
   ++collectives_;
-  const std::vector<std::uint64_t> tokens = graph.node_tokens();
+  const auto kept = graph::node_tokens_of(graph);  // made once per graph
+  const std::vector<std::uint64_t>& tokens = *kept;
   const std::uint64_t fingerprint = Graph::fingerprint(tokens), nodes = tokens.size();
   // MAX of (x, ~x) gives both the max and the min of x at once.
   std::uint64_t mine[4] = {fingerprint, ~fingerprint, nodes, ~nodes};

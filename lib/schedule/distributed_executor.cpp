@@ -29,7 +29,7 @@
 #include "schedule/distributed_executor.hpp"
 
 #include "graph/crash_report.hpp"
-#include "graph/dependents.hpp"
+#include "graph/derived.hpp"
 #include "graph/task_error.hpp"
 #include "memory/budget.hpp"
 #include "schedule/inline_value.hpp"
@@ -483,8 +483,8 @@ class DistributedRun final : public ProgressSource {
     load_.assign(ranks_, 0);
     done_flags_ = std::make_unique<std::atomic<std::uint8_t>[]>(n);
     memory_reports_ = std::make_unique<std::atomic<std::uint64_t>[]>(2 * static_cast<std::size_t>(ranks_));
-    priority_ = order(graph_, outputs_);
-    dependents_.emplace(graph_);
+    priority_ = graph::order_of(graph_, outputs_);  // both kept with the graph for its next run
+    dependents_ = graph::dependents_of(graph_);
     for (NodeId id = 0; id < n; ++id) {
       remaining_[id] = static_cast<std::uint32_t>(graph_.deps(id).size());
       consumers_[id] = static_cast<std::uint32_t>(dependents_->of(id).size());
@@ -501,7 +501,7 @@ class DistributedRun final : public ProgressSource {
       }
     }
     for (NodeId id = 0; id < n; ++id) {
-      if (!graph_.node(id).is_data() && remaining_[id] == 0) ready_.push({priority_[id], id});
+      if (!graph_.node(id).is_data() && remaining_[id] == 0) ready_.push({(*priority_)[id], id});
     }
     capacity_.resize(ranks_);
     for (int r = 0; r < ranks_; ++r) capacity_[r] = std::max(2u, slots_per_thread * net_.threads_per_rank()[r]);
@@ -658,7 +658,7 @@ class DistributedRun final : public ProgressSource {
       if (--consumers_[dep] == 0 && !replicated && !graph_.node(dep).is_data()) release(dep);
     }
     for (NodeId user : dependents_->of(task)) {
-      if (--remaining_[user] == 0) ready_.push({priority_[user], user});
+      if (--remaining_[user] == 0) ready_.push({(*priority_)[user], user});
     }
     if (--tasks_left_ == 0) finish();
   }
@@ -746,7 +746,8 @@ class DistributedRun final : public ProgressSource {
   std::size_t tasks_run_ = 0;
 
   // Rank 0.
-  std::vector<std::uint32_t> remaining_, consumers_, priority_;
+  std::vector<std::uint32_t> remaining_, consumers_;
+  std::shared_ptr<const std::vector<std::uint32_t>> priority_;
   std::vector<std::vector<int>> holders_;
   std::vector<std::uint64_t> nbytes_, bytes_on_;
   std::vector<unsigned> load_, capacity_;
@@ -756,7 +757,7 @@ class DistributedRun final : public ProgressSource {
   std::vector<std::pair<std::uint32_t, NodeId>> deferred_;
   std::vector<std::vector<std::byte>> batches_, push_batches_;
   std::vector<std::uint32_t> batch_counts_, push_counts_;
-  std::optional<graph::Dependents> dependents_;
+  std::shared_ptr<const graph::Dependents> dependents_;
   std::size_t tasks_left_ = 0;
   int ranks_with_free_slots_ = 0;
   std::set<std::pair<double, int>> free_ranks_;  // ranks with a free slot, by load over capacity

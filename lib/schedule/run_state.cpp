@@ -9,26 +9,27 @@ namespace tessera::schedule {
 RunState::RunState(const Graph& graph, std::span<const NodeId> outputs)
     : graph_(graph),
       outputs_(outputs.begin(), outputs.end()),
-      priority_(order(graph, outputs)),
-      dependents_(graph),
+      priority_(graph::order_of(graph, outputs)),
+      dependents_(graph::dependents_of(graph)),
       store_(graph) {
   const std::size_t n = graph.size();
   waiting_ = std::make_unique<std::atomic<std::uint32_t>[]>(n);
   holds_ = std::make_unique<std::atomic<std::uint32_t>[]>(n);
   for (NodeId id = 0; id < n; ++id) {
     waiting_[id].store(static_cast<std::uint32_t>(graph.deps(id).size()), std::memory_order_relaxed);
-    holds_[id].store(static_cast<std::uint32_t>(dependents_.of(id).size()), std::memory_order_relaxed);
+    holds_[id].store(static_cast<std::uint32_t>(dependents_->of(id).size()), std::memory_order_relaxed);
     if (graph.deps(id).empty()) initial_ready_.push_back(id);
   }
   for (NodeId out : outputs_) holds_[out].fetch_add(1, std::memory_order_relaxed);
   std::sort(initial_ready_.begin(), initial_ready_.end(),
-            [this](NodeId a, NodeId b) { return priority_[a] < priority_[b]; });
+            [this](NodeId a, NodeId b) { return (*priority_)[a] < (*priority_)[b]; });
   finished_as_ = std::make_unique<std::atomic<std::uint32_t>[]>(n);
 }
 
 std::vector<NodeId> RunState::sequence() const {
-  std::vector<NodeId> seq(priority_.size());
-  for (NodeId id = 0; id < priority_.size(); ++id) seq[priority_[id]] = id;
+  const auto& priority = *priority_;
+  std::vector<NodeId> seq(priority.size());
+  for (NodeId id = 0; id < priority.size(); ++id) seq[priority[id]] = id;
   return seq;
 }
 

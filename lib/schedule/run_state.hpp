@@ -8,7 +8,7 @@
 // running task uses; a task holds handles to its inputs while it runs.
 #include <tessera/compute.hpp>
 
-#include "graph/dependents.hpp"
+#include "graph/derived.hpp"
 #include "schedule/progress.hpp"
 #include "schedule/result_store.hpp"
 
@@ -25,9 +25,9 @@ class RunState final : public ProgressSource {
 
   const Graph& graph() const { return graph_; }
   std::size_t size() const { return graph_.size(); }
-  std::span<const NodeId> dependents(NodeId id) const { return dependents_.of(id); }
+  std::span<const NodeId> dependents(NodeId id) const { return dependents_->of(id); }
   /// Position in the memory-friendly order: lower runs first.
-  std::uint32_t priority(NodeId id) const { return priority_[id]; }
+  std::uint32_t priority(NodeId id) const { return (*priority_)[id]; }
   /// Nodes with no dependencies, in priority order.
   const std::vector<NodeId>& initial_ready() const { return initial_ready_; }
   /// Every node, in priority order (a topological order).
@@ -57,8 +57,8 @@ class RunState final : public ProgressSource {
 
   const Graph& graph_;
   std::vector<NodeId> outputs_;
-  std::vector<std::uint32_t> priority_;
-  graph::Dependents dependents_;
+  std::shared_ptr<const std::vector<std::uint32_t>> priority_;  // kept with the graph (graph/derived.hpp)
+  std::shared_ptr<const graph::Dependents> dependents_;
   std::vector<NodeId> initial_ready_;
   std::unique_ptr<std::atomic<std::uint32_t>[]> waiting_;
   std::unique_ptr<std::atomic<std::uint32_t>[]> holds_;

@@ -1,6 +1,8 @@
 #include <tessera/compute.hpp>
 #include <tessera/graph.hpp>
 
+#include "graph/derived.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -255,6 +257,30 @@ TEST(Graph, FingerprintFollowsStructure) {
   Graph other = small_graph();
   other.add_data(Key("extra"), 0);
   EXPECT_NE(other.fingerprint(), small_graph().fingerprint());
+}
+
+TEST(Graph, RunsOfAGraphSeenBeforeReuseItsOrderEdgesAndTokens) {
+  Graph g;
+  g.add_data(Key("a"), 1);
+  const NodeId b = g.add_task(Key("b"), [](const int& a) { return a + 1; }, KeyRef<int>(Key("a")));
+  const NodeId outputs[] = {b};
+  const auto order = tessera::graph::order_of(g, outputs);
+  const auto dependents = tessera::graph::dependents_of(g);
+  const auto tokens = tessera::graph::node_tokens_of(g);
+  EXPECT_EQ(tessera::compute(g, {Key("b")})[0].get<int>(), 2);
+  EXPECT_EQ(tessera::graph::order_of(g, outputs), order);  // the same objects: nothing rebuilt
+  EXPECT_EQ(tessera::graph::dependents_of(g), dependents);
+  EXPECT_EQ(tessera::graph::node_tokens_of(g), tokens);
+  // Other outputs: another order. A graph that changed: everything anew.
+  const NodeId other[] = {0};
+  EXPECT_NE(tessera::graph::order_of(g, other), order);
+  g.add_task(Key("c"), [](const int& v) { return v * 3; }, KeyRef<int>(Key("b")));
+  EXPECT_NE(tessera::graph::dependents_of(g), dependents);
+  EXPECT_EQ(tessera::graph::dependents_of(g)->of(b).size(), 1u);
+  EXPECT_EQ(tessera::compute(g, {Key("c")})[0].get<int>(), 6);
+  const auto tokens_before = tessera::graph::node_tokens_of(g);
+  g.restrict_to_rank(b, 0);  // part of the fingerprint: the tokens are made again
+  EXPECT_NE(tessera::graph::node_tokens_of(g), tokens_before);
 }
 
 TEST(Graph, VisualizeWritesDotNodeByNode) {
