@@ -12,6 +12,7 @@
 /// it; outputs are kept and returned. A task that throws stops the run: no
 /// further task starts and compute throws TaskError naming the task's key.
 #include <tessera/graph.hpp>
+#include <tessera/persisted.hpp>
 #include <tessera/progress.hpp>
 
 #include <cstddef>
@@ -62,9 +63,13 @@ struct ComputeOptions {
 };
 
 /// A result kept where it was computed: `value` is set on `holder` only
-/// (on every rank for a single-rank run).
+/// (on every rank for a single-rank run, holder -1). It counts against the
+/// rank's memory budget and spills to disk like any result; `value.get()`
+/// (or converting it to a Value) reads it back (persisted.hpp). It is freed,
+/// and its disk copy removed, when the last PersistedResult, collection or
+/// graph referring to it goes.
 struct PersistedResult {
-  Value value;
+  PersistedValue value;
   int holder = 0;
   std::uint64_t nbytes = 0;
 };

@@ -45,6 +45,7 @@ struct DelayedNode {
   Key key;
   TaskFunction fn;  // empty for a value node (delayed_value, persisted results)
   Value data;
+  PersistedValue persisted;  // a persisted result's value (counted and spillable), then `data` is empty
   int location = -1;         // a persisted result held by one rank, else -1
   std::uint64_t nbytes = 0;  // its size, known on every rank
   TaskAnnotations annotations{};  // where it may or should run

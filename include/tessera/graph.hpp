@@ -14,6 +14,7 @@
 /// DataFrame and Bag, build a Graph; the schedulers run one. The optimisations
 /// are plain functions from Graph to Graph (cull, fuse_linear) or to an order.
 #include <tessera/key.hpp>
+#include <tessera/persisted.hpp>
 #include <tessera/value.hpp>
 
 #include <cstdint>
@@ -137,6 +138,7 @@ class Graph {
     std::uint64_t nbytes = 0;   // its size, known on every rank
     TaskAnnotations annotations{};  // where it may or should run
     std::uint64_t content = 0;  // a token of its literal data or arguments (token.hpp), 0 if none
+    PersistedValue persisted{};  // a persisted result's value on its holder (then `data` is empty)
     bool is_data() const { return !fn; }
   };
 
@@ -174,7 +176,11 @@ class Graph {
   using LayerInputs = std::function<void(std::span<const std::int64_t> block, std::vector<NodeId>& deps)>;
   NodeId add_layer(KeyName name, std::uint64_t token, std::span<const std::int64_t> grid,
                    std::shared_ptr<const Layer> layer, const LayerInputs& inputs_of, std::uint64_t content = 0);
-  /// A result that lives on rank `holder` (value empty on the other ranks).
+  /// A persisted result that lives on rank `holder` (-1: on every rank; value
+  /// empty on the other ranks). Runs read it through `value`, which counts
+  /// it against the rank's memory budget and spills it (persisted.hpp).
+  NodeId add_persisted(Key key, PersistedValue value, int holder, std::uint64_t nbytes);
+  /// The same for a plain Value, which stays in memory as a literal of the graph.
   NodeId add_persisted(Key key, Value value, int holder, std::uint64_t nbytes);
 
   /// Runs `id` on `rank` only (Dask's worker restrictions); -1 lifts it.

@@ -14,7 +14,8 @@
 /// report through TrackedAllocation. Above `target` times the limit, the
 /// least recently used results that no running task uses are compressed
 /// (LZ4) into files in a directory of their own under the spill directory,
-/// and read back when a task needs them. The directory is removed when the
+/// and read back when a task needs them; so are persisted results
+/// (persisted.hpp) that nothing is using. The directory is removed when the
 /// process ends, also after an error. Without a limit set, a rank's limit is
 /// the node's RAM divided among the ranks on the node.
 #include <cstddef>

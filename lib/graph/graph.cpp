@@ -49,6 +49,7 @@ NodeId Graph::add_copy(const Node& node, std::span<const NodeId> deps) {
   nodes_[id].nbytes = node.nbytes;
   nodes_[id].annotations = node.annotations;
   nodes_[id].content = node.content;
+  nodes_[id].persisted = node.persisted;
   return id;
 }
 
@@ -95,6 +96,12 @@ NodeId Graph::add_persisted(Key key, Value value, int holder, std::uint64_t nbyt
   NodeId id = add_resolved(std::move(key), TaskFunction(), std::move(value), {});
   nodes_[id].location = holder;
   nodes_[id].nbytes = nbytes;
+  return id;
+}
+
+NodeId Graph::add_persisted(Key key, PersistedValue value, int holder, std::uint64_t nbytes) {
+  NodeId id = add_persisted(std::move(key), Value(), holder, nbytes);
+  nodes_[id].persisted = std::move(value);
   return id;
 }
 

@@ -43,12 +43,16 @@ schedule::Network* distributed_network(const ComputeOptions& options) {
 
 namespace schedule {
 
-std::vector<Value> compute_here(const Graph& graph, std::span<const NodeId> outputs, const ComputeOptions& options,
-                                ThreadPool* pool) {
+namespace {
+
+// Runs the graph here; `take(state)` gives what the caller gets of the outputs.
+template <class Take>
+auto run_here(const Graph& graph, std::span<const NodeId> outputs, const ComputeOptions& options, ThreadPool* pool,
+              bool persist, Take take) {
   graph.validate_structure();
   graph::prepare_crash_reports();
   memory::Budget::instance().reset_peak();
-  schedule::RunState state(graph, outputs);
+  schedule::RunState state(graph, outputs, persist);
   const int rank = schedule::current_network() ? schedule::current_network()->rank() : 0;
   unsigned threads = options.threads ? options.threads : default_thread_count();
   try {
@@ -83,19 +87,30 @@ std::vector<Value> compute_here(const Graph& graph, std::span<const NodeId> outp
       for (NodeId id : state.completion_order()) options.stats->completion_order.push_back(graph.node(id).key);
     }
   }
-  return state.take_outputs();
+  return take(state);
 }
 
+}  // namespace
+
+std::vector<Value> compute_here(const Graph& graph, std::span<const NodeId> outputs, const ComputeOptions& options,
+                                ThreadPool* pool) {
+  return run_here(graph, outputs, options, pool, /*persist=*/false,
+                  [](schedule::RunState& state) { return state.take_outputs(); });
+}
+
+// The outputs stay as the run held them: PersistedValues, spilled or not.
 std::vector<PersistedResult> persist_here(const Graph& graph, std::span<const NodeId> outputs,
                                           const ComputeOptions& options, ThreadPool* pool) {
-  auto values = compute_here(graph, outputs, options, pool);
-  std::vector<PersistedResult> results(values.size());
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    results[i].nbytes = values[i].nbytes();
-    results[i].value = std::move(values[i]);
-    results[i].holder = -1;  // computed on every rank that ran it: held everywhere
-  }
-  return results;
+  return run_here(graph, outputs, options, pool, /*persist=*/true, [](schedule::RunState& state) {
+    auto values = state.take_persisted();
+    std::vector<PersistedResult> results(values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      results[i].nbytes = values[i].nbytes();
+      results[i].value = std::move(values[i]);
+      results[i].holder = -1;  // computed on every rank that ran it: held everywhere
+    }
+    return results;
+  });
 }
 
 }  // namespace schedule
@@ -104,11 +119,7 @@ std::vector<Value> compute_nodes(const Graph& graph, std::span<const NodeId> out
                                  const ComputeOptions& options) {
   if (auto* network = distributed_network(options)) {
     graph.validate_structure();
-    auto results = schedule::run_distributed(graph, outputs, options, *network, /*persist=*/false);
-    std::vector<Value> values;
-    values.reserve(results.size());
-    for (auto& r : results) values.push_back(std::move(r.value));
-    return values;
+    return schedule::run_distributed(graph, outputs, options, *network, /*persist=*/false).values;
   }
   return schedule::compute_here(graph, outputs, options, nullptr);
 }
@@ -117,7 +128,7 @@ std::vector<PersistedResult> persist_nodes(const Graph& graph, std::span<const N
                                            const ComputeOptions& options) {
   if (auto* network = distributed_network(options)) {
     graph.validate_structure();
-    return schedule::run_distributed(graph, outputs, options, *network, /*persist=*/true);
+    return schedule::run_distributed(graph, outputs, options, *network, /*persist=*/true).persisted;
   }
   return schedule::persist_here(graph, outputs, options, nullptr);
 }

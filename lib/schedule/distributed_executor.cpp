@@ -85,7 +85,11 @@ class DistributedRun final : public ProgressSource {
     for (NodeId id = 0; id < graph.size(); ++id) {
       const auto& node = graph.node(id);
       if (node.is_data() && (node.location == everywhere || node.location == me_)) {
-        results_.put(id, node.data, /*spillable=*/false);
+        if (node.persisted) {
+          results_.put_persisted(id, node.persisted);  // counted and spilled by the PersistedStore
+        } else {
+          results_.put(id, node.data, /*spillable=*/false);
+        }
       }
     }
     is_output_.assign(graph.size(), 0);
@@ -93,7 +97,7 @@ class DistributedRun final : public ProgressSource {
     if (me_ == 0) init_scheduler();
   }
 
-  std::vector<PersistedResult> run() {
+  DistributedOutputs run() {
     const std::uint64_t received_before = net_.value_bytes_received();
     const unsigned threads = net_.threads_per_rank()[me_];
     // Worker 0 is this thread: progress, not tasks.
@@ -111,21 +115,25 @@ class DistributedRun final : public ProgressSource {
     net_.end_run(/*clean=*/!error_);
     if (error_) throw_error(*error_);
 
-    std::vector<PersistedResult> out(outputs_.size());
-    std::vector<Value> values(outputs_.size());
+    DistributedOutputs out;
     std::vector<int> holders(outputs_.size());
     std::vector<Key> keys;
+    if (persist_) out.persisted.resize(outputs_.size());
+    else out.values.resize(outputs_.size());
     for (std::size_t i = 0; i < outputs_.size(); ++i) {
-      out[i].holder = output_holder_[i];
-      out[i].nbytes = output_nbytes_[i];
-      const bool here = out[i].holder == me_ || out[i].holder == everywhere;
-      if (here) values[i] = results_.get(outputs_[i]);
-      holders[i] = out[i].holder == everywhere ? -2 : out[i].holder;  // replicated data: nobody sends it
-      if (!persist_) keys.push_back(graph_.node(outputs_[i]).key);
+      const int holder = output_holder_[i];
+      const bool here = holder == me_ || holder == everywhere;
+      if (persist_) {
+        // As the run holds it: a PersistedValue, maybe spilled, not read back.
+        out.persisted[i] = {here ? results_.persisted(outputs_[i]) : PersistedValue(), holder, output_nbytes_[i]};
+        continue;
+      }
+      if (here) out.values[i] = results_.get(outputs_[i]);
+      holders[i] = holder == everywhere ? -2 : holder;  // replicated data: nobody sends it
+      keys.push_back(graph_.node(outputs_[i]).key);
     }
     for (NodeId id = 0; id < graph_.size(); ++id) results_.erase(id);  // free what the run made before the outputs are copied around
-    if (!persist_) net_.broadcast_outputs(values, holders, keys);
-    for (std::size_t i = 0; i < outputs_.size(); ++i) out[i].value = std::move(values[i]);
+    if (!persist_) net_.broadcast_outputs(out.values, holders, keys);
     if (options_.stats) {
       auto& stats = *options_.stats;
       stats.tasks_run = tasks_run_;
@@ -413,7 +421,11 @@ class DistributedRun final : public ProgressSource {
         for (const Value& input : inputs) args.push_back(&input);
         Value result = graph::run_task(node, TaskArgs(args.data(), args.size()));
         inputs.clear();
-        results_.put(task, std::move(result), /*spillable=*/!is_output_[task]);
+        if (persist_ && is_output_[task]) {
+          results_.put_persisted(task, PersistedValue(std::move(result), node.key.str()));
+        } else {
+          results_.put(task, std::move(result), /*spillable=*/!is_output_[task]);
+        }
       } catch (...) {
         inputs.clear();
         done.error = graph::task_error_info(node.key, std::current_exception());
@@ -769,9 +781,8 @@ class DistributedRun final : public ProgressSource {
 
 }  // namespace
 
-std::vector<PersistedResult> run_distributed(const Graph& graph, std::span<const NodeId> outputs,
-                                             const ComputeOptions& options, Network& network, bool persist,
-                                             ThreadPool* pool) {
+DistributedOutputs run_distributed(const Graph& graph, std::span<const NodeId> outputs,
+                                   const ComputeOptions& options, Network& network, bool persist, ThreadPool* pool) {
   for (const auto& node : graph.nodes()) {
     const int restricted_to = node.annotations.restricted_to;
     if (restricted_to >= network.size()) {  // the same graph on every rank: every rank throws

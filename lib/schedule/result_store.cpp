@@ -24,13 +24,7 @@ ResultStore::~ResultStore() {
     if (slot.state == State::resident) resident += slot.nbytes;
   }
   budget.sub(resident);
-  for (auto& [id, record] : files_) remove_file(record);
-}
-
-void ResultStore::remove_file(const SpillRecord& record) {
-  auto& budget = Budget::instance();
-  budget.spill().remove(record.file);
-  budget.note_spill_removed(record.file.raw_bytes);
+  for (auto& [id, spilled] : files_) memory::remove_spilled(spilled);
 }
 
 std::string ResultStore::name(NodeId id) const { return graph_.node(id).key.str(); }
@@ -45,7 +39,7 @@ void ResultStore::count_live(std::ptrdiff_t results, std::int64_t bytes) {
 
 void ResultStore::put(NodeId id, Value value, bool spillable) {
   const std::uint64_t nbytes = value.nbytes();
-  spillable = spillable && value.holder() && value.holder()->codec().travels;
+  spillable = spillable && memory::spillable(value);
   {
     Stripe& s = stripe(id);
     std::lock_guard lock(s.mutex);
@@ -61,13 +55,45 @@ void ResultStore::put(NodeId id, Value value, bool spillable) {
   auto& budget = Budget::instance();
   budget.add(nbytes);
   count_live(1, static_cast<std::int64_t>(nbytes));
-  if (!spillable) return;
-  add_candidate(id);
-  if (nbytes > budget.limit()) {
-    budget.warn("result " + name(id) + " is " + format_size(nbytes) + ", more than this rank's memory limit of " +
-                format_size(budget.limit()) + "; it is kept on disk while no task uses it");
+  if (spillable) {
+    add_candidate(id);
+    if (nbytes > budget.limit()) {
+      budget.warn("result " + name(id) + " is " + format_size(nbytes) + ", more than this rank's memory limit of " +
+                  format_size(budget.limit()) + "; it is kept on disk while no task uses it");
+    }
   }
-  if (budget.excess() > 0) spill_until_under_target();
+  if (budget.excess() > 0) make_room();  // an unspillable one too: others (persisted values) may go
+}
+
+// This store's results first, then every other spiller's (persisted values,
+// other runs): one at a time, so that no spiller waits for another while it
+// holds its own spill lock.
+void ResultStore::make_room() {
+  spill_until_under_target();
+  auto& budget = Budget::instance();
+  if (budget.excess() > 0) budget.make_room();
+}
+
+void ResultStore::put_persisted(NodeId id, PersistedValue value) {
+  const std::uint64_t nbytes = value.nbytes();
+  {
+    std::lock_guard lock(stripe(id).mutex);
+    Slot& slot = slots_[id];
+    if (slot.state != State::empty) return;
+    slot.persisted = std::move(value);
+    slot.nbytes = nbytes;
+    slot.state = State::persisted;
+    slot.on_disk = slot.erased = false;
+  }
+  count_live(1, static_cast<std::int64_t>(nbytes));
+}
+
+PersistedValue ResultStore::persisted(NodeId id) {
+  {
+    std::lock_guard lock(stripe(id).mutex);
+    if (slots_[id].state == State::persisted) return slots_[id].persisted;
+  }
+  return PersistedValue(get(id), name(id));
 }
 
 Value ResultStore::get(NodeId id) {
@@ -82,6 +108,11 @@ Value ResultStore::get(NodeId id) {
         return slot.value;
       case State::loading: s.changed.wait(lock); break;
       case State::spilled: return read_back(id, lock);
+      case State::persisted: {  // read back (outside this lock) by its own store if it was spilled
+        const PersistedValue persisted = slot.persisted;
+        lock.unlock();
+        return persisted.get();
+      }
       case State::empty:
         throw_error(ErrorKind::generic, "result " + name(id) + " is not held on rank " +
                                             std::to_string(Budget::instance().rank()) +
@@ -103,6 +134,7 @@ std::uint64_t ResultStore::nbytes(NodeId id) const {
 void ResultStore::erase(NodeId id) {
   std::uint64_t freed = 0, nbytes = 0;
   bool drop = false;
+  PersistedValue persisted;  // let go of outside the lock
   {
     std::lock_guard lock(stripe(id).mutex);
     Slot& slot = slots_[id];
@@ -116,6 +148,10 @@ void ResultStore::erase(NodeId id) {
         break;
       case State::spilled:
         drop = true;
+        slot = Slot{};
+        break;
+      case State::persisted:
+        persisted = std::move(slot.persisted);
         slot = Slot{};
         break;
       case State::evicting:
@@ -134,7 +170,7 @@ void ResultStore::drop_file(NodeId id) {
   std::lock_guard lock(files_mutex_);
   auto it = files_.find(id);
   if (it == files_.end()) return;
-  remove_file(it->second);
+  memory::remove_spilled(it->second);
   files_.erase(it);
 }
 
@@ -144,25 +180,9 @@ void ResultStore::add_candidate(NodeId id) {
 }
 
 void ResultStore::spill_until_under_target() {
-  auto& budget = Budget::instance();
   std::lock_guard one_spiller(spill_mutex_);
-  for (;;) {
-    const std::uint64_t excess = budget.excess();
-    if (excess == 0) return;
-    // At least a sixteenth of the target at a time: each claim sorts every
-    // candidate, and claiming just the excess (often one small chunk) made
-    // spilling quadratic in the number of results held.
-    auto victims = claim_victims(std::max(excess, budget.target() / 16));
-    if (victims.empty()) return;  // everything is in use: running tasks need it
-    for (std::size_t i = 0; i < victims.size(); ++i) {
-      try {
-        spill(victims[i]);
-      } catch (...) {
-        for (std::size_t j = i + 1; j < victims.size(); ++j) give_back(victims[j]);  // the rest, unspilled
-        throw;
-      }
-    }
-  }
+  memory::spill_claimed([this](std::uint64_t bytes) { return claim_victims(bytes); },
+                        [this](NodeId id) { spill(id); }, [this](NodeId id) { give_back(id); });
 }
 
 // A result claimed for spilling that was not spilled: resident again, or
@@ -225,27 +245,18 @@ void ResultStore::spill(NodeId id) {
   }
   auto& budget = Budget::instance();
   if (!on_disk) {
-    const auto* holder = value.holder();
-    const auto& codec = holder->codec();
-    memory::SpillFile file;
+    memory::SpilledValue spilled;
     try {
-      if (codec.contiguous) {
-        file = budget.spill().write(codec.view(*holder), name(id));
-      } else {
-        std::vector<std::byte> bytes;
-        codec.encode(*holder, bytes);
-        file = budget.spill().write(bytes, name(id));
-      }
+      spilled = memory::spill_value(value, name(id));
     } catch (...) {
       give_back(id);
       throw;
     }
     {
       std::lock_guard lock(files_mutex_);
-      files_[id] = SpillRecord{file, &codec};
+      files_[id] = spilled;
     }
-    budget.note_spilled(file.raw_bytes);
-    spilled_.fetch_add(file.raw_bytes, std::memory_order_relaxed);
+    spilled_.fetch_add(spilled.file.raw_bytes, std::memory_order_relaxed);
   }
   bool freed = false, erased = false, keep_candidate = false;
   {
@@ -278,7 +289,7 @@ Value ResultStore::read_back(NodeId id, std::unique_lock<std::mutex>& lock) {
   slot.state = State::loading;
   const std::uint64_t nbytes = slot.nbytes;
   lock.unlock();
-  SpillRecord record;
+  memory::SpilledValue record;
   {
     std::lock_guard files_lock(files_mutex_);
     record = files_.at(id);
@@ -287,16 +298,7 @@ Value ResultStore::read_back(NodeId id, std::unique_lock<std::mutex>& lock) {
   budget.add(nbytes);  // counted from the moment its memory is taken
   Value value;
   try {
-    if (record.codec->contiguous) {
-      std::span<std::byte> buffer;
-      auto holder = record.codec->make(record.file.raw_bytes, buffer);
-      budget.spill().read(record.file, buffer, name(id));
-      value = Value::from_holder(std::move(holder));
-    } else {
-      std::vector<std::byte> bytes(record.file.raw_bytes);
-      budget.spill().read(record.file, bytes, name(id));
-      value = Value::from_holder(record.codec->decode(bytes));
-    }
+    value = memory::read_spilled(record, name(id));
   } catch (...) {
     budget.sub(nbytes);
     bool drop = false;
@@ -313,7 +315,6 @@ Value ResultStore::read_back(NodeId id, std::unique_lock<std::mutex>& lock) {
     if (drop) drop_file(id);
     throw;
   }
-  budget.note_unspilled(record.file.raw_bytes);
   unspilled_.fetch_add(record.file.raw_bytes, std::memory_order_relaxed);
   lock.lock();
   const bool erased = slot.erased;
@@ -333,7 +334,7 @@ Value ResultStore::read_back(NodeId id, std::unique_lock<std::mutex>& lock) {
     return value;
   }
   if (spillable) add_candidate(id);
-  if (budget.excess() > 0) spill_until_under_target();
+  if (budget.excess() > 0) make_room();
   return value;
 }
 

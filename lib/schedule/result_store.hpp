@@ -12,15 +12,22 @@
 // spill is under way waits for it, which keeps producers from outrunning
 // the disk. Memory counted elsewhere (a receive buffer, a task's
 // TrackedAllocation) that crosses the target spills through the budget's
-// make_room(), which calls every live store. A spilled result keeps its file until it is erased, so a result
-// used again is spilled a second time for free.
+// make_room(), which calls every live store and the persisted values'
+// store; so does a result stored here that this store alone cannot make room
+// for. A spilled result keeps its file until it is erased, so a result used
+// again is spilled a second time for free.
+//
+// A persisted result (a data node of a PersistedValue, or an output of a
+// persist run) is held through its PersistedValue: the process's
+// PersistedStore counts and spills it, and get() reads it back through it.
 //
 // Locks: each slot is guarded by one of `stripes` mutexes (by id); the list
 // of spill candidates by its own; one thread spills at a time.
 #include <tessera/graph.hpp>
+#include <tessera/persisted.hpp>
 
 #include "memory/budget.hpp"
-#include "memory/spill_directory.hpp"
+#include "memory/spilled_value.hpp"
 
 #include <atomic>
 #include <condition_variable>
@@ -41,6 +48,12 @@ class ResultStore final : public memory::Spiller {
   /// Holds `value` as node `id`'s result; may spill others (MemoryError when it cannot).
   /// Unspillable values (graph literals, types that cannot travel) stay in memory.
   void put(NodeId id, Value value, bool spillable = true);
+  /// Holds a persisted result as node `id`'s: counted and spilled by the
+  /// PersistedStore, not here.
+  void put_persisted(NodeId id, PersistedValue value);
+  /// Node `id`'s result as a persisted one: its PersistedValue, or the value
+  /// (read back if spilled) held as a new one.
+  PersistedValue persisted(NodeId id);
   /// The result, read back from disk if it was spilled. Holding the returned
   /// handle keeps the result from being spilled.
   Value get(NodeId id);
@@ -57,9 +70,10 @@ class ResultStore final : public memory::Spiller {
   void spill_until_under_target() override;
 
  private:
-  enum class State : std::uint8_t { empty, resident, evicting, spilled, loading };
+  enum class State : std::uint8_t { empty, resident, evicting, spilled, loading, persisted };
   struct Slot {
     Value value;
+    PersistedValue persisted;  // State::persisted: the value is held there
     std::uint64_t nbytes = 0;
     std::uint32_t last_use = 0;
     State state = State::empty;
@@ -71,20 +85,16 @@ class ResultStore final : public memory::Spiller {
     std::mutex mutex;
     std::condition_variable changed;
   };
-  struct SpillRecord {
-    memory::SpillFile file;
-    const detail::ValueCodec* codec = nullptr;
-  };
   static constexpr std::size_t stripes = 64;
 
   Stripe& stripe(NodeId id) const { return stripes_[id % stripes]; }
+  void make_room();
   void add_candidate(NodeId id);
   std::vector<NodeId> claim_victims(std::uint64_t bytes);
   void spill(NodeId id);
   Value read_back(NodeId id, std::unique_lock<std::mutex>& lock);
   void give_back(NodeId id);
   void drop_file(NodeId id);
-  void remove_file(const SpillRecord& record);
   void count_live(std::ptrdiff_t results, std::int64_t bytes);
   std::string name(NodeId id) const;
 
@@ -97,7 +107,7 @@ class ResultStore final : public memory::Spiller {
   std::vector<NodeId> candidates_;  // resident and spillable, maybe stale
   std::mutex spill_mutex_;          // one spiller at a time
   std::mutex files_mutex_;
-  std::unordered_map<NodeId, SpillRecord> files_;
+  std::unordered_map<NodeId, memory::SpilledValue> files_;
 
   std::atomic<std::int64_t> live_{0}, live_bytes_{0};
   std::atomic<std::size_t> peak_live_{0};

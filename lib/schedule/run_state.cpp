@@ -6,7 +6,7 @@
 
 namespace tessera::schedule {
 
-RunState::RunState(const Graph& graph, std::span<const NodeId> outputs)
+RunState::RunState(const Graph& graph, std::span<const NodeId> outputs, bool persist)
     : graph_(graph),
       outputs_(outputs.begin(), outputs.end()),
       priority_(graph::order_of(graph, outputs)),
@@ -21,6 +21,10 @@ RunState::RunState(const Graph& graph, std::span<const NodeId> outputs)
     if (graph.deps(id).empty()) initial_ready_.push_back(id);
   }
   for (NodeId out : outputs_) holds_[out].fetch_add(1, std::memory_order_relaxed);
+  if (persist) {
+    persisted_output_.assign(n, 0);
+    for (NodeId out : outputs_) persisted_output_[out] = 1;
+  }
   std::sort(initial_ready_.begin(), initial_ready_.end(),
             [this](NodeId a, NodeId b) { return (*priority_)[a] < (*priority_)[b]; });
   finished_as_ = std::make_unique<std::atomic<std::uint32_t>[]>(n);
@@ -36,7 +40,9 @@ std::vector<NodeId> RunState::sequence() const {
 bool RunState::execute(NodeId id) {
   const Graph::Node& node = graph_.node(id);
   try {
-    if (node.is_data()) {
+    if (node.persisted) {
+      store_.put_persisted(id, node.persisted);
+    } else if (node.is_data()) {
       store_.put(id, node.data, /*spillable=*/false);  // the graph holds it anyway
     } else {
       // Most tasks have few inputs: their handles live on the stack. Holding
@@ -63,7 +69,11 @@ bool RunState::execute(NodeId id) {
       for (std::size_t i = 0; i < deps.size(); ++i) values[i] = Value();  // spillable again
       finished_as_[id].store(static_cast<std::uint32_t>(tasks_run_.fetch_add(1, std::memory_order_relaxed) + 1),
                              std::memory_order_relaxed);
-      store_.put(id, std::move(result));
+      if (!persisted_output_.empty() && persisted_output_[id]) {
+        store_.put_persisted(id, PersistedValue(std::move(result), node.key.str()));
+      } else {
+        store_.put(id, std::move(result));
+      }
       for (NodeId dep : deps) release(dep);
     }
   } catch (...) {
@@ -90,6 +100,13 @@ std::vector<Value> RunState::take_outputs() {
   std::vector<Value> out;
   out.reserve(outputs_.size());
   for (NodeId id : outputs_) out.push_back(store_.get(id));
+  return out;
+}
+
+std::vector<PersistedValue> RunState::take_persisted() {
+  std::vector<PersistedValue> out;
+  out.reserve(outputs_.size());
+  for (NodeId id : outputs_) out.push_back(store_.persisted(id));
   return out;
 }
 

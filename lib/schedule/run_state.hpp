@@ -21,7 +21,9 @@ namespace tessera::schedule {
 
 class RunState final : public ProgressSource {
  public:
-  RunState(const Graph& graph, std::span<const NodeId> outputs);
+  /// `persist`: the outputs are held as PersistedValues as soon as they are
+  /// made (counted and spilled by the PersistedStore), for take_persisted().
+  RunState(const Graph& graph, std::span<const NodeId> outputs, bool persist = false);
 
   const Graph& graph() const { return graph_; }
   std::size_t size() const { return graph_.size(); }
@@ -45,6 +47,7 @@ class RunState final : public ProgressSource {
   /// Throws the recorded error, if any.
   void rethrow_if_failed() const;
   std::vector<Value> take_outputs();
+  std::vector<PersistedValue> take_persisted();
   /// Nodes in the order their tasks finished (tracked for every run: one counter per task).
   std::vector<NodeId> completion_order() const;
   void fill_stats(ComputeStats& stats) const;
@@ -59,6 +62,7 @@ class RunState final : public ProgressSource {
   std::vector<NodeId> outputs_;
   std::shared_ptr<const std::vector<std::uint32_t>> priority_;  // kept with the graph (graph/derived.hpp)
   std::shared_ptr<const graph::Dependents> dependents_;
+  std::vector<std::uint8_t> persisted_output_;  // per node, in a persist run
   std::vector<NodeId> initial_ready_;
   std::unique_ptr<std::atomic<std::uint32_t>[]> waiting_;
   std::unique_ptr<std::atomic<std::uint32_t>[]> holds_;

@@ -267,7 +267,7 @@ TEST(Distributed, PersistKeepsResultsWhereTheyWereMade) {
   for (int i = 0; i < 8; ++i) parts.push_back(produce(i));
   auto kept = persist(parts);
   int held_here = 0;
-  for (const auto& p : kept) held_here += p.node()->data.has_value() ? 1 : 0;
+  for (const auto& p : kept) held_here += p.node()->persisted.has_value() ? 1 : 0;
   if (runtime().size() > 1) {
     EXPECT_EQ(runtime().sum_over_ranks(held_here), 8);  // each result on exactly one rank
   } else {

@@ -2,6 +2,7 @@
 // right with each rank's tracked peak within it, a rank that cannot spill
 // ends the run on every rank, spill files go, and rank 0's progress lines
 // show every rank's memory.
+#include <tessera/array.hpp>
 #include <tessera/compute.hpp>
 #include <tessera/memory.hpp>
 #include <tessera/runtime.hpp>
@@ -96,6 +97,38 @@ TEST_F(MemoryAcrossRanks, SpillFilesAreGoneAfterATaskError) {
   EXPECT_THROW(compute(g, {Key("broken")}), TaskError);
   EXPECT_EQ(memory_status().spilled_bytes, 0u) << "rank " << runtime().rank();
   EXPECT_EQ(bytes_on_disk(), 0u) << "rank " << runtime().rank();
+}
+
+// Issue 10, item 6: persisted chunks count against each rank's budget and
+// spill; a later computation reads them back, each rank within its limit.
+TEST_F(MemoryAcrossRanks, AnArrayThreeTimesTheBudgetPersistsAndSumsWithinIt) {
+  const std::uint64_t limit = 16 * chunk_bytes;
+  MemoryOptions options;
+  options.limit = limit;
+  options.spill_dir = dir_.string();
+  configure_memory(options);
+  const auto tracked_before = memory_status().tracked_bytes;
+  const auto chunk_elements = static_cast<std::int64_t>(chunk_bytes / sizeof(std::int64_t));
+  // Three times the budget of every rank.
+  const auto n = static_cast<std::int64_t>(3 * limit / sizeof(std::int64_t)) * runtime().size();
+  const std::string rank = "rank " + std::to_string(runtime().rank());
+  {
+    ComputeStats stats;
+    array::Array p = array::arange(n, {chunk_elements}).persist({.stats = &stats});
+    EXPECT_LE(stats.peak_memory_bytes, limit + chunk_bytes) << rank;
+    EXPECT_LE(memory_status().tracked_bytes, limit) << rank;
+    EXPECT_GT(runtime().sum_over_ranks(static_cast<std::int64_t>(memory_status().spilled_bytes)), 0);
+    for (int pass = 0; pass < 2; ++pass) {
+      EXPECT_EQ(p.sum().compute({.stats = &stats}).item<std::int64_t>(), n * (n - 1) / 2) << rank << " pass " << pass;
+      EXPECT_LE(stats.peak_memory_bytes, limit + chunk_bytes) << rank << " pass " << pass;
+    }
+    EXPECT_EQ((p * 2 - 1).max().compute({.stats = &stats}).item<std::int64_t>(), 2 * (n - 1) - 1) << rank;
+    EXPECT_LE(stats.peak_memory_bytes, limit + chunk_bytes) << rank;
+  }
+  // The array went: every rank let go of its chunks and their spill extents.
+  EXPECT_EQ(memory_status().spilled_bytes, 0u) << rank;
+  EXPECT_EQ(memory_status().tracked_bytes, tracked_before) << rank;
+  EXPECT_EQ(bytes_on_disk(), 0u) << rank;
 }
 
 TEST(ProgressAcrossRanks, RankZeroPrintsEveryRanksMemory) {

@@ -289,7 +289,7 @@ namespace detail {
 inline DelayedNodePtr persisted_node(const DelayedNodePtr& original, PersistedResult result) {
   auto node = std::make_shared<DelayedNode>();
   node->key = original->key;
-  node->data = std::move(result.value);
+  node->persisted = std::move(result.value);
   node->location = result.holder;
   node->nbytes = result.nbytes;
   return node;

@@ -184,8 +184,9 @@ Graph delayed_graph(std::span<const DelayedNodePtr> outputs, std::vector<NodeId>
         if (id_of.find(node) != NodeIds::none) continue;  // reached twice while on the stack (diamond)
         dep_ids.clear();
         for (const auto& dep : node->deps) dep_ids.push_back(id_of.find(resolve(dep.get())));
-        NodeId id = node->location >= 0 ? graph.add_persisted(node->key, node->data, node->location, node->nbytes)
-                                         : graph.add_resolved(node->key, node->fn, node->data, dep_ids);
+        NodeId id = node->persisted     ? graph.add_persisted(node->key, node->persisted, node->location, node->nbytes)
+                    : node->location >= 0 ? graph.add_persisted(node->key, node->data, node->location, node->nbytes)
+                                          : graph.add_resolved(node->key, node->fn, node->data, dep_ids);
         if (!node->annotations.empty()) graph.annotate(id, node->annotations);
         id_of.insert(node, id);
       }

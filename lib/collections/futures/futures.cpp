@@ -80,9 +80,9 @@ std::vector<std::uint64_t> input_entries(const DelayedNode& task, FutureService&
         for (const auto& d : node->deps) entry.deps.push_back(known(d.get()));
         entry.annotations = node->annotations;
       } else {
-        entry.data = node->data;
+        entry.data = node->persisted ? node->persisted.get() : node->data;  // the service holds it, counted
         entry.location = node->location;
-        entry.nbytes = node->location >= 0 ? node->nbytes : node->data.nbytes();
+        entry.nbytes = node->location >= 0 ? node->nbytes : entry.data.nbytes();
       }
       added.emplace(node, service.add(std::move(entry)));
     }
