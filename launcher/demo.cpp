@@ -1,9 +1,15 @@
 // tessera demo: writes a few files of numbers, then runs the seed's Delayed
-// example (load, process, summarize) on them and prints the summary.
+// example (load, process, summarize) on them and prints the summary; then
+// writes an HDF5 dataset with parallel HDF5 and runs the seed's Array
+// example, (x - x.mean(axis=1, keepdims=True)).compute(), on it.
 #include "commands.hpp"
 #include "delayed_files.hpp"
+#include "hdf5_center.hpp"
 
+#include <tessera/array.hpp>
 #include <tessera/runtime.hpp>
+
+#include <algorithm>
 
 #include <chrono>
 #include <cstdio>
@@ -22,9 +28,11 @@ Action add_demo(CLI::App& app, const GlobalOptions& global) {
     std::string scheduler = "threads";
     std::string visualize;
     bool keep = false;
+    std::vector<std::int64_t> array_shape{4000, 2500};
+    std::vector<std::int64_t> array_chunks{1000, 1250};
   };
   auto options = std::make_shared<Options>();
-  auto* cmd = app.add_subcommand("demo", "write demo files and run the seed's Delayed example on them");
+  auto* cmd = app.add_subcommand("demo", "write demo files and run the seed's Delayed and Array examples on them");
   cmd->add_option("--dir", options->dir, "where to write the files (default: a temporary directory, removed after)");
   cmd->add_option("--files", options->files, "number of files")->check(CLI::Range(1, 100000));
   cmd->add_option("--rows", options->rows, "numbers per file")->check(CLI::Range(0, 100'000'000));
@@ -37,6 +45,12 @@ Action add_demo(CLI::App& app, const GlobalOptions& global) {
         if (dir.empty() || std::filesystem::is_directory(dir)) return std::string();
         return "the directory " + dir.string() + " does not exist";
       });
+  cmd->add_option("--array-shape", options->array_shape, "rows and columns of the HDF5 dataset (default 4000 2500)")
+      ->expected(2)
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40));
+  cmd->add_option("--array-chunks", options->array_chunks, "the Array example's chunk shape (default 1000 1250)")
+      ->expected(2)
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40));
   cmd->add_flag("--keep", options->keep, "keep the files");
   return [options, &global] {
     namespace fs = std::filesystem;
@@ -89,11 +103,36 @@ Action add_demo(CLI::App& app, const GlobalOptions& global) {
     auto start = std::chrono::steady_clock::now();
     examples::Stats stats = tessera::compute(summary, compute_options);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (runtime.rank() == 0) {
+      std::printf("ranks=%d tasks=%zu seconds=%.3f\n", runtime.size(), 2 * paths.size() + 1, seconds);
+      std::printf("count=%llu mean=%.9g std=%.9g min=%.6f max=%.6f\n",
+                  static_cast<unsigned long long>(stats.count), stats.mean(), stats.std(), stats.min, stats.max);
+      std::fflush(stdout);
+    }
+
+    // The Array example: every rank writes its chunks of the file, then
+    // x = from_hdf5(...); (x - x.mean(axis=1, keepdims=True)).compute().
+    const std::int64_t rows = options->array_shape[0], cols = options->array_shape[1];
+    const std::string h5 = (fs::path(dir) / "big.hdf5").string();
+    start = std::chrono::steady_clock::now();
+    examples::write_demo_hdf5(h5, "/big-data", rows, cols, options->array_chunks[0], options->seed, compute_options);
+    const double write_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const array::ChunkSpec chunks(array::Shape{std::min(options->array_chunks[0], rows), std::min(options->array_chunks[1], cols)});
+    start = std::chrono::steady_clock::now();
+    const NDArray y = examples::center_rows(h5, "/big-data", chunks, compute_options);
+    const double center_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     runtime.barrier();  // nobody reads the files any more
     if (runtime.rank() != 0) return 0;
-    std::printf("ranks=%d tasks=%zu seconds=%.3f\n", runtime.size(), 2 * paths.size() + 1, seconds);
-    std::printf("count=%llu mean=%.9g std=%.9g min=%.6f max=%.6f\n",
-                static_cast<unsigned long long>(stats.count), stats.mean(), stats.std(), stats.min, stats.max);
+    const double mb = static_cast<double>(rows) * static_cast<double>(cols) * 8 / 1e6;
+    std::printf("wrote %s: /big-data %lld x %lld float64 (%.1f MB), every rank its chunks, seconds=%.3f\n", h5.c_str(),
+                static_cast<long long>(rows), static_cast<long long>(cols), mb, write_seconds);
+    std::printf("x = from_hdf5(big.hdf5, /big-data, chunks=(%lld, %lld)); y = (x - x.mean(axis=1, keepdims=True)).compute()\n",
+                static_cast<long long>(std::min(options->array_chunks[0], rows)),
+                static_cast<long long>(std::min(options->array_chunks[1], cols)));
+    std::printf("array ranks=%d seconds=%.3f MB/s=%.0f\n", runtime.size(), center_seconds, mb / center_seconds);
+    const examples::CenteredSummary c = examples::summarize_centered(y);
+    std::printf("y_mean=%.17g y_std=%.17g max_abs_row_mean=%.3g y_0_0=%.17g y_0_1=%.17g y_last=%.17g\n", c.mean, c.std,
+                c.max_abs_row_mean, c.first, c.second, c.last);
     return 0;
   };
 }
