@@ -592,13 +592,56 @@ class DistributedRun final : public ProgressSource {
     ranks_with_free_slots_ += static_cast<int>(free) - static_cast<int>(was_free);
   }
 
+  // Root tasks (no task inputs: HDF5 reads, creations) whose results are
+  // large are queued on a rank only up to its threads + 1, so that their
+  // consumers run and free them before more roots start: with 8 slots a
+  // thread, two ranks had read 16 of 24 chunks of 128 MiB before the first
+  // reduction ran (1 GiB held per rank instead of 256 MiB, and spilling under
+  // a 1 GiB limit). "Large" is unknown until a root finished, then >= 1 MiB on
+  // average; small roots (a map of many quick tasks) are not held back.
+  bool is_root(NodeId task) const {
+    for (NodeId dep : graph_.deps(task)) {
+      if (!graph_.node(dep).is_data()) return false;
+    }
+    return true;
+  }
+  bool holding_roots_back() const {
+    return roots_done_ == 0 || root_bytes_done_ >= roots_done_ * (std::uint64_t{1} << 20);
+  }
+  bool root_room(int r) const { return r >= 0 && load_[r] < net_.threads_per_rank()[r] + 1; }
+
   bool schedule_ready() {
     bool any = false;
     deferred_.clear();
+    // Roots held back earlier compete again by priority, as many as there is
+    // room for (all of them once roots turn out small).
+    if (!held_roots_.empty()) {
+      std::size_t room = held_roots_.size();
+      if (holding_roots_back()) {
+        room = 0;
+        for (int r = 0; r < ranks_; ++r) {
+          const unsigned cap = net_.threads_per_rank()[r] + 1;
+          room += load_[r] < cap ? cap - load_[r] : 0;
+        }
+      }
+      for (; room > 0 && !held_roots_.empty(); --room) {
+        ready_.push(held_roots_.top());
+        held_roots_.pop();
+      }
+    }
     while (!ready_.empty() && ranks_with_free_slots_ > 0) {
       auto top = ready_.top();
       ready_.pop();
       int rank = place(top.second);
+      if (rank >= 0 && holding_roots_back() && !root_room(rank) && is_root(top.second) &&
+          graph_.node(top.second).annotations.restricted_to < 0) {
+        const int other = least_loaded();
+        if (!root_room(other)) {
+          held_roots_.push(top);
+          continue;
+        }
+        rank = other;
+      }
       if (rank < 0) {  // restricted to a full rank: let the others pass
         deferred_.push_back(top);
         continue;
@@ -661,6 +704,10 @@ class DistributedRun final : public ProgressSource {
     if (finished_ || error_) return;
     set_load(rank, load_[rank] - 1);
     nbytes_[task] = nbytes;
+    if (is_root(task)) {
+      ++roots_done_;
+      root_bytes_done_ += nbytes;
+    }
     holders_[task].push_back(rank);
     done_flags_[task].store(1, std::memory_order_relaxed);
     tasks_done_.fetch_add(1, std::memory_order_relaxed);
@@ -767,6 +814,10 @@ class DistributedRun final : public ProgressSource {
                       std::greater<>>
       ready_;
   std::vector<std::pair<std::uint32_t, NodeId>> deferred_;
+  std::priority_queue<std::pair<std::uint32_t, NodeId>, std::vector<std::pair<std::uint32_t, NodeId>>,
+                      std::greater<>>
+      held_roots_;  // roots waiting for room (see holding_roots_back)
+  std::uint64_t roots_done_ = 0, root_bytes_done_ = 0;
   std::vector<std::vector<std::byte>> batches_, push_batches_;
   std::vector<std::uint32_t> batch_counts_, push_counts_;
   std::shared_ptr<const graph::Dependents> dependents_;

@@ -153,6 +153,8 @@ class ProgramRun {
   std::vector<LeafBlock> leaves_;
   bool flat_ = true;
   std::vector<const void*> results_;
+  std::vector<const std::byte*> filled_from_;  // per instruction: the broadcast value its row holds
+  std::vector<std::int64_t> filled_n_;
   std::vector<std::byte> rows_;  // scratch: one tile row per instruction
   std::byte* scratch_ = nullptr;
 };

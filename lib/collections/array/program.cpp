@@ -367,6 +367,8 @@ ProgramRun::ProgramRun(const Program& program, std::span<const std::int64_t> blo
   if (rows_.size() < need) rows_.resize(need);
   scratch_ = rows_.data();
   results_.assign(program.instrs.size(), nullptr);
+  filled_from_.assign(program.instrs.size(), nullptr);
+  filled_n_.assign(program.instrs.size(), 0);
   for (std::size_t k = 0; k < program.instrs.size(); ++k) {
     const Instr& in = program.instrs[k];
     if (in.kind != Instr::Kind::scalar) continue;
@@ -399,7 +401,14 @@ const void* ProgramRun::eval_tile(std::span<const std::int64_t> index, std::int6
         if (flat_ || index.empty() || lb.strides.back() == 1) {
           results_[k] = p;
         } else {
-          fill_kernel(lb.dtype, p, row, n);
+          // Broadcast along the last axis: one value for the whole tile, and
+          // the same for every tile of a row (x - x.mean(1, true)), so the row
+          // is filled again only when the value's place changes.
+          if (filled_from_[k] != p || filled_n_[k] < n) {
+            fill_kernel(lb.dtype, p, row, n);
+            filled_from_[k] = p;
+            filled_n_[k] = n;
+          }
           results_[k] = row;
         }
         break;
