@@ -82,6 +82,15 @@ done
 echo "The literal seed form (x - x.mean(axis=1)).std(), as dask_ref.py's W2std (compare the checksum):"
 mpi 2 "$build/bench/array_w2_bench" "$file" /big-data --mode file --op std --form literal --repeat 1 | grep w2_summary
 
+echo "## 4b. the same from the file inside one process (array_w2_bench --mode file: no process start; 3 runs)"
+declare -A t_proc t_proc_first
+for op in std sum rowmean; do
+  out=$(mpi 2 "$build/bench/array_w2_bench" "$file" /big-data --mode file --op "$op" --repeat 3)
+  echo "$out" | grep -E 'repeat=0|w2_summary'
+  t_proc[$op]=$(sed -n 's/.*w2_summary.*best_seconds=\([0-9.]*\).*/\1/p' <<<"$out")
+  t_proc_first[$op]=$(sed -n 's/.*repeat=0 seconds=\([0-9.]*\).*/\1/p' <<<"$out")
+done
+
 echo "## 5. persisted in memory (from_hdf5 -> persist, then the expression 5 times), load $(load)"
 declare -A t_mem gbps_mem
 for ranks in 1 2; do
@@ -107,6 +116,9 @@ mb=$(awk -v b="$bytes" 'BEGIN {print b / 1e6}')
 printf '| what | Tessera s | MB/s or GB/s | vs Dask threads | vs ceiling | bar |\n|---|---|---|---|---|---|\n'
 for op in std sum; do
   dask=$([ "$op" = std ] && echo "$dask_std" || echo "$dask_sum")
+  printf '| W2%s file, 2 ranks, in one process (first run / best of 3) | %s / %s | %s MB/s | %sx / %sx | | >= 10x |\n' \
+    "$op" "${t_proc_first[$op]}" "${t_proc[$op]}" "$(awk -v m="$mb" -v t="${t_proc[$op]}" 'BEGIN {printf "%.0f", m / t}')" \
+    "$(r "$dask" "${t_proc_first[$op]}")" "$(r "$dask" "${t_proc[$op]}")"
   for ranks in 1 2; do
     t=${t_file[$op.$ranks]}
     rate=$(awk -v m="$mb" -v t="$t" 'BEGIN {printf "%.0f", m / t}')
@@ -125,3 +137,6 @@ for op in std sum; do
   printf '| W2%s file, 2 ranks, --memory-limit 1GiB | %s | peak RSS %s MiB | %sx | limit + 256 MiB = 1280 MiB | RSS < 1280 |\n' \
     "$op" "${t_lim[$op]}" "${rss_lim[$op]}" "$(r "$dask" "${t_lim[$op]}")"
 done
+read_rate=$(awk -v m="$mb" -v t="${t_proc[rowmean]}" 'BEGIN {printf "%.0f", m / t}')
+printf '| HDF5 read pass x.mean(axis=1) from the file, 2 ranks, in one process | %s | %s MB/s | | %s of dd (%s MB/s) | >= 0.70 of dd |\n' \
+  "${t_proc[rowmean]}" "$read_rate" "$(r "$read_rate" "$dd_mbps")" "$dd_mbps"
