@@ -121,21 +121,35 @@ class TypedReducer final : public Reducer {
     }
   }
 
+  // Adds x[0, n) into eight lanes (lane k & 7 gets element k, skipping NaNs
+  // when asked); returns how many were added. Without NaN skipping it runs
+  // eight at a time: `lanes[k & 7] +=` one element at a time kept each lane in
+  // memory (a store-to-load chain per element, a third of the W2std fold time).
+  static std::int64_t sum_lanes(const T* x, std::int64_t n, bool skip_nan, double (&lanes)[8]) {
+    if (skip_nan) {
+      std::int64_t count = 0;
+      for (std::int64_t k = 0; k < n; ++k) {
+        const bool ok = !nan_value(x[k]);
+        lanes[k & 7] += ok ? static_cast<double>(x[k]) : 0.0;
+        count += ok;
+      }
+      return count;
+    }
+    std::int64_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+      for (int j = 0; j < 8; ++j) lanes[j] += static_cast<double>(x[k + j]);
+    }
+    for (; k < n; ++k) lanes[k & 7] += static_cast<double>(x[k]);
+    return n;
+  }
+
   void fold(const void* data, std::int64_t n, std::byte* cell, std::int64_t position) const override {
     const T* x = static_cast<const T*>(data);
     switch (op_.kind) {
       case Kind::sum: {
         if constexpr (std::is_floating_point_v<T>) {
           double lanes[8] = {};
-          std::int64_t k = 0;
-          if (op_.skip_nan) {
-            for (; k < n; ++k) lanes[k & 7] += std::isnan(x[k]) ? 0.0 : static_cast<double>(x[k]);
-          } else {
-            for (; k + 8 <= n; k += 8) {
-              for (int j = 0; j < 8; ++j) lanes[j] += static_cast<double>(x[k + j]);
-            }
-            for (; k < n; ++k) lanes[k & 7] += static_cast<double>(x[k]);
-          }
+          sum_lanes(x, n, op_.skip_nan, lanes);
           put<double>(cell, 0, get<double>(cell, 0) + pairwise8(lanes));
         } else {
           A s = get<A>(cell, 0);
@@ -147,21 +161,7 @@ class TypedReducer final : public Reducer {
       case Kind::mean: {
         if constexpr (std::is_floating_point_v<T>) {
           double lanes[8] = {};
-          std::int64_t count = n;
-          if (op_.skip_nan) {
-            count = 0;
-            for (std::int64_t k = 0; k < n; ++k) {
-              const bool ok = !std::isnan(x[k]);
-              lanes[k & 7] += ok ? static_cast<double>(x[k]) : 0.0;
-              count += ok;
-            }
-          } else {
-            std::int64_t k = 0;
-            for (; k + 8 <= n; k += 8) {
-              for (int j = 0; j < 8; ++j) lanes[j] += static_cast<double>(x[k + j]);
-            }
-            for (; k < n; ++k) lanes[k & 7] += static_cast<double>(x[k]);
-          }
+          const std::int64_t count = sum_lanes(x, n, op_.skip_nan, lanes);
           put<double>(cell, 0, get<double>(cell, 0) + pairwise8(lanes));
           put<double>(cell, 1, get<double>(cell, 1) + static_cast<double>(count));
         } else {
@@ -174,26 +174,8 @@ class TypedReducer final : public Reducer {
       }
       case Kind::var: {
         // The tile's own (n, mean, M2), two passes over data in cache, then Chan's merge.
-        // Without NaN skipping the sum runs eight lanes at a time, as in sum:
-        // `lanes[k & 7] +=` one element at a time kept each lane in memory
-        // (a store-to-load chain per element, a third of the W2std fold time).
-        // Each lane adds the same elements in the same order either way.
         double lanes[8] = {};
-        std::int64_t count = 0;
-        if (op_.skip_nan) {
-          for (std::int64_t k = 0; k < n; ++k) {
-            const bool ok = !nan_value(x[k]);
-            lanes[k & 7] += ok ? static_cast<double>(x[k]) : 0.0;
-            count += ok;
-          }
-        } else {
-          std::int64_t k = 0;
-          for (; k + 8 <= n; k += 8) {
-            for (int j = 0; j < 8; ++j) lanes[j] += static_cast<double>(x[k + j]);
-          }
-          for (; k < n; ++k) lanes[k & 7] += static_cast<double>(x[k]);
-          count = n;
-        }
+        const std::int64_t count = sum_lanes(x, n, op_.skip_nan, lanes);
         if (count == 0) break;
         const double mean = pairwise8(lanes) / static_cast<double>(count);
         double sq[8] = {};
