@@ -512,6 +512,13 @@ class DistributedRun final : public ProgressSource {
         ++tasks_left_;
       }
     }
+    home_.assign(n, 0);
+    int next_home = 0;
+    for (NodeId id = 0; id < n; ++id) {
+      if (graph_.node(id).is_data() || !graph_.deps(id).empty()) continue;
+      home_[id] = next_home;
+      next_home = next_home + 1 == ranks_ ? 0 : next_home + 1;
+    }
     for (NodeId id = 0; id < n; ++id) {
       if (!graph_.node(id).is_data() && remaining_[id] == 0) ready_.push({(*priority_)[id], id});
     }
@@ -633,8 +640,21 @@ class DistributedRun final : public ProgressSource {
       auto top = ready_.top();
       ready_.pop();
       int rank = place(top.second);
-      if (rank >= 0 && holding_roots_back() && !root_room(rank) && is_root(top.second) &&
-          graph_.node(top.second).annotations.restricted_to < 0) {
+      const TaskAnnotations& hints = graph_.node(top.second).annotations;
+      if (holding_roots_back() && graph_.deps(top.second).empty() && hints.restricted_to < 0 &&
+          hints.preferred_ranks.empty()) {
+        // A large root with nothing to say where: its home rank, round robin
+        // over the roots in graph order (a layer's blocks in C order), so a
+        // persisted array ends up spread evenly and later passes over it
+        // share the work; it waits for room there.
+        const int home = home_[top.second];
+        if (!root_room(home) || load_[home] >= capacity_[home]) {
+          held_roots_.push(top);
+          continue;
+        }
+        rank = home;
+      } else if (rank >= 0 && holding_roots_back() && !root_room(rank) && is_root(top.second) &&
+                 hints.restricted_to < 0) {
         const int other = least_loaded();
         if (!root_room(other)) {
           held_roots_.push(top);
@@ -818,6 +838,7 @@ class DistributedRun final : public ProgressSource {
                       std::greater<>>
       held_roots_;  // roots waiting for room (see holding_roots_back)
   std::uint64_t roots_done_ = 0, root_bytes_done_ = 0;
+  std::vector<int> home_;  // per task without inputs: the rank it goes to while roots are large
   std::vector<std::vector<std::byte>> batches_, push_batches_;
   std::vector<std::uint32_t> batch_counts_, push_counts_;
   std::shared_ptr<const graph::Dependents> dependents_;
