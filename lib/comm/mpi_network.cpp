@@ -35,6 +35,7 @@ constexpr int tag_body = 3;
 constexpr std::size_t piece_bytes = std::size_t{1} << 30;
 constexpr int tag_query = 4;
 constexpr int tag_reply = 5;
+constexpr int tag_departed = 6;
 
 double seconds_from_env(const char* name, double fallback) {
   const char* text = std::getenv(name);
@@ -160,6 +161,18 @@ void MpiNetwork::answer_queries(std::int64_t here) {
   for (int source = 0; receive_number(tag_query, asked, source);) send_number(source, tag_reply, here);
 }
 
+void MpiNetwork::depart() {
+  std::int64_t made = static_cast<std::int64_t>(collectives_);
+  std::vector<MPI_Request> requests;
+  for (int r = 0; r < size_; ++r) {
+    if (r == rank_) continue;
+    requests.emplace_back();
+    if (MPI_Isend(&made, 1, MPI_INT64_T, r, tag_departed, comm_, &requests.back()) != MPI_SUCCESS) requests.pop_back();
+  }
+  // 8 bytes go eagerly: complete at once, whether or not anyone receives them.
+  MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE);
+}
+
 void MpiNetwork::wait_for_all(MPI_Request& request, const char* call) {
   using Clock = std::chrono::steady_clock;
   const std::int64_t here = collectives_;
@@ -175,6 +188,21 @@ void MpiNetwork::wait_for_all(MPI_Request& request, const char* call) {
     if (done) return;
     if (spin < 256) continue;  // the usual case: the others are microseconds away
     answer_queries(here);
+    std::int64_t made = 0;
+    for (int gone = -1; receive_number(tag_departed, made, gone);) {
+      if (departed_rank_ < 0 || made < departed_made_) {
+        departed_rank_ = gone;
+        departed_made_ = made;
+      }
+    }
+    // A rank that left after making this call took part in it (it completes);
+    // one that left before never will.
+    if (departed_rank_ >= 0 && departed_made_ < here) {
+      comm_error("rank " + std::to_string(rank_) + " waits in " + call + " (its collective call #" + std::to_string(here) +
+                     ") for rank " + std::to_string(departed_rank_) + ", which has ended its Runtime after " +
+                     std::to_string(departed_made_) + " such calls",
+                 "every rank must make the same compute()/persist() calls: print on rank 0 only, but compute on every rank");
+    }
     std::int64_t theirs = 0;
     for (int source = 0; receive_number(tag_reply, theirs, source);) {
       if (asked_at >= 0) where[static_cast<std::size_t>(source)] = theirs;

@@ -27,6 +27,10 @@ class MpiNetwork final : public schedule::Network {
   const std::vector<unsigned>& threads_per_rank() const override { return threads_; }
 
   void check_same_graph(const Graph& graph, const char* call) override;
+  /// Tells every other rank this one is leaving (its Runtime ends): a rank
+  /// still waiting at a compute()/persist() entry then fails with a message
+  /// instead of waiting forever (a compute() made on rank 0 only).
+  void depart();
   void begin_run() override;
   void end_run(bool clean) override;
   void broadcast_outputs(std::span<Value> values, std::span<const int> holders, std::span<const Key> keys) override;
@@ -100,6 +104,8 @@ class MpiNetwork final : public schedule::Network {
   std::int64_t collectives_ = 0;
   double warn_seconds_ = 60, timeout_seconds_ = 0;
   std::deque<std::int64_t> query_payloads_;  // buffers of sends nobody waits for
+  int departed_rank_ = -1;                    // a rank that ended its Runtime (depart()), and
+  std::int64_t departed_made_ = 0;            // the collective calls it had made
 };
 
 }  // namespace tessera::comm

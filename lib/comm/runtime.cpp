@@ -66,6 +66,7 @@ class RuntimeState {
   }
 
   ~RuntimeState() {
+    if (network_) network_->depart();
     network_.reset();
     MPI_Comm_free(&comm_);
     if (owns_mpi_) {

@@ -25,4 +25,15 @@ echo "$out" | tail -n 8
 [ $rc -ne 0 ] || fail "the job succeeded although rank 0 never reached the compute"
 (( elapsed < 30 )) || fail "the job took ${elapsed}s to end"
 grep -q "not arrived: rank 0; ending the job (TESSERA_COLLECTIVE_TIMEOUT)" <<<"$out" || fail "no timeout message names rank 0"
-echo "ok: warnings name the call and the missing rank; the timeout ended the job in ${elapsed}s"
+
+# Departed: rank 0 ends its Runtime without the call; the others fail at once naming it.
+start=$(date +%s)
+out=$(timeout 60 "$mpiexec" -n "$np" $flags "$program" departed 2>&1); rc=$?
+elapsed2=$(( $(date +%s) - start ))
+echo "$out" | tail -n 8
+[ $rc -ne 124 ] || fail "the departed job hung until the test's timeout"
+[ $rc -ne 0 ] || fail "the job succeeded although rank 0 left before the compute"
+(( elapsed2 < 20 )) || fail "the departed job took ${elapsed2}s to end"
+grep -q "waits in compute() (its collective call #2) for rank 0, which has ended its Runtime after 1 such calls" \
+  <<<"$out" || fail "no rank said rank 0 had left"
+echo "ok: warnings name the call and the missing rank; the timeout ended the job in ${elapsed}s; a rank that left ended it in ${elapsed2}s"
