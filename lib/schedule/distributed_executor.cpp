@@ -647,10 +647,15 @@ class DistributedRun final : public ProgressSource {
         // over the roots in graph order (a layer's blocks in C order), so a
         // persisted array ends up spread evenly and later passes over it
         // share the work; it waits for room there.
-        const int home = home_[top.second];
+        // A rank with nothing to do takes it rather than idle while the home is busy.
+        int home = home_[top.second];
         if (!root_room(home) || load_[home] >= capacity_[home]) {
-          held_roots_.push(top);
-          continue;
+          const int idle = least_loaded();
+          if (idle < 0 || load_[idle] != 0) {
+            held_roots_.push(top);
+            continue;
+          }
+          home = idle;
         }
         rank = home;
       } else if (rank >= 0 && holding_roots_back() && !root_room(rank) && is_root(top.second) &&
