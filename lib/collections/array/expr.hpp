@@ -130,7 +130,7 @@ struct LeafBlock {
 
 class ProgramRun {
  public:
-  static constexpr std::int64_t tile = 2048;
+  static constexpr std::int64_t tile = 1024;
   /// `block`: the output block's index in the program's grid; `inputs`: the
   /// leaves' blocks, in the order leaf_inputs() listed them.
   ProgramRun(const Program& program, std::span<const std::int64_t> block, std::span<const Value* const> inputs);

@@ -1,7 +1,7 @@
 // The elementwise loops a Program runs over tiles, and NumPy's type
 // resolution for them. Each loop is a plain pass over contiguous elements of
 // one C++ type, so the compiler vectorises it; the switch on op and dtype runs
-// once per tile of 2,048 elements, not per element. Integer arithmetic wraps
+// once per tile of 1,024 elements, not per element. Integer arithmetic wraps
 // as NumPy's does (computed in the unsigned type: signed overflow is undefined
 // in C++), integer division by zero gives 0, and min/max propagate NaN.
 #include "collections/array/expr.hpp"

@@ -1,6 +1,6 @@
 // Compiling a chain of elementwise nodes into one Program, and running it over
 // one output block tile by tile. Each instruction writes a tile of at most
-// 2,048 elements into its own scratch row (reused across tiles and tasks on
+// 1,024 elements into its own scratch row (reused across tiles and tasks on
 // the thread), so a chain of k operators reads each input element once and
 // writes each output element once, whatever k (STYLE.md §8.4). Leaves that
 // are laid out like the output are read in place; broadcast leaves (stride 0)
