@@ -190,18 +190,14 @@ ChunkSizes unify_chunks(const Shape& shape, const std::vector<const ArrayExpr*>&
       }
       continue;
     }
-    std::vector<std::int64_t> bounds{0, shape[d]};
+    std::vector<const std::vector<std::int64_t>*> axes;
     for (const ArrayExpr* e : operands) {
       if (d + e->shape.size() < nd) continue;
       const std::size_t ld = d + e->shape.size() - nd;
       if (e->shape[ld] == 1 && shape[d] != 1) continue;
-      const auto starts = chunk_starts(e->chunks[ld]);
-      bounds.insert(bounds.end(), starts.begin(), starts.end());
+      axes.push_back(&e->chunks[ld]);
     }
-    std::sort(bounds.begin(), bounds.end());
-    bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
-    for (std::size_t i = 0; i + 1 < bounds.size(); ++i) out[d].push_back(bounds[i + 1] - bounds[i]);
-    if (out[d].empty()) out[d].push_back(shape[d]);
+    out[d] = union_of_chunks(axes, shape[d]);
   }
   return out;
 }

@@ -176,12 +176,10 @@ Array from_ndarray(const NDArray& data, ChunkSpec chunks) {
                         return;
                       }
                       const std::int64_t row = info.shape.back();
-                      std::int64_t k = 0;
                       for_each_flat(info, global, [&](std::int64_t local, std::int64_t flat) {
                         if (local % row != 0) return;  // one copy a row
                         std::memcpy(out.data() + local * static_cast<std::int64_t>(item),
                                     src + flat * static_cast<std::int64_t>(item), static_cast<std::size_t>(row) * item);
-                        ++k;
                       });
                     });
 }

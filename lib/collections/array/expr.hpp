@@ -165,6 +165,9 @@ void leaf_inputs(const Program& program, std::span<const std::int64_t> block,
 
 /// The start of every chunk along each axis, and helpers over grids.
 std::vector<std::int64_t> chunk_starts(const std::vector<std::int64_t>& sizes);
+/// The chunks of an axis of `length` whose boundaries are every boundary of
+/// `axes` (chunkings of that axis): Dask's unify_chunks along one axis.
+std::vector<std::int64_t> union_of_chunks(std::span<const std::vector<std::int64_t>* const> axes, std::int64_t length);
 Shape grid_of(const ChunkSizes& chunks);
 std::int64_t linear_index(std::span<const std::int64_t> index, std::span<const std::int64_t> grid);
 Shape block_shape(const ChunkSizes& chunks, std::span<const std::int64_t> block);

@@ -23,6 +23,20 @@ std::vector<std::int64_t> chunk_starts(const std::vector<std::int64_t>& sizes) {
   return starts;
 }
 
+std::vector<std::int64_t> union_of_chunks(std::span<const std::vector<std::int64_t>* const> axes, std::int64_t length) {
+  std::vector<std::int64_t> bounds{0, length};
+  for (const auto* chunks : axes) {
+    const auto starts = chunk_starts(*chunks);
+    bounds.insert(bounds.end(), starts.begin(), starts.end());
+  }
+  std::sort(bounds.begin(), bounds.end());
+  bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
+  std::vector<std::int64_t> out;
+  for (std::size_t i = 0; i + 1 < bounds.size(); ++i) out.push_back(bounds[i + 1] - bounds[i]);
+  if (out.empty()) out.push_back(length);
+  return out;
+}
+
 Shape grid_of(const ChunkSizes& chunks) {
   Shape grid;
   grid.reserve(chunks.size());

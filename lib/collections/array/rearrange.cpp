@@ -111,7 +111,7 @@ class RearrangeLayer final : public BlockLayer {
 
   // Whether the output block is all of one input block in C order.
   bool is_whole_block(std::span<const std::int64_t> block, const Shape& shape,
-                           const std::pair<int, Shape>& ref) const {
+                      const std::pair<int, Shape>& ref) const {
     const InputMap& m = maps_[static_cast<std::size_t>(ref.first)];
     const Shape in_shape = block_shape(in_chunks_[static_cast<std::size_t>(ref.first)], ref.second);
     if (product(in_shape) != product(shape)) return false;
@@ -128,12 +128,8 @@ class RearrangeLayer final : public BlockLayer {
       }
       last_axis = a;
     }
-    // An input axis that no output axis reads (an integer index) must be of length 1.
-    for (std::size_t a = 0; a < in_shape.size(); ++a) {
-      if (std::find(m.in_axis.begin(), m.in_axis.end(), static_cast<int>(a)) == m.in_axis.end() && in_shape[a] != 1) {
-        return false;
-      }
-    }
+    // Equal sizes and every read axis read whole: the axes no output axis
+    // reads (integer indices) have length 1.
     return true;
   }
 
@@ -230,21 +226,6 @@ std::vector<std::vector<Segment>> spanning_segments(const std::vector<std::int64
     at = end;
   }
   return seg;
-}
-
-// The union of every input's chunk boundaries along one axis.
-std::vector<std::int64_t> unified_chunks(const std::vector<const std::vector<std::int64_t>*>& axes) {
-  std::vector<std::int64_t> bounds;
-  for (const auto* chunks : axes) {
-    const auto starts = chunk_starts(*chunks);
-    bounds.insert(bounds.end(), starts.begin(), starts.end());
-  }
-  std::sort(bounds.begin(), bounds.end());
-  bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
-  std::vector<std::int64_t> out;
-  for (std::size_t i = 0; i + 1 < bounds.size(); ++i) out.push_back(bounds[i + 1] - bounds[i]);
-  if (out.empty()) out.push_back(0);
-  return out;
 }
 
 // The runs (positions inside one input block at a constant step) that read
@@ -646,7 +627,8 @@ Array Array::operator[](const Array& mask) const {
       if (lead_chunks[0].empty()) lead_chunks[0].push_back(0);
       for (::std::size_t d = 1; d < lead; ++d) lead_chunks[d] = {in.shape[d]};
     } else {
-      lead_chunks[0] = unified_chunks({&in.chunks[0], &m.chunks[0]});
+      const std::vector<std::int64_t>* both[] = {&in.chunks[0], &m.chunks[0]};
+      lead_chunks[0] = union_of_chunks(both, in.shape[0]);
     }
     ChunkSizes xc = in.chunks;
     ::std::copy(lead_chunks.begin(), lead_chunks.end(), xc.begin());
@@ -773,7 +755,7 @@ Array concatenate(const std::vector<Array>& arrays, int axis) {
     }
     std::vector<const std::vector<std::int64_t>*> axes;
     for (const ExprPtr& in : inputs) axes.push_back(&in->chunks[du]);
-    chunks[du] = unified_chunks(axes);
+    chunks[du] = union_of_chunks(axes, shape[du]);
   }
   TokenHasher h;
   h.add(std::string_view("concatenate"));
@@ -821,7 +803,7 @@ Array stack(const std::vector<Array>& arrays, int axis) {
   for (int d = 0; d < nd - 1; ++d) {
     std::vector<const std::vector<std::int64_t>*> axes;
     for (const ExprPtr& in : inputs) axes.push_back(&in->chunks[static_cast<std::size_t>(d)]);
-    chunks.push_back(unified_chunks(axes));
+    chunks.push_back(union_of_chunks(axes, arrays[0].shape()[static_cast<std::size_t>(d)]));
   }
   chunks.insert(chunks.begin() + ax, std::vector<std::int64_t>(arrays.size(), 1));
   TokenHasher h;
