@@ -107,6 +107,13 @@ int main(int argc, char** argv) {
       {"y_sum_ax0", y.sum(0)},
       {"bcast_z", x * z - z.mean()},
       {"bcast_z_sum_ax0", (x + z).sum(0)},
+      // The last binary op folded by the reducer itself (no tile written):
+      // sum/mean/var of add/subtract/multiply, whole and along the last axis.
+      {"fold_mul_sum", (x * z).sum()},
+      {"fold_add_var_ax1", (x + z).var(1)},
+      {"fold_sub_scalar_mean_ax1", (x - 3.5).mean(1, true)},
+      {"fold_mul_std_ax1_ddof1", (x * x).std(1, false, 1)},
+      {"fold_offset_var", (x + 1e8).var()},  // a large mean: the shifted sums must not cancel
       {"nansum", da::nansum(xn)},
       {"nanmean_ax1", da::nanmean(xn, 1)},
       {"nanmax_ax0", da::nanmax(xn, 0)},

@@ -146,12 +146,20 @@ class ProgramRun {
   void for_each_tile(Sink&& sink, bool whole_rows);
 
   const void* eval_tile(std::span<const std::int64_t> index, std::int64_t n);
+  /// When on, eval_tile stops before the last instruction (a binary op) and
+  /// last_operands() gives its operands' tiles: a reducer folds the op itself.
+  void defer_last(bool on) { defer_last_ = on; }
+  std::pair<const void*, const void*> last_operands() const {
+    const Instr& last = program_.instrs.back();
+    return {results_[static_cast<std::size_t>(last.a)], results_[static_cast<std::size_t>(last.b)]};
+  }
 
  private:
   const Program& program_;
   Shape shape_;
   std::vector<LeafBlock> leaves_;
   bool flat_ = true;
+  bool defer_last_ = false;
   std::vector<const void*> results_;
   std::vector<const std::byte*> filled_from_;  // per instruction: the broadcast value its row holds
   std::vector<std::int64_t> filled_n_;

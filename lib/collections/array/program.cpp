@@ -402,7 +402,8 @@ ProgramRun::~ProgramRun() {
 
 const void* ProgramRun::eval_tile(std::span<const std::int64_t> index, std::int64_t n) {
   const auto& instrs = program_.instrs;
-  for (std::size_t k = 0; k < instrs.size(); ++k) {
+  const std::size_t count = instrs.size() - (defer_last_ ? 1 : 0);
+  for (std::size_t k = 0; k < count; ++k) {
     const Instr& in = instrs[k];
     std::byte* row = scratch_ + k * static_cast<std::size_t>(tile) * 8;
     switch (in.kind) {
@@ -450,7 +451,7 @@ const void* ProgramRun::eval_tile(std::span<const std::int64_t> index, std::int6
         break;
     }
   }
-  return results_.back();
+  return defer_last_ ? nullptr : results_.back();
 }
 
 }  // namespace tessera::array::detail

@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 namespace tessera::array {
 namespace detail {
@@ -77,6 +78,89 @@ int slots_of(Kind k) {
   }
 }
 
+// The sums of float64 folds: f(a[k], b[k]) - shift into lane k & 7 (and its
+// square into q), written with GCC's vector types: as eight scalar lanes GCC
+// spilled the sums to the stack at half the speed. On AVX2 four doubles a
+// vector: the var fold does a subtract, a multiply and two adds per element,
+// which two-wide SSE2 could not keep up with memory.
+enum class PairOp : std::uint8_t { first, add, subtract, multiply };
+
+inline double pair(PairOp op, double u, double v) {
+  switch (op) {
+    case PairOp::first: return u;
+    case PairOp::add: return u + v;
+    case PairOp::subtract: return u - v;
+    case PairOp::multiply: return u * v;
+  }
+  return u;
+}
+
+template <class V, PairOp Op, bool Squares>
+[[gnu::always_inline]] inline void sums_loop(const double* a, const double* b, std::int64_t n, double shift,
+                                             double (&s)[8], double (&q)[8]) {
+  constexpr int w = sizeof(V) / sizeof(double);
+  V acc_s[4] = {}, acc_q[4] = {};
+  const V sh = V{} + shift;
+  std::int64_t k = 0;
+  for (; k + 4 * w <= n; k += 4 * w) {
+    for (int j = 0; j < 4; ++j) {
+      V u, v = {};
+      std::memcpy(&u, a + k + j * w, sizeof u);
+      if constexpr (Op != PairOp::first) std::memcpy(&v, b + k + j * w, sizeof v);
+      V d;
+      if constexpr (Op == PairOp::first) d = u - sh;
+      else if constexpr (Op == PairOp::add) d = (u + v) - sh;
+      else if constexpr (Op == PairOp::subtract) d = (u - v) - sh;
+      else d = (u * v) - sh;
+      acc_s[j] += d;
+      if constexpr (Squares) acc_q[j] += d * d;
+    }
+  }
+  for (int j = 0; j < 4; ++j) {
+    for (int i = 0; i < w; ++i) {
+      s[(j * w + i) & 7] += acc_s[j][i];
+      q[(j * w + i) & 7] += acc_q[j][i];
+    }
+  }
+  for (; k < n; ++k) {
+    const double d = pair(Op, a[k], b[k]) - shift;
+    s[k & 7] += d;
+    if constexpr (Squares) q[k & 7] += d * d;
+  }
+}
+
+template <class V>
+[[gnu::always_inline]] inline void sums_of(PairOp op, bool squares, const double* a, const double* b, std::int64_t n,
+                                           double shift, double (&s)[8], double (&q)[8]) {
+  auto run = [&](auto op_c) {
+    if (squares) sums_loop<V, decltype(op_c)::value, true>(a, b, n, shift, s, q);
+    else sums_loop<V, decltype(op_c)::value, false>(a, b, n, shift, s, q);
+  };
+  switch (op) {
+    case PairOp::first: run(std::integral_constant<PairOp, PairOp::first>{}); break;
+    case PairOp::add: run(std::integral_constant<PairOp, PairOp::add>{}); break;
+    case PairOp::subtract: run(std::integral_constant<PairOp, PairOp::subtract>{}); break;
+    case PairOp::multiply: run(std::integral_constant<PairOp, PairOp::multiply>{}); break;
+  }
+}
+
+void sums_sse2(PairOp op, bool squares, const double* a, const double* b, std::int64_t n, double shift,
+               double (&s)[8], double (&q)[8]) {
+  sums_of<double __attribute__((vector_size(16)))>(op, squares, a, b, n, shift, s, q);
+}
+
+__attribute__((target("avx2"))) void sums_avx2(PairOp op, bool squares, const double* a, const double* b,
+                                               std::int64_t n, double shift, double (&s)[8], double (&q)[8]) {
+  sums_of<double __attribute__((vector_size(32)))>(op, squares, a, b, n, shift, s, q);
+}
+
+void shifted_sums(PairOp op, bool squares, const double* a, const double* b, std::int64_t n, double shift,
+                  double (&s)[8], double (&q)[8]) {
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) sums_avx2(op, squares, a, b, n, shift, s, q);
+  else sums_sse2(op, squares, a, b, n, shift, s, q);
+}
+
 class Reducer {
  public:
   virtual ~Reducer() = default;
@@ -85,6 +169,9 @@ class Reducer {
   virtual void fold(const void* x, std::int64_t n, std::byte* cell, std::int64_t position) const = 0;
   /// Element k into cell k; every element is at `position`.
   virtual void accumulate(const void* x, std::int64_t n, std::byte* cells, std::int64_t position) const = 0;
+  /// op(a[k], b[k]) for k < n into one cell, as fold() would; false (and
+  /// nothing done) when this reducer has no such loop.
+  virtual bool fold_binary(BinaryOp op, const void* a, const void* b, std::int64_t n, std::byte* cell) const = 0;
   virtual void merge(std::byte* into, const std::byte* from, std::int64_t count) const = 0;
   virtual void finalize(const std::byte* cells, std::int64_t count, void* out) const = 0;
   int slots = 1;
@@ -126,6 +213,13 @@ class TypedReducer final : public Reducer {
   // eight at a time: `lanes[k & 7] +=` one element at a time kept each lane in
   // memory (a store-to-load chain per element, a third of the W2std fold time).
   static std::int64_t sum_lanes(const T* x, std::int64_t n, bool skip_nan, double (&lanes)[8]) {
+    if constexpr (std::is_same_v<T, double>) {
+      if (!skip_nan) {
+        double unused[8];
+        shifted_sums(PairOp::first, false, x, x, n, 0.0, lanes, unused);
+        return n;
+      }
+    }
     if (skip_nan) {
       std::int64_t count = 0;
       for (std::int64_t k = 0; k < n; ++k) {
@@ -173,31 +267,61 @@ class TypedReducer final : public Reducer {
         break;
       }
       case Kind::var: {
-        // The tile's own (n, mean, M2), two passes over data in cache, then Chan's merge.
-        double lanes[8] = {};
-        const std::int64_t count = sum_lanes(x, n, op_.skip_nan, lanes);
-        if (count == 0) break;
-        const double mean = pairwise8(lanes) / static_cast<double>(count);
-        double sq[8] = {};
-        std::int64_t k = 0;
-        if (!op_.skip_nan) {
-          for (; k + 8 <= n; k += 8) {
-            for (int j = 0; j < 8; ++j) {
-              const double d = static_cast<double>(x[k + j]) - mean;
-              sq[j] += d * d;
+        // The tile's own (n, mean, M2) in one pass over sums shifted by a
+        // value of the tile (its first non-NaN element, so the shift sits
+        // within the data's spread and s * s / n cancels little), then Chan's merge.
+        std::int64_t first = 0;
+        if (op_.skip_nan) {
+          while (first < n && nan_value(x[first])) ++first;
+        }
+        if (first == n) break;
+        const double shift = static_cast<double>(x[first]);
+        double s[8] = {}, q[8] = {};
+        std::int64_t count = 0;
+        if (op_.skip_nan) {
+          for (std::int64_t k = first; k < n; ++k) {
+            const bool ok = !nan_value(x[k]);
+            const double d = ok ? static_cast<double>(x[k]) - shift : 0.0;
+            s[k & 7] += d;
+            q[k & 7] += d * d;
+            count += ok;
+          }
+        } else {
+          if constexpr (std::is_same_v<T, double>) {
+            shifted_sums(PairOp::first, true, x, x, n, shift, s, q);
+          } else {
+            for (std::int64_t k = 0; k < n; ++k) {
+              const double d = static_cast<double>(x[k]) - shift;
+              s[k & 7] += d;
+              q[k & 7] += d * d;
             }
           }
+          count = n;
         }
-        for (; k < n; ++k) {
-          if (op_.skip_nan && nan_value(x[k])) continue;
-          const double d = static_cast<double>(x[k]) - mean;
-          sq[k & 7] += d * d;
-        }
-        merge_moments(cell, static_cast<double>(count), mean, pairwise8(sq));
+        const double c = static_cast<double>(count), sum = pairwise8(s);
+        merge_moments(cell, c, shift + sum / c, std::max(0.0, pairwise8(q) - sum * sum / c));
         break;
       }
       default:
         for (std::int64_t k = 0; k < n; ++k) update(cell, x[k], position + k);
+    }
+  }
+
+  bool fold_binary(BinaryOp op, const void* a, const void* b, std::int64_t n, std::byte* cell) const override {
+    if constexpr (!std::is_same_v<T, double>) {
+      return false;
+    } else {
+      const auto* x = static_cast<const double*>(a);
+      const auto* y = static_cast<const double*>(b);
+      switch (op) {
+        case BinaryOp::subtract:
+          return fold_pair(PairOp::subtract, x, y, n, cell);
+        case BinaryOp::add:
+          return fold_pair(PairOp::add, x, y, n, cell);
+        case BinaryOp::multiply:
+          return fold_pair(PairOp::multiply, x, y, n, cell);
+        default: return false;
+      }
     }
   }
 
@@ -294,6 +418,33 @@ class TypedReducer final : public Reducer {
   static void put(std::byte* cell, int slot, V v) {
     std::memcpy(cell + slot * 8, &v, sizeof(V));
   }
+  // sum, mean or var of f(a[k], b[k]) straight into the cell: the last
+  // elementwise operation folded without writing its tile.
+  bool fold_pair(PairOp op, const double* a, const double* b, std::int64_t n, std::byte* cell) const {
+    const bool supported = !op_.skip_nan && (op_.kind == Kind::sum || op_.kind == Kind::mean || op_.kind == Kind::var);
+    if (!supported || n == 0) return supported;  // n == 0: a probe
+    double s[8] = {}, q[8] = {};
+    switch (op_.kind) {
+      case Kind::sum:
+        shifted_sums(op, false, a, b, n, 0.0, s, q);
+        put<double>(cell, 0, get<double>(cell, 0) + pairwise8(s));
+        return true;
+      case Kind::mean:
+        shifted_sums(op, false, a, b, n, 0.0, s, q);
+        put<double>(cell, 0, get<double>(cell, 0) + pairwise8(s));
+        put<double>(cell, 1, get<double>(cell, 1) + static_cast<double>(n));
+        return true;
+      case Kind::var: {
+        const double shift = pair(op, a[0], b[0]), c = static_cast<double>(n);
+        shifted_sums(op, true, a, b, n, shift, s, q);
+        const double sum = pairwise8(s);
+        merge_moments(cell, c, shift + sum / c, std::max(0.0, pairwise8(q) - sum * sum / c));
+        return true;
+      }
+      default: return false;
+    }
+  }
+
   static double pairwise8(const double* l) { return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7])); }
   static A nan_a() {
     if constexpr (std::is_floating_point_v<A>) return std::numeric_limits<A>::quiet_NaN();
@@ -391,6 +542,8 @@ struct Plan {
   std::vector<bool> reduced;  // per operand axis
   DType out_dtype;
   bool arg = false;
+  // The program's last instruction is a binary op the reducer folds itself (fold_binary).
+  bool fold_last = false;
 };
 
 // The state of a block: its shape with the reduced axes set to 1, K slots a cell.
@@ -442,6 +595,8 @@ class ChunkLayer final : public Layer {
     const std::int64_t cell_bytes = plan.reducer->slots * 8;
     int arg_axis = -1;
     if (plan.arg && !plan.spec.flat_index) arg_axis = plan.spec.axes[0];
+    const bool fold_last = plan.fold_last && last_reduced;
+    run.defer_last(fold_last);
     run.for_each_tile(
         [&](const void* data, std::int64_t n, std::span<const std::int64_t> at, std::int64_t) {
           std::int64_t cell = 0;
@@ -457,8 +612,15 @@ class ChunkLayer final : public Layer {
             }
           }
           std::byte* target = state.data() + cell * cell_bytes;
-          if (last_reduced) plan.reducer->fold(data, n, target, position);
-          else plan.reducer->accumulate(data, n, target, position);
+          if (fold_last) {
+            const auto [a, b] = run.last_operands();
+            plan.reducer->fold_binary(plan.program.instrs.back().binary_op, a, b, n, target);
+          } else if (last_reduced) {
+            plan.reducer->fold(data, n, target, position);
+          }
+          else {
+            plan.reducer->accumulate(data, n, target, position);
+          }
         },
         /*whole_rows=*/!(all_reduced && !plan.arg));
     if (final_) return finalize_state(plan, state, cells);
@@ -503,6 +665,12 @@ NodeId build_reduction(GraphBuilder& builder, const ArrayExpr& e) {
   const Kind kind = info_of(e.reduction.op).kind;
   plan->arg = kind == Kind::argmin || kind == Kind::argmax;
   plan->reducer = make_reducer(e.reduction, plan->program.dtype, e.dtype);
+  if (const auto& ins = plan->program.instrs; ins.size() > 1 && ins.back().kind == Instr::Kind::binary) {
+    const Instr& last = ins.back();
+    const bool doubles = last.dtype == DType::float64 && ins[static_cast<std::size_t>(last.a)].dtype == DType::float64 &&
+                         ins[static_cast<std::size_t>(last.b)].dtype == DType::float64;
+    plan->fold_last = doubles && !plan->arg && plan->reducer->fold_binary(last.binary_op, nullptr, nullptr, 0, nullptr);
+  }
 
   std::vector<NodeId> leaf_first;
   std::vector<Shape> leaf_grid;
