@@ -1,0 +1,185 @@
+#pragma once
+// What a DataFrame is inside: a source of partitions (read with no inputs,
+// like a CSV block, or the values of graph nodes, like persisted partitions
+// or an aggregation's result) and one composed per-partition transform.
+// Whatever consumes a frame (its own compute, an aggregation's first stage)
+// runs source, transform and its own step in one task per partition: the
+// chain fuses when the graph is built (STYLE.md §8.4).
+#include <tessera/dataframe.hpp>
+#include <tessera/graph.hpp>
+#include <tessera/table.hpp>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tessera::dataframe::detail {
+
+struct Schema {
+  std::vector<std::string> names;
+  std::vector<ColumnType> types;
+  // Per column, a token of what made its values: a Series of one frame can be
+  // used with another frame of the same rows whose columns it reads have the
+  // same origins (df2 = df.assign(...); df2[df["x"] > 0]), as pandas aligns them.
+  std::vector<std::uint64_t> origin;
+  int find(std::string_view name) const;
+  /// The index of `name`; InputError naming it and the columns when absent.
+  int require(std::string_view name, std::string_view context) const;
+};
+
+/// Partition i with no inputs (a CSV block, a slice of a literal table).
+class PartitionReader {
+ public:
+  virtual ~PartitionReader() = default;
+  virtual Table read(std::int64_t i) const = 0;
+  /// The partition's expected size, a placement hint (0: unknown).
+  virtual std::uint64_t expected_bytes(std::int64_t) const { return 0; }
+};
+
+/// Per-partition work; composed ones run one after the other.
+class Transform {
+ public:
+  virtual ~Transform() = default;
+  virtual Table apply(const Table& t, std::int64_t partition) const = 0;
+};
+
+class GraphBuilder;
+
+/// Partitions that are the values of npartitions consecutive graph nodes.
+class NodeSource {
+ public:
+  virtual ~NodeSource() = default;
+  virtual NodeId build(GraphBuilder& builder) const = 0;
+};
+
+struct FrameExpr {
+  Schema schema;
+  std::int64_t npartitions = 0;
+  KeyName name;
+  std::uint64_t token = 0;
+  std::uint64_t rows = 0;  // which rows: kept by selections and assigns, new after filters
+  std::shared_ptr<const PartitionReader> reader;  // or
+  std::shared_ptr<const NodeSource> nodes;
+  std::shared_ptr<const Transform> transform;     // may be null
+
+  mutable std::shared_ptr<const Graph> graph;
+  mutable std::vector<Key> output_keys;
+  mutable std::once_flag graph_once;
+};
+using FramePtr = std::shared_ptr<const FrameExpr>;
+
+/// What a layer does with partition i once source and transform made it.
+class PartitionStep {
+ public:
+  virtual ~PartitionStep() = default;
+  virtual Value finish(std::int64_t i, Table t) const = 0;
+};
+
+class GraphBuilder {
+ public:
+  /// A layer (name, token) of frame.npartitions tasks; task i makes partition
+  /// i of `frame` (its source, then its transform) and hands it to `step`.
+  /// Added once per (name, token).
+  NodeId add_partition_layer(const FrameExpr& frame, KeyName name, std::uint64_t token,
+                             std::shared_ptr<const PartitionStep> step);
+  /// A layer of `count` tasks whose task i reads `inputs_of(i)`.
+  NodeId add_layer(KeyName name, std::uint64_t token, std::int64_t count, std::shared_ptr<const Layer> layer,
+                   const Graph::LayerInputs& inputs_of);
+  Graph& graph() { return graph_; }
+  Graph take() { return std::move(graph_); }
+
+ private:
+  Graph graph_;
+  std::map<std::pair<std::uint64_t, std::uint64_t>, NodeId> first_;
+};
+
+/// A frame derived from `input`: same source, `then` composed after its transform.
+/// `keeps_rows`: the transform keeps every row in order (a selection, an
+/// assign), so the schema's origins say which columns stay the same; otherwise
+/// every column gets a new origin.
+FramePtr derive(const FramePtr& input, Schema schema, std::string_view op, std::uint64_t op_token,
+                std::shared_ptr<const Transform> then, bool keeps_rows);
+/// Whether `e` reads only columns of `frame` with the origins it was built on.
+bool usable_on(const ColumnExpr& e, const FrameExpr& frame);
+/// A frame over `reader`'s partitions.
+FramePtr from_reader(Schema schema, std::int64_t npartitions, std::string_view op, std::uint64_t token,
+                     std::shared_ptr<const PartitionReader> reader);
+/// A frame over the values of graph nodes.
+FramePtr from_nodes(Schema schema, std::int64_t npartitions, std::string_view op, std::uint64_t token,
+                    std::shared_ptr<const NodeSource> nodes);
+/// The graph and keys of a frame computed as itself, built once.
+void ensure_graph(const FrameExpr& e);
+
+// ---- Column expressions (column_expr.cpp) ----
+
+enum class ColumnOp : std::uint8_t {
+  column, literal, add, subtract, multiply, divide, equal, not_equal, less, less_equal, greater, greater_equal,
+  logical_and, logical_or, logical_not, negate, abs, isna, notna, fillna, cast,
+  str_contains, str_startswith, str_endswith, str_lower, str_upper, str_strip, str_len,
+  dt_year, dt_month, dt_day, dt_hour, dt_dayofweek
+};
+
+struct ColumnExpr {
+  ColumnOp op = ColumnOp::column;
+  ColumnType type = ColumnType::int64;  // of the result
+  std::string column;                   // column: its name
+  std::optional<Literal> literal;       // literal, fillna
+  std::string text;                     // str_* argument
+  std::shared_ptr<const ColumnExpr> a, b;
+  std::uint64_t token = 0;
+};
+using ColumnPtr = std::shared_ptr<const ColumnExpr>;
+
+ColumnPtr column_ref(const Schema& schema, const std::string& name);
+ColumnPtr literal_expr(const Literal& value);
+/// InputError naming the op and both types when they do not combine.
+ColumnPtr binary_expr(ColumnOp op, ColumnPtr a, ColumnPtr b);
+ColumnPtr unary_expr(ColumnOp op, ColumnPtr a, std::string text = {}, std::optional<Literal> literal = std::nullopt,
+                     ColumnType cast_to = ColumnType::int64);
+/// The column `e` gives over `table`'s rows.
+Column evaluate(const ColumnExpr& e, const Table& table);
+std::uint64_t literal_token(const Literal& v);
+
+// ---- Aggregation (aggregate.cpp) ----
+
+enum class AggFunc : std::uint8_t { sum, mean, count, size, min, max, var, std, first, last, nunique };
+/// InputError listing the functions when `name` is none of them.
+AggFunc agg_func(std::string_view name);
+const char* agg_name(AggFunc f);
+
+struct AggSpec {
+  int column = -1;  // in the input schema (-1 for size)
+  AggFunc func = AggFunc::sum;
+  std::string out_name;
+  int ddof = 1;
+};
+
+struct AggregateExpr {
+  FramePtr input;
+  std::vector<int> keys;  // input columns
+  std::vector<AggSpec> specs;
+  Schema out;  // keys, then one column per spec
+  KeyName name;
+  std::uint64_t token = 0;
+
+  mutable std::shared_ptr<const Graph> graph;
+  mutable std::vector<Key> output_keys;
+  mutable std::once_flag graph_once;
+};
+using AggregatePtr = std::shared_ptr<const AggregateExpr>;
+
+/// The aggregation of `input` by `keys`: InputError naming the column and
+/// function when a function does not apply to its column's type.
+AggregatePtr make_aggregate(const FramePtr& input, const std::vector<std::string>& keys,
+                            const std::vector<std::pair<std::string, std::string>>& specs,
+                            const std::vector<std::string>& out_names, int ddof = 1);
+/// Adds the aggregation's stages; returns its one final node (a Table).
+NodeId build_aggregate(GraphBuilder& builder, const AggregateExpr& e);
+void ensure_graph(const AggregateExpr& e);
+
+}  // namespace tessera::dataframe::detail

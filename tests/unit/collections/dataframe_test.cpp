@@ -1,0 +1,154 @@
+// The DataFrame on small tables with hand-computed answers (pandas' rules:
+// aggregations skip nulls, groups sorted by key, null keys dropped); the
+// pandas oracle on CSV files is tests/oracle/dataframe_oracle.py.
+#include <tessera/dataframe.hpp>
+#include <tessera/error.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+namespace {
+
+namespace dd = tessera::dataframe;
+using tessera::ColumnBuilder;
+using tessera::ColumnType;
+using tessera::Table;
+
+// key: b a b null a b ; x: 1 2 3 4 null 6 ; name: "Ab" "ab" "b " "c" "A" null
+Table sample() {
+  ColumnBuilder key(ColumnType::string), x(ColumnType::float64), n(ColumnType::int64), name(ColumnType::string),
+      when(ColumnType::timestamp);
+  const char* keys[] = {"b", "a", "b", nullptr, "a", "b"};
+  const double xs[] = {1, 2, 3, 4, std::numeric_limits<double>::quiet_NaN(), 6};
+  const char* names[] = {"Ab", "ab", "b ", "c", "A", nullptr};
+  for (int i = 0; i < 6; ++i) {
+    if (keys[i]) key.append(keys[i]);
+    else key.append_null();
+    if (i == 4) x.append_null();
+    else x.append(xs[i]);
+    n.append(std::int64_t{10 * i});
+    if (names[i]) name.append(names[i]);
+    else name.append_null();
+    // 2015-01-01 (a Thursday) + i days + i hours
+    when.append(std::int64_t{1420070400 + i * 86400 + i * 3600} * 1000000000);
+  }
+  return Table({"key", "x", "n", "name", "when"}, {key.finish(), x.finish(), n.finish(), name.finish(), when.finish()});
+}
+
+TEST(DataFrame, SchemaAndCompute) {
+  const auto df = dd::from_table(sample(), 3);
+  EXPECT_EQ(df.npartitions(), 3);
+  EXPECT_EQ(df.columns(), (std::vector<std::string>{"key", "x", "n", "name", "when"}));
+  EXPECT_EQ(df.dtypes()[1].second, ColumnType::float64);
+  const Table all = df.compute();
+  EXPECT_EQ(all.to_string(), sample().to_string());
+  EXPECT_EQ(df.size(), 6);
+  EXPECT_EQ(df.head(2).num_rows(), 2);
+  EXPECT_EQ(df.head(2).column("n").int64s()[1], 10);
+}
+
+TEST(DataFrame, GroupByAggregations) {
+  const auto df = dd::from_table(sample(), 3);
+  const Table t = df.groupby("key").agg({{"x", "sum"}, {"x", "mean"}, {"x", "count"}, {"n", "size"}, {"x", "min"},
+                                         {"x", "max"}, {"x", "var"}, {"n", "std"}, {"name", "first"}, {"name", "last"},
+                                         {"name", "nunique"}})
+                      .compute();
+  ASSERT_EQ(t.num_rows(), 2);  // the null key dropped
+  EXPECT_EQ(t.column("key").string(0), "a");
+  EXPECT_EQ(t.column("key").string(1), "b");
+  // a: x = 2, null; n = 10, 40; names ab, A
+  EXPECT_DOUBLE_EQ(t.column("x_sum").as_double(0), 2);
+  EXPECT_DOUBLE_EQ(t.column("x_mean").as_double(0), 2);
+  EXPECT_EQ(t.column("x_count").int64s()[0], 1);
+  EXPECT_EQ(t.column("n_size").int64s()[0], 2);
+  EXPECT_FALSE(t.column("x_var").is_valid(0));  // one value, ddof 1
+  EXPECT_DOUBLE_EQ(t.column("n_std").as_double(0), std::sqrt(450.0));
+  EXPECT_EQ(t.column("name_first").string(0), "ab");
+  EXPECT_EQ(t.column("name_last").string(0), "A");
+  EXPECT_EQ(t.column("name_nunique").int64s()[0], 2);
+  // b: x = 1, 3, 6; n = 0, 20, 50; names Ab, "b ", null
+  EXPECT_DOUBLE_EQ(t.column("x_sum").as_double(1), 10);
+  EXPECT_DOUBLE_EQ(t.column("x_mean").as_double(1), 10.0 / 3);
+  EXPECT_DOUBLE_EQ(t.column("x_min").as_double(1), 1);
+  EXPECT_DOUBLE_EQ(t.column("x_max").as_double(1), 6);
+  EXPECT_NEAR(t.column("x_var").as_double(1), 6.333333333333333, 1e-12);
+  EXPECT_EQ(t.column("name_last").string(1), "b ");  // the last non-null
+  EXPECT_EQ(t.column("name_nunique").int64s()[1], 2);
+  const Table sizes = df.groupby("key").size().compute();
+  EXPECT_EQ(sizes.column("size").int64s()[1], 3);
+  const Table means = df.groupby("key")["n"].mean().compute();
+  EXPECT_EQ(means.names(), (std::vector<std::string>{"key", "n"}));
+  EXPECT_DOUBLE_EQ(means.column("n").as_double(1), 70.0 / 3);
+}
+
+TEST(DataFrame, SeriesReductions) {
+  const auto df = dd::from_table(sample(), 4);
+  EXPECT_DOUBLE_EQ(df["x"].sum().compute(), 16);
+  EXPECT_DOUBLE_EQ(df["x"].mean().compute(), 3.2);
+  EXPECT_DOUBLE_EQ(df["x"].count().compute(), 5);
+  EXPECT_DOUBLE_EQ(df["n"].max().compute(), 50);
+  EXPECT_NEAR(df["x"].std().compute(), std::sqrt(3.7), 1e-12);  // 1 2 3 4 6: var 3.7
+  EXPECT_DOUBLE_EQ(df["key"].nunique().compute(), 2);
+  EXPECT_EQ(df["name"].min().compute_table().column(0).string(0), "A");
+}
+
+TEST(DataFrame, FiltersArithmeticStrings) {
+  const auto df = dd::from_table(sample(), 2);
+  const Table f = df[df["x"] > 1.5 && df["key"] == "b"].compute();
+  ASSERT_EQ(f.num_rows(), 2);  // rows 2 and 5
+  EXPECT_EQ(f.column("n").int64s()[0], 20);
+  const Table g = df.assign("y", df["x"] * 2 + df["n"]).compute();
+  EXPECT_DOUBLE_EQ(g.column("y").as_double(2), 26);
+  EXPECT_FALSE(g.column("y").is_valid(4));  // null x
+  const Table s = df.assign("low", df["name"].str().lower())
+                      .assign("len", df["name"].str().len())
+                      .assign("starts", df["name"].str().startswith("A"))
+                      .assign("stripped", df["name"].str().strip())
+                      .assign("dow", df["when"].dt().dayofweek())
+                      .assign("hour", df["when"].dt().hour())
+                      .compute();
+  EXPECT_EQ(s.column("low").string(0), "ab");
+  EXPECT_EQ(s.column("len").int64s()[2], 2);
+  EXPECT_EQ(s.column("starts").bools()[4], 1);
+  EXPECT_EQ(s.column("stripped").string(2), "b");
+  EXPECT_EQ(s.column("dow").int64s()[0], 3);  // Thursday
+  EXPECT_EQ(s.column("dow").int64s()[4], 0);  // Monday 2015-01-05
+  EXPECT_EQ(s.column("hour").int64s()[5], 5);
+  EXPECT_EQ(df.dropna().compute().num_rows(), 3);  // rows 0, 1, 2
+  EXPECT_EQ(df["x"].isna().sum().compute(), 1);
+  EXPECT_DOUBLE_EQ(df.fillna(0.0)["x"].sum().compute(), 16);
+  const Table picked = df[{"n", "key"}].compute();
+  EXPECT_EQ(picked.names(), (std::vector<std::string>{"n", "key"}));
+}
+
+TEST(DataFrame, SeriesOfAnotherFrameWithTheSameRows) {
+  const auto df = dd::from_table(sample(), 2);
+  const auto df2 = df.assign("x", df["x"] * 2);
+  // n is the same column in both: usable, as pandas would align it.
+  EXPECT_EQ(df2[df["n"] > 10].compute().num_rows(), 4);
+  EXPECT_DOUBLE_EQ((df2["x"] + df["n"]).sum().compute(), 32 + 110);  // rows with x: 2+0, 4+10, 6+20, 8+30, 12+50
+  // x differs between them: an error, not df's x read from df2.
+  EXPECT_THROW(df2[df["x"] > 1], tessera::InputError);
+  // After a filter the rows differ.
+  const auto few = df[df["n"] > 10];
+  EXPECT_THROW(few[df["n"] > 20], tessera::InputError);
+}
+
+TEST(DataFrame, ErrorsNameWhat) {
+  const auto df = dd::from_table(sample(), 2);
+  try {
+    df["nope"];
+    FAIL();
+  } catch (const tessera::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("no column 'nope'"), std::string::npos);
+  }
+  EXPECT_THROW(df["name"] + 1, tessera::InputError);
+  EXPECT_THROW(df.groupby("key").agg({{"name", "mean"}}), tessera::InputError);
+  EXPECT_THROW(df.groupby("key").agg({{"x", "median"}}), tessera::InputError);
+  const auto other = dd::from_table(sample(), 3);
+  EXPECT_THROW(df[other["x"] > 1], tessera::InputError);
+}
+
+}  // namespace
