@@ -1,9 +1,12 @@
 // tessera demo: writes a few files of numbers, then runs the seed's Delayed
 // example (load, process, summarize) on them and prints the summary; then
 // writes an HDF5 dataset with parallel HDF5 and runs the seed's Array
-// example, (x - x.mean(axis=1, keepdims=True)).compute(), on it.
+// example, (x - x.mean(axis=1, keepdims=True)).compute(), on it; then writes
+// daily CSV files and runs the seed's DataFrame example,
+// read_csv(...).groupby("user_id")["value"].mean(), on them.
 #include "commands.hpp"
 #include "delayed_files.hpp"
+#include "csv_groupby.hpp"
 #include "hdf5_center.hpp"
 
 #include <tessera/array.hpp>
@@ -30,6 +33,8 @@ Action add_demo(CLI::App& app, const GlobalOptions& global) {
     bool keep = false;
     std::vector<std::int64_t> array_shape{4000, 2500};
     std::vector<std::int64_t> array_chunks{1000, 1250};
+    int csv_files = 4;
+    std::int64_t csv_rows = 100'000;
   };
   auto options = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("demo", "write demo files and run the seed's Delayed and Array examples on them");
@@ -51,6 +56,10 @@ Action add_demo(CLI::App& app, const GlobalOptions& global) {
   cmd->add_option("--array-chunks", options->array_chunks, "the Array example's chunk shape (default 1000 1250)")
       ->expected(2)
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40));
+  cmd->add_option("--csv-files", options->csv_files, "CSV files of the DataFrame example (default 4)")
+      ->check(CLI::Range(1, 1000));
+  cmd->add_option("--csv-rows", options->csv_rows, "rows per CSV file (default 100000)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{100'000'000}));
   cmd->add_flag("--keep", options->keep, "keep the files");
   return [options, &global] {
     namespace fs = std::filesystem;
@@ -121,6 +130,14 @@ Action add_demo(CLI::App& app, const GlobalOptions& global) {
     start = std::chrono::steady_clock::now();
     const NDArray y = examples::center_rows(h5, "/big-data", chunks, compute_options);
     const double center_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+    // The DataFrame example: rank 0 writes daily CSV files, then
+    // read_csv("2015-*-*.csv").groupby("user_id")["value"].mean().compute().
+    const std::string csv_dir = (fs::path(dir) / "csv").string();
+    on_rank_0([&] { examples::write_demo_csv(csv_dir, options->csv_files, options->csv_rows, options->seed); });
+    start = std::chrono::steady_clock::now();
+    const Table means = examples::user_means(csv_dir + "/2015-*-*.csv", compute_options);
+    const double frame_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     runtime.barrier();  // nobody reads the files any more
     if (runtime.rank() != 0) return 0;
     const double mb = static_cast<double>(rows) * static_cast<double>(cols) * 8 / 1e6;
@@ -133,6 +150,14 @@ Action add_demo(CLI::App& app, const GlobalOptions& global) {
     const examples::CenteredSummary c = examples::summarize_centered(y);
     std::printf("y_mean=%.17g y_std=%.17g max_abs_row_mean=%.3g y_0_0=%.17g y_0_1=%.17g y_last=%.17g\n", c.mean, c.std,
                 c.max_abs_row_mean, c.first, c.second, c.last);
+    std::printf("df = read_csv(%s/2015-*-*.csv); df.groupby(\"user_id\")[\"value\"].mean().compute()\n", csv_dir.c_str());
+    std::cout << means.to_string(10);
+    double total = 0;
+    for (std::int64_t r = 0; r < means.num_rows(); ++r) total += means.column("value").as_double(r);
+    std::printf("dataframe ranks=%d seconds=%.3f users=%lld sum_of_means=%.17g first_user=%lld first_mean=%.17g\n",
+                runtime.size(), frame_seconds, static_cast<long long>(means.num_rows()), total,
+                static_cast<long long>(means.num_rows() ? means.column("user_id").int64s()[0] : -1),
+                means.num_rows() ? means.column("value").as_double(0) : 0.0);
     return 0;
   };
 }

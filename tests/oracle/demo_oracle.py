@@ -39,7 +39,7 @@ def check(label, name, got, want, rtol, atol=0.0):
 runs = [("sync", None, None), ("threads", None, None), ("threads", (517, 263), (100, 50))]
 for scheduler, shape, chunks in runs:
     with tempfile.TemporaryDirectory(prefix="tessera-oracle-") as d:
-        args = [tessera, "demo", "--dir", d, "--keep", "--files", "6", "--rows", "50000", "--seed", "11",
+        args = [tessera, "demo", "--dir", d, "--keep", "--files", "6", "--rows", "50000", "--seed", "11", "--csv-rows", "20000",
                 "--scheduler", scheduler]
         if shape:
             args += ["--array-shape", *map(str, shape), "--array-chunks", *map(str, chunks)]
@@ -75,4 +75,17 @@ for scheduler, shape, chunks in runs:
         for name, want in (("y_0_0", y[0, 0]), ("y_0_1", y[0, 1]), ("y_last", y[-1, -1])):
             check(label, name, float(fields[name]), want, 1e-12, 1e-14)
         print(f"{label}: y_std={fields['y_std']} vs numpy {y.std()!r}, y[0,0]={fields['y_0_0']} vs {y[0, 0]!r}")
+
+        # The DataFrame example against pandas on the CSV files the demo wrote.
+        fields = fields_of(out, "sum_of_means=")
+        import glob
+        import pandas as pd
+        paths = sorted(glob.glob(os.path.join(d, "csv", "2015-*-*.csv")))
+        pdf = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
+        means = pdf.groupby("user_id")["value"].mean()
+        check(label, "users", float(fields["users"]), len(means), 0.0)
+        check(label, "sum_of_means", float(fields["sum_of_means"]), means.sum(), 1e-12)
+        check(label, "first_user", float(fields["first_user"]), means.index[0], 0.0)
+        check(label, "first_mean", float(fields["first_mean"]), means.iloc[0], 1e-12)
+        print(f"{label}: {len(means)} users, sum of means {fields['sum_of_means']} vs pandas {means.sum()!r}")
 sys.exit(1 if failures else 0)

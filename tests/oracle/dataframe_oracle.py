@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""The DataFrame against pandas on the same CSV files.
+
+    dataframe_oracle.py PROGRAM MPIEXEC... : writes CSV files (nulls, quoted
+    fields with separators, quotes and newlines, unicode, an empty file, files
+    of many blocks), runs `MPIEXEC... PROGRAM 'DIR/*.csv' OUTDIR 2000`, and
+    compares each OUTDIR/NAME.csv with pandas on the same files.
+"""
+import glob
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import pandas as pd
+
+
+def write_inputs(d):
+    rng = np.random.default_rng(7)
+    names = ["Alice", "alice ", "Bob", "Smith, Jr.", 'Quote "Q" Ltd', "two\nlines", "日本語", "😀 smile",
+             " Anne", "Eve", None]
+    for i in range(5):
+        n = 1500 + 500 * i
+        df = pd.DataFrame({
+            "user_id": rng.integers(1, 60, n),
+            "name": [names[k] for k in rng.integers(0, len(names), n)],
+            "value": np.where(rng.random(n) < 0.05, np.nan, rng.random(n)),
+            "flag": rng.random(n) < 0.4,
+            "timestamp": pd.to_datetime("2015-01-01") + pd.to_timedelta(rng.integers(0, 86400 * 30, n), unit="s"),
+        })
+        df.to_csv(os.path.join(d, "2015-%02d.csv" % (i + 1)), index=False)
+    # An empty partition: a header and no rows.
+    with open(os.path.join(d, "2015-99.csv"), "w") as f:
+        f.write("user_id,name,value,flag,timestamp\n")
+
+
+def read_all(d):
+    parts = [pd.read_csv(p, parse_dates=["timestamp"]) for p in sorted(glob.glob(os.path.join(d, "*.csv")))]
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True)
+
+
+failures = []
+
+
+def same(name, got, want):
+    """got: our CSV read back; want: pandas' frame with the same columns."""
+    want = want.reset_index(drop=True)
+    if list(got.columns) != list(want.columns):
+        failures.append("%s: columns %s, pandas %s" % (name, list(got.columns), list(want.columns)))
+        return
+    if len(got) != len(want):
+        failures.append("%s: %d rows, pandas %d" % (name, len(got), len(want)))
+        return
+    for c in want.columns:
+        g, w = got[c], want[c]
+        if pd.api.types.is_datetime64_any_dtype(w):
+            ok = (pd.to_datetime(g) == w) | (g.isna() & w.isna())
+        elif pd.api.types.is_numeric_dtype(w) and not pd.api.types.is_bool_dtype(w):
+            gv, wv = g.astype(float).to_numpy(), w.astype(float).to_numpy()
+            ok = np.isclose(gv, wv, rtol=1e-9, atol=1e-12, equal_nan=True)
+        else:
+            ok = (g.astype(str) == w.astype(str)) | (g.isna() & w.isna())
+        bad = np.flatnonzero(~np.asarray(ok))
+        if len(bad):
+            i = bad[0]
+            failures.append("%s: column %s row %d: got %r, pandas %r (%d rows differ)" % (name, c, i, g.iloc[i], w.iloc[i], len(bad)))
+
+
+def main():
+    program, mpiexec = sys.argv[1], sys.argv[2:]
+    with tempfile.TemporaryDirectory() as d:
+        data, out = os.path.join(d, "data"), os.path.join(d, "out")
+        os.makedirs(data)
+        os.makedirs(out)
+        write_inputs(data)
+        run = subprocess.run(mpiexec + [program, os.path.join(data, "2015-*.csv"), out, "2000"],
+                             capture_output=True, text=True, timeout=240)
+        if run.returncode != 0:
+            print(run.stdout, run.stderr)
+            sys.exit("the program failed: %d" % run.returncode)
+        pdf = read_all(data)
+
+        def ours(name, **kw):
+            return pd.read_csv(os.path.join(out, name + ".csv"), keep_default_na=True, **kw)
+
+        same("all", ours("all", parse_dates=["timestamp"]), pdf)
+        same("gb_mean", ours("gb_mean"), pdf.groupby("user_id")["value"].mean().reset_index())
+        g = pdf.groupby(["name", "flag"])
+        multi = pd.DataFrame({
+            "value_sum": g["value"].sum(), "value_mean": g["value"].mean(), "value_count": g["value"].count(),
+            "user_id_size": g.size(), "value_min": g["value"].min(), "value_max": g["value"].max(),
+            "value_std": g["value"].std(), "value_var": g["value"].var(), "value_first": g["value"].first(),
+            "value_last": g["value"].last(), "user_id_nunique": g["user_id"].nunique(),
+        }).reset_index()
+        multi["name_max"] = multi["name"]
+        same("gb_multi", ours("gb_multi"), multi)
+        same("filter", ours("filter", parse_dates=["timestamp"]),
+             pdf[(pdf.value > 0.5) & pdf.name.str.startswith("A").fillna(False).astype(bool)])
+        same("assign", ours("assign"), pd.DataFrame({"v2": pdf.value * 2 + pdf.user_id, "neg": -pdf.user_id}))
+        s = pdf.name.str
+        same("strings", ours("strings"), pd.DataFrame({
+            "lower": s.lower(), "upper": s.upper(), "len": s.len(), "strip": s.strip(),
+            "has_a": s.contains("a", regex=False).fillna(False).astype(bool),
+            "ends": s.endswith("e").fillna(False).astype(bool)}))
+        t = pdf.timestamp.dt
+        same("dates", ours("dates"), pd.DataFrame({"year": t.year, "month": t.month, "day": t.day, "hour": t.hour,
+                                                   "dow": t.dayofweek}))
+        same("dropna", ours("dropna", parse_dates=["timestamp"]), pdf.dropna())
+        same("fillna", ours("fillna"), pdf[["value"]].fillna(-1.0))
+        same("head", ours("head", parse_dates=["timestamp"]), pdf.head(7))
+        same("isna", ours("isna"), pd.DataFrame({"missing": pdf.value.isna()}))
+        v = pdf.value
+        same("reductions", ours("reductions"), pd.DataFrame([{
+            "sum": v.sum(), "mean": v.mean(), "count": v.count(), "min": v.min(), "max": v.max(), "std": v.std(),
+            "var": v.var(), "nunique": pdf.user_id.nunique(), "len": len(pdf),
+            "npartitions": ours("reductions")["npartitions"][0]}]))
+        nparts = ours("reductions")["npartitions"][0]
+        if nparts < 20:
+            failures.append("expected many partitions (blocks of 2000 bytes), got %d" % nparts)
+    if failures:
+        print("\n".join(failures))
+        sys.exit(1)
+    print("dataframe oracle: all results equal pandas' (%d partitions)" % nparts)
+
+
+main()
