@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -57,6 +58,21 @@ std::vector<Block> plan_blocks(std::span<const std::string> paths, const CsvOpti
 /// options.on_bad_lines, are InputErrors naming file, line (1-based,
 /// physical lines from the file's start) and column. Thread-safe.
 Table read_block(const Block& block, const Schema& schema, const CsvOptions& options);
+
+/// read_block, keeping its read buffer and column builders' capacity from
+/// one block to the next: one per thread that parses many blocks.
+class BlockReader {
+ public:
+  BlockReader(Schema schema, CsvOptions options);
+  BlockReader(BlockReader&&) noexcept;
+  BlockReader& operator=(BlockReader&&) noexcept;
+  ~BlockReader();
+  Table read(const Block& block);
+
+ private:
+  struct Parser;
+  std::unique_ptr<Parser> parser_;
+};
 
 /// Writes `table` as CSV (RFC 4180: fields with the separator, a quote or a
 /// newline are quoted, quotes doubled; floats in the shortest form that
