@@ -62,7 +62,8 @@ int main(int argc, char** argv) {
 
   const std::vector<std::pair<std::string, Action>> commands = {
       {"info", add_info(app, global)}, {"demo", add_demo(app, global)}, {"bench", add_bench(app, global)},
-      {"run", add_run(app, global)}, {"h5-reduce", add_h5_reduce(app, global)}};
+      {"run", add_run(app, global)}, {"h5-reduce", add_h5_reduce(app, global)},
+      {"csv-groupby", add_csv_groupby(app, global)}};
 
   try {
     app.parse(argc, argv);

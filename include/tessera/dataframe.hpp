@@ -99,6 +99,7 @@ class DataFrame {
 
   GroupBy groupby(const std::string& by) const;
   GroupBy groupby(std::vector<std::string> by) const;
+  GroupBy groupby(std::initializer_list<std::string> by) const;
 
   /// The first n rows, computing only the partitions they need.
   Table head(std::int64_t n = 5, const ComputeOptions& options = {}) const;

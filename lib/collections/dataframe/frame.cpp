@@ -417,6 +417,9 @@ DataFrame DataFrame::map_partitions(std::function<Table(const Table&)> f, const 
 
 GroupBy DataFrame::groupby(const std::string& by) const { return GroupBy(*this, {by}); }
 GroupBy DataFrame::groupby(std::vector<std::string> by) const { return GroupBy(*this, std::move(by)); }
+GroupBy DataFrame::groupby(std::initializer_list<std::string> by) const {
+  return GroupBy(*this, std::vector<std::string>(by));
+}
 
 Table DataFrame::head(std::int64_t n, const ComputeOptions& options) const {
   // Partition by partition until n rows: most heads need the first only.
