@@ -44,11 +44,7 @@ class RowScanner {
   /// newline) are set; blank: only `next`; need_more: the row does not end
   /// before `limit` (and !at_eof); unterminated: EOF inside a quoted field.
   RowStatus next(const char* p, const char* limit, bool at_eof, const char*& next) {
-    if (quote_ == nullptr || p > quote_ || (quote_ == quote_limit_ && limit != quote_limit_)) {
-      const void* q = std::memchr(p, dialect_.quote, static_cast<std::size_t>(limit - p));
-      quote_ = q ? static_cast<const char*>(q) : limit;
-      quote_limit_ = limit;
-    }
+    if (quote_ == nullptr || p > quote_ || limit != limit_) find_quote(p, limit, kQuoteLookahead);
     // Up to the next quote, one pass finds the separators and the newline
     // (fields of a few bytes: cheaper than a memchr call for each).
     fields_.clear();
@@ -65,7 +61,11 @@ class RowScanner {
       }
     }
     if (q == quote_) {
-      if (q < limit) return quoted_row(p, limit, at_eof, next);  // a quote before the row's end
+      if (quote_found_) return quoted_row(p, limit, at_eof, next);  // a quote before the row's end
+      if (q < limit) {  // the look-ahead ended mid-row: look further, then read the row again
+        find_quote(p, limit, 2 * (q - p) + kQuoteLookahead);
+        return this->next(p, limit, at_eof, next);
+      }
       if (!at_eof) return RowStatus::need_more;
       next = limit;
     } else {
@@ -80,15 +80,27 @@ class RowScanner {
 
   std::span<const std::string_view> fields() const { return fields_; }
   /// Forgets where the next quote is (call when the data has moved).
-  void reset() { quote_ = quote_limit_ = nullptr; }
+  void reset() { quote_ = limit_ = nullptr; }
   Dialect dialect() const { return dialect_; }
 
  private:
   RowStatus quoted_row(const char* p, const char* limit, bool at_eof, const char*& next);
 
+  // Looks for the next quote a bounded distance ahead: far enough to amortise
+  // the call, near enough that the bytes are still in cache when parsed.
+  static constexpr std::ptrdiff_t kQuoteLookahead = 64 << 10;
+  void find_quote(const char* p, const char* limit, std::ptrdiff_t distance) {
+    const char* end = limit - p > distance ? p + distance : limit;
+    const void* q = std::memchr(p, dialect_.quote, static_cast<std::size_t>(end - p));
+    quote_found_ = q != nullptr;
+    quote_ = q ? static_cast<const char*>(q) : end;
+    limit_ = limit;
+  }
+
   Dialect dialect_;
-  const char* quote_ = nullptr;        // the first quote at or after the last row start, or quote_limit_
-  const char* quote_limit_ = nullptr;  // the data's end when quote_ was found
+  const char* quote_ = nullptr;  // the next quote at or after the last search's start, or where that search ended
+  bool quote_found_ = false;     // quote_ is a quote
+  const char* limit_ = nullptr;  // the data's end at that search
   std::vector<std::string_view> fields_;
   std::string scratch_;                // quoted rows' fields, unescaped
   std::vector<std::size_t> bounds_;    // their ends in scratch_
