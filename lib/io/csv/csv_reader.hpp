@@ -68,6 +68,8 @@ class BlockReader {
   BlockReader& operator=(BlockReader&&) noexcept;
   ~BlockReader();
   Table read(const Block& block);
+  /// Whether this reader parses with `schema` and `options` (read_block's per-thread reuse).
+  bool reads_as(const Schema& schema, const CsvOptions& options) const;
 
  private:
   struct Parser;

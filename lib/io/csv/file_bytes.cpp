@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -94,14 +95,19 @@ std::string inflate_gzip(const std::string& path, std::int64_t limit) {
   return out;
 }
 
-void FileBytes::open(std::string path, bool compressed) {
+void FileBytes::close() {
+  unmap();
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
-  path_ = std::move(path);
   inflated_.clear();
   inflated_.shrink_to_fit();
   data_ = buffer_.get();
   size_ = first_ = length_ = counted_to_ = newlines_ = 0;
+}
+
+void FileBytes::open(std::string path, bool compressed) {
+  close();
+  path_ = std::move(path);
   if (compressed) {
     inflated_ = inflate_gzip(path_);
     data_ = inflated_.data();
@@ -117,16 +123,43 @@ void FileBytes::open(std::string path, bool compressed) {
     throw InputError(message);
   }
   size_ = st.st_size;
+  // Mapped whole: the parser reads the page cache in place (pread's copy
+  // was a tenth of a block's time). A file that cannot be mapped is read
+  // into the buffer instead.
+  if (size_ > 0) {
+    void* p = ::mmap(nullptr, static_cast<std::size_t>(size_), PROT_READ, MAP_PRIVATE, fd_, 0);
+    if (p != MAP_FAILED) {
+      mapped_ = static_cast<const char*>(p);
+      data_ = mapped_;
+      length_ = size_;
+    }
+  }
 }
 
-FileBytes::~FileBytes() {
-  if (fd_ >= 0) ::close(fd_);
+void FileBytes::unmap() {
+  if (mapped_) ::munmap(const_cast<char*>(mapped_), static_cast<std::size_t>(size_));
+  mapped_ = nullptr;
 }
+
+FileBytes::~FileBytes() { close(); }
 
 void FileBytes::load(std::int64_t from, std::int64_t to) {
   if (fd_ < 0) return;  // inflated: all of it is loaded
   from = std::clamp<std::int64_t>(from, 0, size_);
   to = std::clamp<std::int64_t>(to, from, size_);
+  if (mapped_) {
+    // All of it is mapped. Map the part asked for in one call rather than a
+    // page fault per 64 KiB (faults were a seventh of a block's time on our
+    // VMs); kernels before 5.14 only get the read-ahead hint.
+    const std::int64_t page = 4096, first = from / page * page;
+    char* start = const_cast<char*>(mapped_) + first;
+    const auto length = static_cast<std::size_t>(to - first);
+#ifdef MADV_POPULATE_READ
+    if (::madvise(start, length, MADV_POPULATE_READ) == 0) return;
+#endif
+    ::madvise(start, length, MADV_WILLNEED);
+    return;
+  }
   if (from >= first_ && to <= loaded_end()) return;
   const auto need = static_cast<std::size_t>(to - from);
   // Keep what is loaded from `from` on; read the rest.
@@ -150,7 +183,7 @@ void FileBytes::load(std::int64_t from, std::int64_t to) {
 std::int64_t FileBytes::line_of(std::int64_t offset) {
   if (offset < counted_to_) counted_to_ = newlines_ = 0;
   offset = std::min(offset, size_);
-  if (fd_ < 0) {
+  if (fd_ < 0 || mapped_) {
     newlines_ += count_newlines(data_ + counted_to_, static_cast<std::size_t>(offset - counted_to_));
   } else {
     std::string chunk(std::min<std::int64_t>(offset - counted_to_, 1 << 20), '\0');

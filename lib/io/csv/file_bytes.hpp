@@ -1,6 +1,7 @@
 #pragma once
-// The bytes of one CSV file: a window of a plain file read with pread into a
-// buffer that is kept between loads, or a .gz file inflated whole (zlib).
+// The bytes of one CSV file: a plain file mapped (or, when it cannot be, a
+// window read with pread into a buffer kept between loads), or a .gz file
+// inflated whole (zlib).
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -19,6 +20,8 @@ class FileBytes {
 
   /// Switches to another file, keeping the window's buffer (one per thread, reused between blocks).
   void open(std::string path, bool compressed);
+  /// Closes the file (and its mapping), keeping the buffer.
+  void close();
   const std::string& path() const { return path_; }
   std::int64_t size() const { return size_; }
   /// Makes bytes [from, to) readable (clamped to size()); bytes already
@@ -33,12 +36,15 @@ class FileBytes {
   std::int64_t line_of(std::int64_t offset);
 
  private:
+  void unmap();
+
   std::string path_;
   int fd_ = -1;
   std::int64_t size_ = 0;
   std::unique_ptr<char[]> buffer_;  // a plain file's window
   std::size_t capacity_ = 0;
   std::string inflated_;            // a .gz file, whole
+  const char* mapped_ = nullptr;    // a plain file, mapped whole
   const char* data_ = nullptr;
   std::int64_t first_ = 0, length_ = 0;
   std::int64_t counted_to_ = 0, newlines_ = 0;  // '\n's in [0, counted_to_)

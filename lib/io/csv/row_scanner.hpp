@@ -1,7 +1,7 @@
 #pragma once
 // Rows out of CSV bytes: pandas' tokenizer states (RFC 4180 quoting, lenient
 // where pandas is), with a fast path for rows without a quote character:
-// memchr for the newline, then for each separator.
+// one pass up to the next quote (found with memchr) for separators and the newline.
 #include <cstdint>
 #include <cstring>
 #include <span>
@@ -44,43 +44,63 @@ class RowScanner {
   /// newline) are set; blank: only `next`; need_more: the row does not end
   /// before `limit` (and !at_eof); unterminated: EOF inside a quoted field.
   RowStatus next(const char* p, const char* limit, bool at_eof, const char*& next) {
-    const void* nl = std::memchr(p, '\n', static_cast<std::size_t>(limit - p));
-    const char* line_end = nl ? static_cast<const char*>(nl) : limit;
-    if (!nl && !at_eof) return RowStatus::need_more;
-    if (quote_ == nullptr || p > quote_ || (quote_ == quote_limit_ && limit != quote_limit_)) {
-      const void* q = std::memchr(p, dialect_.quote, static_cast<std::size_t>(limit - p));
-      quote_ = q ? static_cast<const char*>(q) : limit;
-      quote_limit_ = limit;
-    }
-    if (quote_ < line_end) return quoted_row(p, limit, at_eof, next);
-    next = nl ? line_end + 1 : limit;
-    const char* end = line_end;
-    if (end > p && end[-1] == '\r') --end;  // "\r\n"
-    if (end == p) return RowStatus::blank;
+    if (quote_ == nullptr || p > quote_ || limit != limit_) find_quote(p, limit, kQuoteLookahead);
+    // Up to the next quote, one pass finds the separators and the newline
+    // (fields of a few bytes: cheaper than a memchr call for each).
     fields_.clear();
-    for (const char* f = p;;) {
-      const void* s = std::memchr(f, dialect_.sep, static_cast<std::size_t>(end - f));
-      if (!s) {
-        fields_.emplace_back(f, static_cast<std::size_t>(end - f));
+    const char sep = dialect_.sep;
+    const char* field = p;
+    const char* q = p;
+    for (; q < quote_; ++q) {
+      const char c = *q;
+      if (c == sep) {
+        fields_.emplace_back(field, static_cast<std::size_t>(q - field));
+        field = q + 1;
+      } else if (c == '\n') {
         break;
       }
-      fields_.emplace_back(f, static_cast<std::size_t>(static_cast<const char*>(s) - f));
-      f = static_cast<const char*>(s) + 1;
     }
+    if (q == quote_) {
+      if (quote_found_) return quoted_row(p, limit, at_eof, next);  // a quote before the row's end
+      if (q < limit) {  // the look-ahead ended mid-row: look further, then read the row again
+        find_quote(p, limit, 2 * (q - p) + kQuoteLookahead);
+        return this->next(p, limit, at_eof, next);
+      }
+      if (!at_eof) return RowStatus::need_more;
+      next = limit;
+    } else {
+      next = q + 1;
+    }
+    const char* end = q;
+    if (end > field && end[-1] == '\r') --end;  // "\r\n"
+    if (end == p) return RowStatus::blank;
+    fields_.emplace_back(field, static_cast<std::size_t>(end - field));
     return RowStatus::row;
   }
 
   std::span<const std::string_view> fields() const { return fields_; }
   /// Forgets where the next quote is (call when the data has moved).
-  void reset() { quote_ = quote_limit_ = nullptr; }
+  void reset() { quote_ = limit_ = nullptr; }
   Dialect dialect() const { return dialect_; }
 
  private:
   RowStatus quoted_row(const char* p, const char* limit, bool at_eof, const char*& next);
 
+  // Looks for the next quote a bounded distance ahead: far enough to amortise
+  // the call, near enough that the bytes are still in cache when parsed.
+  static constexpr std::ptrdiff_t kQuoteLookahead = 64 << 10;
+  void find_quote(const char* p, const char* limit, std::ptrdiff_t distance) {
+    const char* end = limit - p > distance ? p + distance : limit;
+    const void* q = std::memchr(p, dialect_.quote, static_cast<std::size_t>(end - p));
+    quote_found_ = q != nullptr;
+    quote_ = q ? static_cast<const char*>(q) : end;
+    limit_ = limit;
+  }
+
   Dialect dialect_;
-  const char* quote_ = nullptr;        // the first quote at or after the last row start, or quote_limit_
-  const char* quote_limit_ = nullptr;  // the data's end when quote_ was found
+  const char* quote_ = nullptr;  // the next quote at or after the last search's start, or where that search ended
+  bool quote_found_ = false;     // quote_ is a quote
+  const char* limit_ = nullptr;  // the data's end at that search
   std::vector<std::string_view> fields_;
   std::string scratch_;                // quoted rows' fields, unescaped
   std::vector<std::size_t> bounds_;    // their ends in scratch_

@@ -22,7 +22,7 @@ std::string read_prefix(const std::string& path, std::int64_t n) {
   if (is_gzip_path(path)) return inflate_gzip(path, n);
   FileBytes file(path, false);
   file.load(0, n);
-  return std::string(file.at(0), static_cast<std::size_t>(file.loaded_end()));
+  return std::string(file.at(0), static_cast<std::size_t>(std::min(file.loaded_end(), n)));
 }
 
 // What the sample says each field can be.
@@ -104,7 +104,9 @@ Schema infer_schema(const std::string& path, const CsvOptions& options) {
         break;
       }
       if (status == RowStatus::unterminated) {
-        throw InputError(std::string(path).append(": a quoted field is not closed before the end of the file"));
+        const auto line = std::count(static_cast<const char*>(text.data()), p, '\n') + 1;
+        throw InputError(std::string(path).append(", line ").append(std::to_string(line))
+                             .append(": a quoted field is not closed before the end of the file"));
       }
       p = next;
       if (status == RowStatus::blank) continue;

@@ -1,0 +1,306 @@
+// lib/io/csv against hand-computed expectations: RFC 4180 quoting, line ends,
+// NA tokens, errors naming file and line, options, globs, and the property
+// that any blocksize gives exactly the rows of one serial parse.
+#include "io/csv/csv_reader.hpp"
+
+#include <tessera/error.hpp>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace csv = tessera::csv;
+using tessera::ColumnType;
+using tessera::InputError;
+using tessera::Table;
+using tessera::dataframe::BadLines;
+using tessera::dataframe::CsvOptions;
+using ::testing::HasSubstr;
+
+class Csv : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           std::string("tessera_csv_test_").append(std::to_string(::getpid())).append("_")
+               .append(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string write(const std::string& name, const std::string& text) {
+    const fs::path path = dir_ / name;
+    fs::create_directories(path.parent_path());
+    std::ofstream(path, std::ios::binary) << text;
+    return path.string();
+  }
+
+  // All blocks of `paths`, in order, as one table (the schema from the first file).
+  static Table read_all(const std::vector<std::string>& paths, const CsvOptions& options = {}) {
+    const csv::Schema schema = csv::infer_schema(paths.front(), options);
+    std::vector<Table> parts;
+    for (const csv::Block& b : csv::plan_blocks(paths, options)) parts.push_back(csv::read_block(b, schema, options));
+    return Table::concat(parts);
+  }
+  static Table read_one(const std::string& path, const CsvOptions& options = {}) { return read_all({path}, options); }
+
+  static std::string as_csv(const Table& t) {
+    std::ostringstream out;
+    csv::write_csv(t, out, true);
+    return out.str();
+  }
+
+  fs::path dir_;
+};
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "(no InputError)";
+}
+
+TEST_F(Csv, QuotedSeparatorsAndDoubledQuotes) {
+  const Table t = read_one(write("q.csv", "a,b\n1,\"x,y\"\n2,\"say \"\"hi\"\"\"\n3,\"\"\n"));
+  ASSERT_EQ(t.num_rows(), 3);
+  EXPECT_EQ(t.column("a").type(), ColumnType::int64);
+  EXPECT_EQ(t.column("b").string(0), "x,y");
+  EXPECT_EQ(t.column("b").string(1), "say \"hi\"");
+  EXPECT_FALSE(t.column("b").is_valid(2));  // "" is an NA token, quoted or not (pandas)
+}
+
+TEST_F(Csv, QuotedNewlinesAndCrLf) {
+  const Table t = read_one(write("n.csv", "a,b\r\n1,\"l1\r\nl2\"\r\n2,z\r\n3,\"q\"\r\n"));
+  ASSERT_EQ(t.num_rows(), 3);
+  EXPECT_EQ(t.column("a").int64s()[2], 3);
+  EXPECT_EQ(t.column("b").string(0), "l1\r\nl2");
+  EXPECT_EQ(t.column("b").string(1), "z");
+  EXPECT_EQ(t.column("b").string(2), "q");
+}
+
+TEST_F(Csv, NoTrailingNewlineAndBlankLines) {
+  const Table t = read_one(write("b.csv", "\na,b\n\n1,2\n\r\n\n3,4"));
+  ASSERT_EQ(t.num_rows(), 2);
+  EXPECT_EQ(t.column("b").int64s()[1], 4);
+}
+
+TEST_F(Csv, EmptyFileAndHeaderOnly) {
+  const std::string empty = write("empty.csv", "");
+  EXPECT_THAT(error_of([&] { csv::infer_schema(empty, {}); }), HasSubstr("empty.csv: no columns to parse"));
+  const auto blocks = csv::plan_blocks(std::vector<std::string>{empty}, {});
+  ASSERT_EQ(blocks.size(), 1u);
+  EXPECT_EQ(blocks[0].end, 0);
+  const std::string header_only = write("h.csv", "a,b\n");
+  const Table t = read_all({header_only, empty});  // an empty later file: no rows
+  EXPECT_EQ(t.num_rows(), 0);
+  EXPECT_EQ(t.names(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(t.column("a").type(), ColumnType::string);  // pandas: object columns
+}
+
+TEST_F(Csv, NaTokensAndTypes) {
+  const Table t = read_one(write("na.csv", "i,f,s,b,n,m\n1,NA,x,True,,1\n,2.5,null,false,NaN,2.5\nnan,3,,TRUE,#N/A,-3\n"));
+  EXPECT_EQ(t.column("i").type(), ColumnType::int64);
+  EXPECT_EQ(t.column("i").null_count(), 2);
+  EXPECT_EQ(t.column("f").type(), ColumnType::float64);
+  EXPECT_FALSE(t.column("f").is_valid(0));
+  EXPECT_EQ(t.column("f").float64s()[2], 3.0);
+  EXPECT_EQ(t.column("s").type(), ColumnType::string);
+  EXPECT_EQ(t.column("s").null_count(), 2);
+  EXPECT_EQ(t.column("b").type(), ColumnType::bool_);
+  EXPECT_EQ(t.column("b").bools()[1], 0);
+  EXPECT_EQ(t.column("n").type(), ColumnType::float64);  // all NA: float64 like pandas
+  EXPECT_EQ(t.column("n").null_count(), 3);
+  EXPECT_EQ(t.column("m").type(), ColumnType::float64);  // ints mixed with floats
+  EXPECT_EQ(t.column("m").float64s()[2], -3.0);
+
+  CsvOptions only_mine;
+  only_mine.keep_default_na = false;
+  only_mine.na_values = {"-3", "x"};
+  const Table u = read_one(write("na2.csv", "a,s\n1,NA\n-3,x\n"), only_mine);
+  EXPECT_EQ(u.column("a").type(), ColumnType::int64);
+  EXPECT_FALSE(u.column("a").is_valid(1));  // a numeric na_value
+  EXPECT_EQ(u.column("s").string(0), "NA");
+  EXPECT_FALSE(u.column("s").is_valid(1));
+}
+
+TEST_F(Csv, TooFewFieldsPadWithNulls) {
+  const Table t = read_one(write("few.csv", "a,b,c\n1,2\n3,4,5\n"));
+  ASSERT_EQ(t.num_rows(), 2);
+  EXPECT_FALSE(t.column("c").is_valid(0));
+  EXPECT_EQ(t.column("c").int64s()[1], 5);
+}
+
+TEST_F(Csv, ErrorsNameFileLineAndColumn) {
+  const std::string open = write("open.csv", "a,b\n1,2\n3,\"abc\n4,5\n");
+  EXPECT_THAT(error_of([&] { read_one(open); }), HasSubstr("open.csv, line 3: a quoted field is not closed"));
+  const std::string many = write("many.csv", "a,b\n1,2\n3,4,5\n");
+  EXPECT_THAT(error_of([&] { read_one(many); }), HasSubstr("many.csv, line 3: expected 2 fields, saw 3"));
+  CsvOptions ints;
+  ints.dtype["a"] = ColumnType::int64;
+  const std::string bad = write("bad.csv", "a,b\n1,\"p\nq\"\nbad,r\n");  // the bad row starts on line 4
+  EXPECT_THAT(error_of([&] { read_one(bad, ints); }), HasSubstr("bad.csv, line 4, column 'a': 'bad' is not an int64"));
+  // The same in blocks of 5 bytes: lines are counted from the file's start.
+  ints.blocksize = 5;
+  EXPECT_THAT(error_of([&] { read_one(bad, ints); }), HasSubstr("bad.csv, line 4, column 'a'"));
+}
+
+TEST_F(Csv, BadLinesWarnOrSkip) {
+  const std::string path = write("bad.csv", "a,b\n1,2\n3,4,5\n6,x\n7,8\n");
+  CsvOptions options;
+  options.dtype["b"] = ColumnType::int64;
+  options.on_bad_lines = BadLines::warn;
+  ::testing::internal::CaptureStderr();
+  const Table warned = read_one(path, options);
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(warned.num_rows(), 2);
+  EXPECT_EQ(warned.column("a").int64s()[1], 7);
+  EXPECT_THAT(err, HasSubstr(std::string("tessera: skipping ").append(path).append(", line 3: expected 2 fields, saw 3")));
+  EXPECT_THAT(err, HasSubstr(std::string("tessera: skipping ").append(path).append(", line 4, column 'b': 'x' is not an int64")));
+  options.on_bad_lines = BadLines::skip;
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(read_one(path, options).num_rows(), 2);
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+}
+
+TEST_F(Csv, UsecolsDtypeParseDates) {
+  const std::string path = write("o.csv", "id,when,x,name\n1,2015-01-02 03:04:05,1.5,a\n2,2015-01-03T00:00:00.5,2,b\n");
+  CsvOptions options;
+  options.usecols = {"name", "id", "when"};
+  options.parse_dates = {"when"};
+  options.dtype["id"] = ColumnType::float64;
+  const Table t = read_one(path, options);
+  EXPECT_EQ(t.names(), (std::vector<std::string>{"id", "when", "name"}));  // the file's order
+  EXPECT_EQ(t.column("id").type(), ColumnType::float64);
+  EXPECT_EQ(t.column("when").type(), ColumnType::timestamp);
+  EXPECT_EQ(t.column("when").int64s()[0], std::int64_t{1420167845} * 1000000000);
+  EXPECT_EQ(t.column("when").int64s()[1], std::int64_t{1420243200} * 1000000000 + 500000000);
+  CsvOptions unknown;
+  unknown.usecols = {"nope"};
+  EXPECT_THAT(error_of([&] { csv::infer_schema(path, unknown); }), HasSubstr("o.csv: usecols names column 'nope'"));
+  unknown = {};
+  unknown.parse_dates = {"when2"};
+  EXPECT_THAT(error_of([&] { csv::infer_schema(path, unknown); }), HasSubstr("parse_dates names column 'when2'"));
+}
+
+TEST_F(Csv, NamesAndNoHeader) {
+  const std::string path = write("nh.csv", "1,a\n2,b\n");
+  CsvOptions options;
+  options.header = false;
+  const Table t = read_one(path, options);
+  EXPECT_EQ(t.names(), (std::vector<std::string>{"0", "1"}));
+  EXPECT_EQ(t.num_rows(), 2);
+  options.names = {"n", "s"};
+  EXPECT_EQ(read_one(path, options).names(), (std::vector<std::string>{"n", "s"}));
+  CsvOptions replace;
+  replace.names = {"p", "q"};  // with a header: the header's names are replaced
+  const Table r = read_one(path, replace);
+  EXPECT_EQ(r.names(), (std::vector<std::string>{"p", "q"}));
+  EXPECT_EQ(r.num_rows(), 1);
+}
+
+TEST_F(Csv, HeaderMismatchInALaterFile) {
+  const std::string first = write("1.csv", "a,b\n1,2\n");
+  const std::string second = write("2.csv", "a,c\n3,4\n");
+  EXPECT_THAT(error_of([&] { read_all({first, second}); }),
+              HasSubstr("2.csv, line 1: the header 'a,c' differs from the first file's 'a,b'"));
+}
+
+TEST_F(Csv, GlobSortsAndMatchesDirectories) {
+  for (const char* name : {"d/b.csv", "d/a.csv", "d/c10.csv", "d/c2.csv", "d/x.txt", "e1/f.csv", "e2/f.csv"}) write(name, "a\n1\n");
+  const std::string d = (dir_ / "d").string();
+  EXPECT_EQ(csv::expand_glob(d + "/*.csv"),
+            (std::vector<std::string>{d + "/a.csv", d + "/b.csv", d + "/c10.csv", d + "/c2.csv"}));
+  EXPECT_EQ(csv::expand_glob(d + "/c?.csv"), (std::vector<std::string>{d + "/c2.csv"}));
+  EXPECT_EQ(csv::expand_glob(d + "/[ab].csv").size(), 2u);
+  EXPECT_EQ(csv::expand_glob((dir_ / "e*" / "f.csv").string()).size(), 2u);
+  EXPECT_EQ(csv::expand_glob(d + "/a.csv"), (std::vector<std::string>{d + "/a.csv"}));
+  EXPECT_THAT(error_of([&] { csv::expand_glob(d + "/*.tsv"); }), HasSubstr(std::string("no file matches '").append(d).append("/*.tsv'")));
+  EXPECT_THAT(error_of([&] { csv::expand_glob(d + "/none.csv"); }), HasSubstr("none.csv"));
+}
+
+TEST_F(Csv, GzipIsOneBlock) {
+  const std::string path = write("z.csv", "a,b\n1,\"x\ny\"\n2,z\n");
+  ASSERT_EQ(std::system(std::string("gzip -f ").append(path).c_str()), 0);
+  CsvOptions options;
+  options.blocksize = 4;
+  const auto blocks = csv::plan_blocks(std::vector<std::string>{path + ".gz"}, options);
+  ASSERT_EQ(blocks.size(), 1u);
+  EXPECT_TRUE(blocks[0].compressed);
+  const Table t = read_one(path + ".gz", options);
+  ASSERT_EQ(t.num_rows(), 2);
+  EXPECT_EQ(t.column("b").string(0), "x\ny");
+}
+
+TEST_F(Csv, WritesRfc4180ThatReadsBack) {
+  tessera::ColumnBuilder i(ColumnType::int64), f(ColumnType::float64), s(ColumnType::string), b(ColumnType::bool_),
+      w(ColumnType::timestamp);
+  i.append(std::int64_t{-7}); f.append(0.1); s.append("a,\"b\"\nc"); b.append(true);
+  w.append(std::int64_t{1420167845} * 1000000000);
+  i.append_null(); f.append(2.0); s.append_null(); b.append(false); w.append(std::int64_t{1420243200} * 1000000000 + 500000000);
+  const Table t({"i", "f", "s", "b", "w"}, {i.finish(), f.finish(), s.finish(), b.finish(), w.finish()});
+  const std::string text = as_csv(t);
+  EXPECT_EQ(text, "i,f,s,b,w\n-7,0.1,\"a,\"\"b\"\"\nc\",True,2015-01-02 03:04:05\n,2.0,,False,2015-01-03 00:00:00.500\n");
+  CsvOptions options;
+  options.parse_dates = {"w"};
+  EXPECT_EQ(as_csv(read_one(write("back.csv", text), options)), text);
+}
+
+// Random files with quoted separators, quotes, newlines (\n and \r\n, and
+// text that looks like rows), blank lines and a final line without newline.
+std::string random_csv(std::mt19937& rng, int rows, bool crlf, std::vector<int>& ids) {
+  const std::string nl = crlf ? "\r\n" : "\n";
+  const std::string texts[] = {"plain", "\"with,comma\"", "\"two\nlines\"", "\"say \"\"hi\"\"\"", "\"a,b\n1,2\"",
+                               "\"a,b\n1,2\n3,4\"", "\"crlf\r\ninside\"", "", "\"\"", "\"\n\"", "\",\n,\"", "x\"y"};
+  std::string out = std::string("id,text,x").append(nl);
+  for (int r = 0; r < rows; ++r) {
+    const int id = static_cast<int>(rng() % 1000);
+    ids.push_back(id);
+    out += std::to_string(id) + "," + texts[rng() % std::size(texts)] + "," + std::to_string(rng() % 100) + ".5";
+    if (r + 1 < rows || rng() % 2) out += nl;
+    if (rng() % 10 == 0 && r + 1 < rows) out += nl;  // a blank line
+  }
+  return out;
+}
+
+TEST_F(Csv, AnyBlocksizeGivesTheRowsOfOneSerialParse) {
+  std::mt19937 rng(11);
+  for (int file = 0; file < 6; ++file) {
+    std::vector<int> ids;
+    const std::string path = write(std::string("r").append(std::to_string(file)).append(".csv"), random_csv(rng, 20 + file * 15, file % 2 == 1, ids));
+    CsvOptions whole;
+    whole.blocksize = 0;
+    const Table serial = read_one(path, whole);
+    ASSERT_EQ(serial.num_rows(), static_cast<std::int64_t>(ids.size())) << path;
+    for (std::size_t r = 0; r < ids.size(); ++r) ASSERT_EQ(serial.column("id").int64s()[r], ids[r]) << path << " row " << r;
+    for (const std::int64_t blocksize : {1, 7, 64, 100}) {
+      CsvOptions options;
+      options.blocksize = blocksize;
+      EXPECT_EQ(as_csv(read_one(path, options)), as_csv(serial)) << path << " in blocks of " << blocksize;
+    }
+  }
+}
+
+TEST_F(Csv, ARowLookalikeInsideAQuotedFieldIsNotARow) {
+  // Every block boundary inside the quoted text: each must find the true row start.
+  const std::string path = write("look.csv", "a,b\n1,\"a,b\n1,2\n3,4\n5,6\"\n2,x\n");
+  for (const std::int64_t blocksize : {1, 2, 3, 5, 7, 11}) {
+    CsvOptions options;
+    options.blocksize = blocksize;
+    const Table t = read_one(path, options);
+    ASSERT_EQ(t.num_rows(), 2) << blocksize;
+    EXPECT_EQ(t.column("b").string(0), "a,b\n1,2\n3,4\n5,6");
+    EXPECT_EQ(t.column("b").string(1), "x");
+  }
+}
+
+}  // namespace
