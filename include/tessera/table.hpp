@@ -21,6 +21,7 @@
 #include <tessera/transport.hpp>
 
 #include <cstdint>
+#include <cstring>
 #include <iosfwd>
 #include <memory>
 #include <span>
@@ -66,7 +67,9 @@ class Column {
   std::span<const std::int64_t> offsets() const {
     return values_.as<std::int64_t>().first(static_cast<std::size_t>(length_ + 1));
   }
-  std::span<const std::byte> string_bytes() const { return bytes_.bytes(); }
+  std::span<const std::byte> string_bytes() const {
+    return bytes_.bytes().first(static_cast<std::size_t>(length_ == 0 ? 0 : offsets()[static_cast<std::size_t>(length_)]));
+  }
 
   /// A double of row i of a numeric, bool or timestamp column (NaN for a null).
   double as_double(std::int64_t i) const;
@@ -85,6 +88,10 @@ class Column {
   friend class ColumnBuilder;
   friend struct Transport<Column>;
   std::size_t count() const { return static_cast<std::size_t>(length_); }
+  // The bytes in use of each buffer (a builder's buffers may be longer).
+  std::span<const std::byte> used_values() const;
+  std::span<const std::byte> used_validity() const;
+  std::size_t string_bytes_size() const { return type_ == ColumnType::string ? string_bytes().size() : 0; }
   ColumnType type_ = ColumnType::int64;
   std::int64_t length_ = 0, null_count_ = 0;
   Buffer values_, bytes_, validity_;
@@ -92,33 +99,75 @@ class Column {
 };
 
 /// Builds a column row by row, into buffers that grow geometrically
-/// (Arrow's builders): reserve() first when the count is known.
+/// (Arrow's builders) and become the column's own at finish(), uncopied:
+/// reserve() first when the count is known.
 class ColumnBuilder {
  public:
   explicit ColumnBuilder(ColumnType type);
   ColumnType type() const { return type_; }
   std::int64_t size() const { return length_; }
   void reserve(std::int64_t rows, std::int64_t string_bytes = 0);
-  void append(std::int64_t v);
-  void append(double v);
-  void append(bool v);
-  void append(std::string_view v);  // string; categorical: looked up or added to the dictionary
+  void append(std::int64_t v) {
+    if (type_ == ColumnType::int64 || type_ == ColumnType::timestamp) return put(v);
+    append_converted(v);
+  }
+  void append(double v) {
+    if (type_ == ColumnType::float64) return put(v);
+    append_converted(v);
+  }
+  void append(bool v) {
+    if (type_ == ColumnType::bool_) return put(static_cast<std::uint8_t>(v));
+    append_converted(v);
+  }
+  /// A string; for a categorical, looked up or added to the dictionary.
+  void append(std::string_view v) {
+    if (type_ != ColumnType::string) return append_converted(v);
+    std::memcpy(bytes_.room(v.size()), v.data(), v.size());
+    bytes_.used += v.size();
+    put(static_cast<std::int64_t>(bytes_.used));  // the offset of the string's end
+  }
   void append(const char* v) { append(std::string_view(v)); }
   void append_null();
   /// Row i of `from` (same type; a categorical's string).
   void append_from(const Column& from, std::int64_t i);
   Column finish();
-  /// Back to empty, keeping the buffers' capacity (reused between blocks).
+  /// Back to empty (finish() leaves it so too).
   void clear();
 
  private:
-  void grow_values(std::int64_t rows);
-  void set_valid(bool valid);
+  // A run of bytes in a Buffer that doubles when full; finish() hands the
+  // Buffer to the column (a freed column's pages come back through the
+  // Buffer cache instead of being faulted in again).
+  struct Bytes {
+    Buffer buf;
+    std::size_t used = 0;
+    std::byte* room(std::size_t n) {
+      if (used + n > buf.size()) grow(used + n);
+      return buf.data() + used;
+    }
+    void grow(std::size_t need);
+  };
+  template <class T>
+  void put(T v) {
+    std::memcpy(values_.room(sizeof(T)), &v, sizeof(T));
+    values_.used += sizeof(T);
+    if (!validity_.empty()) mark_valid();
+    ++length_;
+  }
+  void mark_valid() {
+    const auto k = static_cast<std::size_t>(length_);
+    if ((k >> 6) >= validity_.size()) validity_.push_back(0);
+    validity_[k >> 6] |= std::uint64_t{1} << (k & 63);
+  }
+  void append_converted(std::int64_t v);
+  void append_converted(double v);
+  void append_converted(bool v);
+  void append_converted(std::string_view v);
+  void start();
   ColumnType type_;
   std::int64_t length_ = 0, null_count_ = 0;
-  std::vector<std::byte> values_, bytes_;
-  std::vector<std::uint64_t> validity_;
-  std::vector<std::int64_t> offsets_;
+  Bytes values_, bytes_;  // values (string: length + 1 offsets); string bytes
+  std::vector<std::uint64_t> validity_;  // empty until the first null
   struct Dictionary;
   std::shared_ptr<Dictionary> dictionary_;
 };

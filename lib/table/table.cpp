@@ -198,8 +198,17 @@ Column Column::take(std::span<const std::int64_t> rows) const {
   return out;
 }
 
+std::span<const std::byte> Column::used_values() const {
+  const std::size_t n = type_ == ColumnType::string ? count() + 1 : count();
+  return values_.bytes().first(n * value_width(type_));
+}
+
+std::span<const std::byte> Column::used_validity() const {
+  return null_count_ == 0 ? std::span<const std::byte>{} : validity_.bytes().first(bitmap_words(length_) * 8);
+}
+
 std::size_t Column::nbytes() const {
-  return values_.size() + bytes_.size() + validity_.size() + (dictionary_ ? dictionary_->nbytes() : 0);
+  return used_values().size() + string_bytes_size() + used_validity().size() + (dictionary_ ? dictionary_->nbytes() : 0);
 }
 
 Column Column::categorical(std::span<const std::int32_t> codes, std::shared_ptr<const Column> categories) {
@@ -229,91 +238,84 @@ struct ColumnBuilder::Dictionary {
   ColumnBuilder strings{ColumnType::string};
 };
 
+void ColumnBuilder::Bytes::grow(std::size_t need) {
+  Buffer next(std::max<std::size_t>({need, 2 * buf.size(), 4096}));
+  if (used > 0) std::memcpy(next.data(), buf.data(), used);
+  buf = std::move(next);
+}
+
 ColumnBuilder::ColumnBuilder(ColumnType type) : type_(type) {
-  if (type_ == ColumnType::string) offsets_.push_back(0);
   if (type_ == ColumnType::categorical) dictionary_ = std::make_shared<Dictionary>();
+  start();
+}
+
+void ColumnBuilder::start() {
+  if (type_ != ColumnType::string) return;
+  const std::int64_t zero = 0;  // the first string's start
+  std::memcpy(values_.room(8), &zero, 8);
+  values_.used = 8;
 }
 
 void ColumnBuilder::reserve(std::int64_t rows, std::int64_t string_bytes) {
-  values_.reserve(static_cast<std::size_t>(rows) * value_width(type_));
-  if (type_ == ColumnType::string) {
-    offsets_.reserve(static_cast<std::size_t>(rows) + 1);
-    bytes_.reserve(static_cast<std::size_t>(string_bytes));
-  }
-}
-
-void ColumnBuilder::set_valid(bool valid) {
-  const auto k = static_cast<std::size_t>(length_);
-  if (!valid && validity_.empty()) {
-    // The first null: every row so far was valid.
-    validity_.assign(bitmap_words(length_ + 1), 0);
-    for (std::size_t r = 0; r < k; ++r) validity_[r >> 6] |= std::uint64_t{1} << (r & 63);
-  }
-  if (!validity_.empty()) {
-    if ((k >> 6) >= validity_.size()) validity_.push_back(0);
-    if (valid) validity_[k >> 6] |= std::uint64_t{1} << (k & 63);
-  }
-  if (!valid) ++null_count_;
+  values_.room(static_cast<std::size_t>(rows) * value_width(type_));
+  if (type_ == ColumnType::string) bytes_.room(static_cast<std::size_t>(string_bytes));
 }
 
 namespace {
-template <class T>
-void put_value(std::vector<std::byte>& values, T v) {
-  const std::size_t at = values.size();
-  values.resize(at + sizeof(T));
-  std::memcpy(values.data() + at, &v, sizeof(T));
-}
 std::string builder_type_error(ColumnType type, const char* given) {
   return std::string("a ") + given + " appended to a " + type_name(type) + " column";
 }
 }  // namespace
 
-void ColumnBuilder::append(std::int64_t v) {
-  if (type_ == ColumnType::float64) return append(static_cast<double>(v));
-  if (type_ != ColumnType::int64 && type_ != ColumnType::timestamp) throw InputError(builder_type_error(type_, "int64"));
-  set_valid(true);
-  put_value(values_, v);
-  ++length_;
+void ColumnBuilder::append_converted(std::int64_t v) {
+  if (type_ == ColumnType::float64) return put(static_cast<double>(v));
+  throw InputError(builder_type_error(type_, "int64"));
 }
 
-void ColumnBuilder::append(double v) {
-  if (type_ != ColumnType::float64) throw InputError(builder_type_error(type_, "float64"));
-  set_valid(true);
-  put_value(values_, v);
-  ++length_;
-}
+void ColumnBuilder::append_converted(double) { throw InputError(builder_type_error(type_, "float64")); }
+void ColumnBuilder::append_converted(bool) { throw InputError(builder_type_error(type_, "bool")); }
 
-void ColumnBuilder::append(bool v) {
-  if (type_ != ColumnType::bool_) throw InputError(builder_type_error(type_, "bool"));
-  set_valid(true);
-  put_value(values_, static_cast<std::uint8_t>(v));
-  ++length_;
-}
-
-void ColumnBuilder::append(std::string_view v) {
-  if (type_ == ColumnType::categorical) {
-    auto [it, added] = dictionary_->index.try_emplace(std::string(v), static_cast<std::int32_t>(dictionary_->index.size()));
-    if (added) dictionary_->strings.append(v);
-    set_valid(true);
-    put_value(values_, it->second);
-    ++length_;
-    return;
-  }
-  if (type_ != ColumnType::string) throw InputError(builder_type_error(type_, "string"));
-  set_valid(true);
-  bytes_.insert(bytes_.end(), reinterpret_cast<const std::byte*>(v.data()),
-                reinterpret_cast<const std::byte*>(v.data()) + v.size());
-  offsets_.push_back(static_cast<std::int64_t>(bytes_.size()));
-  ++length_;
+void ColumnBuilder::append_converted(std::string_view v) {
+  if (type_ != ColumnType::categorical) throw InputError(builder_type_error(type_, "string"));
+  auto [it, added] = dictionary_->index.try_emplace(std::string(v), static_cast<std::int32_t>(dictionary_->index.size()));
+  if (added) dictionary_->strings.append(v);
+  put(it->second);
 }
 
 void ColumnBuilder::append_null() {
-  set_valid(false);
+  if (validity_.empty()) {
+    // The first null: every row so far was valid.
+    validity_.assign(bitmap_words(length_ + 1), 0);
+    for (std::size_t r = 0; r < static_cast<std::size_t>(length_); ++r) validity_[r >> 6] |= std::uint64_t{1} << (r & 63);
+  }
+  const auto k = static_cast<std::size_t>(length_);
+  if ((k >> 6) >= validity_.size()) validity_.push_back(0);
+  ++null_count_;
+  // The slot's value (unspecified for a reader; NaN for floats, as pandas shows them).
   switch (type_) {
-    case ColumnType::string: offsets_.push_back(static_cast<std::int64_t>(bytes_.size())); break;
-    case ColumnType::categorical: put_value(values_, std::int32_t{-1}); break;
-    case ColumnType::float64: put_value(values_, std::numeric_limits<double>::quiet_NaN()); break;
-    default: values_.resize(values_.size() + value_width(type_), std::byte{0});
+    case ColumnType::string: {
+      const auto end = static_cast<std::int64_t>(bytes_.used);
+      std::memcpy(values_.room(8), &end, 8);
+      values_.used += 8;
+      break;
+    }
+    case ColumnType::categorical: {
+      const std::int32_t none = -1;
+      std::memcpy(values_.room(4), &none, 4);
+      values_.used += 4;
+      break;
+    }
+    case ColumnType::float64: {
+      const double nan = std::numeric_limits<double>::quiet_NaN();
+      std::memcpy(values_.room(8), &nan, 8);
+      values_.used += 8;
+      break;
+    }
+    default: {
+      const std::size_t w = value_width(type_);
+      std::memset(values_.room(w), 0, w);
+      values_.used += w;
+    }
   }
   ++length_;
 }
@@ -334,12 +336,9 @@ Column ColumnBuilder::finish() {
   out.type_ = type_;
   out.length_ = length_;
   out.null_count_ = null_count_;
-  if (type_ == ColumnType::string) {
-    out.values_ = to_buffer(offsets_.data(), offsets_.size() * 8);
-    out.bytes_ = to_buffer(bytes_.data(), bytes_.size());
-  } else {
-    out.values_ = to_buffer(values_.data(), values_.size());
-  }
+  if (values_.buf.size() == 0) values_.room(value_width(type_));  // a column always has a values buffer
+  out.values_ = std::move(values_.buf);
+  out.bytes_ = std::move(bytes_.buf);
   if (null_count_ > 0) {
     validity_.resize(bitmap_words(length_), 0);
     out.validity_ = to_buffer(validity_.data(), validity_.size() * 8);
@@ -354,11 +353,9 @@ Column ColumnBuilder::finish() {
 
 void ColumnBuilder::clear() {
   length_ = null_count_ = 0;
-  values_.clear();
-  bytes_.clear();
+  values_.used = bytes_.used = 0;
   validity_.clear();
-  offsets_.clear();
-  if (type_ == ColumnType::string) offsets_.push_back(0);
+  start();
 }
 
 // ---- Table ----
@@ -593,13 +590,21 @@ std::ostream& operator<<(std::ostream& out, const Table& table) {
 
 // ---- Transport: a header, then each buffer's raw bytes ----
 
+namespace {
+void put_bytes(ByteWriter& out, std::span<const std::byte> bytes) {
+  const std::uint64_t n = bytes.size();
+  out.write(&n, sizeof n);
+  out.write(bytes.data(), bytes.size());
+}
+}  // namespace
+
 void Transport<Column>::encode(const Column& c, ByteWriter& out) {
   out.put(static_cast<std::uint8_t>(c.type_));
   out.put(c.length_);
   out.put(c.null_count_);
-  out.put(c.values_);
-  out.put(c.bytes_);
-  out.put(c.validity_);
+  put_bytes(out, c.used_values());
+  put_bytes(out, c.type_ == ColumnType::string ? c.string_bytes() : std::span<const std::byte>{});
+  put_bytes(out, c.used_validity());
   const bool dict = c.dictionary_ != nullptr;
   out.put(dict);
   if (dict) out.put(*c.dictionary_);

@@ -168,13 +168,28 @@ class GroupIndex {
   /// Group ids of `keys`' rows (-1 for a row with a null key).
   void assign(std::vector<std::shared_ptr<const Column>> keys, std::vector<std::int64_t>& gids) {
     const std::int64_t rows = keys.empty() ? static_cast<std::int64_t>(gids.size()) : keys[0]->size();
-    gids.assign(static_cast<std::size_t>(rows), 0);
-    if (nkeys_ == 0) return;
+    gids.resize(static_cast<std::size_t>(rows));
+    if (nkeys_ == 0) {
+      std::fill(gids.begin(), gids.end(), 0);
+      return;
+    }
     const auto source = static_cast<std::int32_t>(sources_.size());
     sources_.push_back(std::move(keys));
     const auto& cols = sources_.back();
-    std::vector<std::uint64_t> hashes(static_cast<std::size_t>(rows), 0x9e3779b97f4a7c15ull);
-    std::vector<std::uint8_t> null_key(static_cast<std::size_t>(rows), 0);
+    if (nkeys_ == 1 && is_integer_key(*cols[0]) && !cols[0]->has_nulls()) {
+      // One integer key without nulls (user_id): hash and probe in one loop.
+      const auto values = cols[0]->int64s();
+      for (std::int64_t r = 0; r < rows; ++r) {
+        const std::int64_t v = values[static_cast<std::size_t>(r)];
+        gids[static_cast<std::size_t>(r)] = find_or_add_int(source, r, v);
+      }
+      return;
+    }
+    // Scratch reused by the thread's next partition: fresh pages fault slowly.
+    thread_local std::vector<std::uint64_t> hashes;
+    thread_local std::vector<std::uint8_t> null_key;
+    hashes.assign(static_cast<std::size_t>(rows), kSeed);
+    null_key.assign(static_cast<std::size_t>(rows), 0);
     for (const auto& c : cols) {
       for (std::int64_t r = 0; r < rows; ++r) {
         const auto k = static_cast<std::size_t>(r);
@@ -182,13 +197,17 @@ class GroupIndex {
           null_key[k] = 1;
           continue;
         }
-        hashes[k] = mix64(hashes[k] ^ value_hash(*c, r));
+        hashes[k] = mix64(hashes[k] ^ value_hash(*c, r));  // int64: as find_or_add_int
       }
     }
     for (std::int64_t r = 0; r < rows; ++r) {
       const auto k = static_cast<std::size_t>(r);
       gids[k] = null_key[k] ? -1 : find_or_add(source, r, hashes[k]);
     }
+  }
+
+  static bool is_integer_key(const Column& c) {
+    return c.type() == ColumnType::int64 || c.type() == ColumnType::timestamp;
   }
 
   /// The key columns of the groups, in group order.
@@ -222,19 +241,40 @@ class GroupIndex {
   }
 
  private:
+  static constexpr std::uint64_t kSeed = 0x9e3779b97f4a7c15ull;
+
   std::int64_t find_or_add(std::int32_t source, std::int64_t row, std::uint64_t hash) {
     if ((reps_.size() + 1) * 2 > slots_.size()) grow();
     const std::size_t mask = slots_.size() - 1;
     for (std::size_t at = hash & mask;; at = (at + 1) & mask) {
       const std::int64_t g = slots_[at];
-      if (g < 0) {
-        slots_[at] = static_cast<std::int64_t>(reps_.size());
-        reps_.push_back({source, row});
-        hashes_.push_back(hash);
-        return slots_[at];
-      }
+      if (g < 0) return add(at, source, row, hash);
       if (hashes_[static_cast<std::size_t>(g)] == hash && same_key(g, source, row)) return g;
     }
+  }
+
+  // The same hash as the general path's for one int64 key, compared by value.
+  std::int64_t find_or_add_int(std::int32_t source, std::int64_t row, std::int64_t v) {
+    const std::uint64_t hash = mix64(kSeed ^ mix64(static_cast<std::uint64_t>(v)));
+    if ((reps_.size() + 1) * 2 > slots_.size()) grow();
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t at = hash & mask;; at = (at + 1) & mask) {
+      const std::int64_t g = slots_[at];
+      if (g < 0) return add(at, source, row, hash);
+      if (int_keys_[static_cast<std::size_t>(g)] == v) return g;
+    }
+  }
+
+  std::int64_t add(std::size_t at, std::int32_t source, std::int64_t row, std::uint64_t hash) {
+    const auto g = static_cast<std::int64_t>(reps_.size());
+    slots_[at] = g;
+    reps_.push_back({source, row});
+    hashes_.push_back(hash);
+    if (nkeys_ == 1) {
+      const Column& c = *sources_[static_cast<std::size_t>(source)][0];
+      int_keys_.push_back(is_integer_key(c) ? c.int64s()[static_cast<std::size_t>(row)] : 0);
+    }
+    return g;
   }
   bool same_key(std::int64_t g, std::int32_t source, std::int64_t row) const {
     const auto& [s, r] = reps_[static_cast<std::size_t>(g)];
@@ -260,6 +300,7 @@ class GroupIndex {
   std::vector<std::vector<std::shared_ptr<const Column>>> sources_;
   std::vector<std::pair<std::int32_t, std::int64_t>> reps_;
   std::vector<std::uint64_t> hashes_;
+  std::vector<std::int64_t> int_keys_;  // one integer key: each group's value
   std::vector<std::int64_t> slots_;
 };
 
@@ -312,7 +353,7 @@ class Aggregator {
   void add_rows(const Table& t, std::int64_t partition) {
     std::vector<std::shared_ptr<const Column>> keys;
     for (int k : e_.keys) keys.push_back(t.column_ptr(static_cast<std::size_t>(k)));
-    gids_.assign(static_cast<std::size_t>(t.num_rows()), 0);
+    gids_.resize(static_cast<std::size_t>(t.num_rows()));
     index_.assign(keys, gids_);
     grow();
     for (std::size_t s = 0; s < e_.specs.size(); ++s) {
@@ -336,7 +377,7 @@ class Aggregator {
     const Table& t = st.groups;
     std::vector<std::shared_ptr<const Column>> keys;
     for (std::size_t k = 0; k < e_.keys.size(); ++k) keys.push_back(t.column_ptr(k));
-    gids_.assign(static_cast<std::size_t>(t.num_rows()), 0);
+    gids_.resize(static_cast<std::size_t>(t.num_rows()));
     index_.assign(keys, gids_);
     grow();
     std::size_t col = e_.keys.size(), distinct = 0;
@@ -539,6 +580,20 @@ class Aggregator {
     const AggSpec& spec = e_.specs[s];
     Acc& a = accs_[s];
     const std::int64_t rows = c.size();
+    if (c.type() == ColumnType::float64 && !c.has_nulls() &&
+        (spec.func == AggFunc::sum || spec.func == AggFunc::mean || spec.func == AggFunc::count)) {
+      // The common case in one tight loop: NaN is the only missing value.
+      const double* v = c.float64s().data();
+      const std::int64_t* gid = gids_.data();
+      const bool sums = spec.func != AggFunc::count, counts = spec.func != AggFunc::sum;
+      for (std::int64_t r = 0; r < rows; ++r) {
+        const std::int64_t g = gid[r];
+        if (g < 0 || std::isnan(v[r])) continue;
+        if (sums) a.d0[static_cast<std::size_t>(g)] += v[r];
+        if (counts) ++a.i0[static_cast<std::size_t>(g)];
+      }
+      return;
+    }
     const ValueKind kind = kind_of(c.type());
     const std::int64_t base = partition << 40;
     for (std::int64_t r = 0; r < rows; ++r) {
@@ -642,8 +697,13 @@ class Aggregator {
   GroupIndex index_;
   std::vector<ColumnType> key_types_;
   std::vector<Acc> accs_;
-  std::vector<std::int64_t> gids_;
+  std::vector<std::int64_t>& gids_ = scratch_gids();  // reused by the thread's next partition
   std::vector<std::pair<std::size_t, std::unique_ptr<GroupIndex>>> nunique_index_;
+
+  static std::vector<std::int64_t>& scratch_gids() {
+    thread_local std::vector<std::int64_t> gids;
+    return gids;
+  }
 };
 
 // ---- Graph stages ----
@@ -682,14 +742,25 @@ AggregatePtr make_aggregate(const FramePtr& input, const std::vector<std::string
                             const std::vector<std::pair<std::string, std::string>>& specs,
                             const std::vector<std::string>& out_names, int ddof) {
   auto e = std::make_shared<AggregateExpr>();
-  e->input = input;
   TokenHasher h;
   h.mix(input->token);
+  // Only the columns it reads: a CSV source then parses no others.
+  std::vector<int> needed;
+  for (const auto& k : keys) needed.push_back(input->schema.require(k, "groupby"));
+  for (const auto& [column, function] : specs) {
+    if (function != "size") needed.push_back(input->schema.require(column, std::string("aggregating with ").append(function)));
+  }
+  // A table of no columns has no rows either: size() alone reads one column.
+  if (needed.empty() && !input->schema.names.empty()) needed.push_back(0);
+  std::sort(needed.begin(), needed.end());
+  needed.erase(std::unique(needed.begin(), needed.end()), needed.end());
+  e->input = project(input, needed);
+  const FramePtr& in_frame = e->input;
   for (const auto& k : keys) {
-    const int i = input->schema.require(k, "groupby");
+    const int i = in_frame->schema.require(k, "groupby");
     e->keys.push_back(i);
     e->out.names.push_back(k);
-    const ColumnType t = input->schema.types[static_cast<std::size_t>(i)];
+    const ColumnType t = in_frame->schema.types[static_cast<std::size_t>(i)];
     e->out.types.push_back(t == ColumnType::categorical ? ColumnType::string : t);
     h.add(k);
   }
@@ -701,8 +772,8 @@ AggregatePtr make_aggregate(const FramePtr& input, const std::vector<std::string
     spec.out_name = out_names[s];
     ColumnType in = ColumnType::int64;
     if (spec.func != AggFunc::size) {
-      spec.column = input->schema.require(column, std::string("aggregating with ").append(function));
-      in = input->schema.types[static_cast<std::size_t>(spec.column)];
+      spec.column = in_frame->schema.require(column, std::string("aggregating with ").append(function));
+      in = in_frame->schema.types[static_cast<std::size_t>(spec.column)];
       const bool numeric_only = spec.func == AggFunc::sum || spec.func == AggFunc::mean || spec.func == AggFunc::var ||
                                 spec.func == AggFunc::std;
       if (numeric_only && (textual(in) || (in == ColumnType::timestamp && spec.func != AggFunc::mean))) {

@@ -26,6 +26,17 @@ class CsvBlocks final : public detail::PartitionReader {
   Table read(std::int64_t i) const override {
     return csv::read_block(blocks_[static_cast<std::size_t>(i)], schema_, options_);
   }
+  std::shared_ptr<const detail::PartitionReader> project(const std::vector<int>& columns) const override {
+    csv::Schema s = schema_;
+    s.names.clear(), s.types.clear(), s.field_of.clear();
+    for (int c : columns) {
+      const auto i = static_cast<std::size_t>(c);
+      s.names.push_back(schema_.names[i]);
+      s.types.push_back(schema_.types[i]);
+      s.field_of.push_back(schema_.field_of[i]);
+    }
+    return std::make_shared<CsvBlocks>(blocks_, std::move(s), options_);
+  }
   std::uint64_t expected_bytes(std::int64_t i) const override {
     const csv::Block& b = blocks_[static_cast<std::size_t>(i)];
     return static_cast<std::uint64_t>(std::max<std::int64_t>(b.end - b.begin, 1));

@@ -171,6 +171,28 @@ FramePtr from_reader(Schema schema, std::int64_t npartitions, std::string_view o
   return e;
 }
 
+FramePtr project(const FramePtr& frame, const std::vector<int>& columns) {
+  if (!frame->reader || frame->transform || columns.size() >= frame->schema.names.size()) return frame;
+  std::shared_ptr<const PartitionReader> reader = frame->reader->project(columns);
+  if (!reader) return frame;
+  Schema s;
+  TokenHasher h;
+  h.mix(frame->token);
+  for (int c : columns) {
+    const auto i = static_cast<std::size_t>(c);
+    s.names.push_back(frame->schema.names[i]);
+    s.types.push_back(frame->schema.types[i]);
+    h.add(c);
+  }
+  auto e = std::const_pointer_cast<FrameExpr>(from_reader(std::move(s), frame->npartitions, frame->name.str(), h.value(), std::move(reader)));
+  // The same rows and columns as the frame's own: Series of it stay usable.
+  e->rows = frame->rows;
+  for (std::size_t k = 0; k < columns.size(); ++k) {
+    e->schema.origin[k] = frame->schema.origin[static_cast<std::size_t>(columns[k])];
+  }
+  return e;
+}
+
 FramePtr from_nodes(Schema schema, std::int64_t npartitions, std::string_view op, std::uint64_t token,
                     std::shared_ptr<const NodeSource> nodes) {
   auto e = std::make_shared<FrameExpr>();
@@ -225,6 +247,11 @@ class TableSlices final : public PartitionReader {
   Table read(std::int64_t i) const override {
     const auto k = static_cast<std::size_t>(i);
     return table_.slice(starts_[k], starts_[k + 1] - starts_[k]);
+  }
+  std::shared_ptr<const PartitionReader> project(const std::vector<int>& columns) const override {
+    std::vector<std::string> names;
+    for (int c : columns) names.push_back(table_.names()[static_cast<std::size_t>(c)]);
+    return std::make_shared<TableSlices>(table_.select(names), starts_);
   }
 
  private:
@@ -518,6 +545,10 @@ DataFrame Series::to_frame() const {
 
 namespace {
 Aggregate series_aggregate(const Series& s, const char* func, int ddof = 1) {
+  if (s.expr()->op == ColumnOp::column && s.name() == s.expr()->column) {
+    // A column of the frame itself: aggregated where it is (its reader can skip the other columns).
+    return Aggregate(make_aggregate(s.frame().expr(), {}, {{s.name(), func}}, {s.name()}, ddof));
+  }
   const std::string column = "__value";
   DataFrame frame = s.frame().assign(column, s);
   frame = frame[std::vector<std::string>{column}];

@@ -39,6 +39,10 @@ class PartitionReader {
   virtual Table read(std::int64_t i) const = 0;
   /// The partition's expected size, a placement hint (0: unknown).
   virtual std::uint64_t expected_bytes(std::int64_t) const { return 0; }
+  /// A reader of only `columns` (ascending indices of this reader's
+  /// columns), or null when it cannot read fewer: a consumer that needs a
+  /// few columns of a CSV file does not parse the others.
+  virtual std::shared_ptr<const PartitionReader> project(const std::vector<int>&) const { return nullptr; }
 };
 
 /// Per-partition work; composed ones run one after the other.
@@ -109,6 +113,9 @@ bool usable_on(const ColumnExpr& e, const FrameExpr& frame);
 /// A frame over `reader`'s partitions.
 FramePtr from_reader(Schema schema, std::int64_t npartitions, std::string_view op, std::uint64_t token,
                      std::shared_ptr<const PartitionReader> reader);
+/// `frame` reading only `columns` (ascending), when its source can and it
+/// has no transform; otherwise `frame` itself.
+FramePtr project(const FramePtr& frame, const std::vector<int>& columns);
 /// A frame over the values of graph nodes.
 FramePtr from_nodes(Schema schema, std::int64_t npartitions, std::string_view op, std::uint64_t token,
                     std::shared_ptr<const NodeSource> nodes);
