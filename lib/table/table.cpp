@@ -239,7 +239,9 @@ struct ColumnBuilder::Dictionary {
 };
 
 void ColumnBuilder::Bytes::grow(std::size_t need) {
-  Buffer next(std::max<std::size_t>({need, 2 * buf.size(), 4096}));
+  // Powers of two: the next block's columns ask for the sizes this block's
+  // freed ones gave back to the Buffer cache, and get their pages warm.
+  Buffer next(std::bit_ceil(std::max<std::size_t>({need, 2 * buf.size(), 4096})));
   if (used > 0) std::memcpy(next.data(), buf.data(), used);
   buf = std::move(next);
 }
