@@ -97,6 +97,14 @@ class DataFrame {
   /// are found by running it on an empty partition.
   DataFrame map_partitions(std::function<Table(const Table&)> f, const std::string& name) const;
 
+  /// Rows with the first occurrence of each distinct `subset` (all columns
+  /// when empty), in order. Until the shuffle lands the result is one partition.
+  DataFrame drop_duplicates(const std::vector<std::string>& subset = {}) const;
+  /// The n rows with the largest (smallest) values of `column`, in that
+  /// order, ties in row order, nulls left out (pandas' keep="first"); one partition.
+  DataFrame nlargest(std::int64_t n, const std::string& column) const;
+  DataFrame nsmallest(std::int64_t n, const std::string& column) const;
+
   GroupBy groupby(const std::string& by) const;
   GroupBy groupby(std::vector<std::string> by) const;
   GroupBy groupby(std::initializer_list<std::string> by) const;
@@ -147,6 +155,9 @@ class Series {
   Aggregate std(int ddof = 1) const;
   Aggregate nunique() const;
 
+  /// Each distinct non-null value and how often it occurs: columns NAME and
+  /// count, the most frequent first (ties by value); one partition.
+  DataFrame value_counts() const;
   /// This Series as a one-column frame.
   DataFrame to_frame() const;
   Table compute(const ComputeOptions& options = {}) const { return to_frame().compute(options); }

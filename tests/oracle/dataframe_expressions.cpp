@@ -73,6 +73,11 @@ int main(int argc, char** argv) {
   put("fillna", df.fillna(-1.0)[{"value"}].compute());
   put("head", df.head(7));
   put("isna", df.assign("missing", df["value"].isna())[{"missing"}].compute());
+  put("value_counts", df["name"].value_counts().compute());
+  put("nlargest", df.nlargest(9, "value").compute());
+  put("nsmallest", df.nsmallest(6, "user_id").compute());
+  put("dedupe_subset", df.drop_duplicates({"name", "flag"}).compute());
+  put("dedupe_all", df[{"user_id", "flag"}].drop_duplicates().compute());
   scalars("reductions", {{"sum", df["value"].sum().compute()},
                          {"mean", df["value"].mean().compute()},
                          {"count", df["value"].count().compute()},

@@ -112,6 +112,13 @@ def main():
         same("fillna", ours("fillna"), pdf[["value"]].fillna(-1.0))
         same("head", ours("head", parse_dates=["timestamp"]), pdf.head(7))
         same("isna", ours("isna"), pd.DataFrame({"missing": pdf.value.isna()}))
+        vc = pdf.name.value_counts().rename_axis("name").reset_index(name="count")
+        vc = vc.sort_values(["count", "name"], ascending=[False, True], kind="stable")
+        same("value_counts", ours("value_counts"), vc)
+        same("nlargest", ours("nlargest", parse_dates=["timestamp"]), pdf.nlargest(9, "value"))
+        same("nsmallest", ours("nsmallest", parse_dates=["timestamp"]), pdf.nsmallest(6, "user_id"))
+        same("dedupe_subset", ours("dedupe_subset", parse_dates=["timestamp"]), pdf.drop_duplicates(["name", "flag"]))
+        same("dedupe_all", ours("dedupe_all"), pdf[["user_id", "flag"]].drop_duplicates())
         v = pdf.value
         same("reductions", ours("reductions"), pd.DataFrame([{
             "sum": v.sum(), "mean": v.mean(), "count": v.count(), "min": v.min(), "max": v.max(), "std": v.std(),

@@ -160,7 +160,10 @@ bool is_null(const Column& c, std::int64_t r) {
 // each group remembers the (table, row) it was first seen at.
 class GroupIndex {
  public:
-  explicit GroupIndex(std::size_t nkeys) : nkeys_(nkeys) {
+  /// `nulls_are_values`: a null key is a key like any other, equal to other
+  /// nulls (drop_duplicates); otherwise its rows belong to no group (groupby).
+  explicit GroupIndex(std::size_t nkeys, bool nulls_are_values = false)
+      : nkeys_(nkeys), nulls_are_values_(nulls_are_values) {
     if (nkeys_ == 0) reps_.push_back({-1, 0});  // no keys: one group, always
   }
   std::int64_t size() const { return static_cast<std::int64_t>(reps_.size()); }
@@ -176,7 +179,7 @@ class GroupIndex {
     const auto source = static_cast<std::int32_t>(sources_.size());
     sources_.push_back(std::move(keys));
     const auto& cols = sources_.back();
-    if (nkeys_ == 1 && is_integer_key(*cols[0]) && !cols[0]->has_nulls()) {
+    if (nkeys_ == 1 && is_integer_key(*cols[0]) && !cols[0]->has_nulls() && !nulls_are_values_) {
       // One integer key without nulls (user_id): hash and probe in one loop.
       const auto values = cols[0]->int64s();
       for (std::int64_t r = 0; r < rows; ++r) {
@@ -194,7 +197,8 @@ class GroupIndex {
       for (std::int64_t r = 0; r < rows; ++r) {
         const auto k = static_cast<std::size_t>(r);
         if (is_null(*c, r)) {
-          null_key[k] = 1;
+          if (nulls_are_values_) hashes[k] = mix64(hashes[k] ^ 0x5bd1e995ull);
+          else null_key[k] = 1;
           continue;
         }
         hashes[k] = mix64(hashes[k] ^ value_hash(*c, r));  // int64: as find_or_add_int
@@ -220,6 +224,13 @@ class GroupIndex {
       out.push_back(b.finish());
     }
     return out;
+  }
+
+  /// Each group's first row, in the order the groups appeared (one source).
+  std::vector<std::int64_t> first_rows() const {
+    std::vector<std::int64_t> rows;
+    for (const auto& [source, row] : reps_) rows.push_back(row);
+    return rows;
   }
 
   /// Group ids in the order of their keys.
@@ -279,9 +290,16 @@ class GroupIndex {
   bool same_key(std::int64_t g, std::int32_t source, std::int64_t row) const {
     const auto& [s, r] = reps_[static_cast<std::size_t>(g)];
     for (std::size_t c = 0; c < nkeys_; ++c) {
-      if (!values_equal(*sources_[static_cast<std::size_t>(s)][c], r, *sources_[static_cast<std::size_t>(source)][c], row)) {
-        return false;
+      const Column& a = *sources_[static_cast<std::size_t>(s)][c];
+      const Column& b = *sources_[static_cast<std::size_t>(source)][c];
+      if (nulls_are_values_) {
+        const bool na = is_null(a, r), nb = is_null(b, row);
+        if (na || nb) {
+          if (na != nb) return false;
+          continue;
+        }
       }
+      if (!values_equal(a, r, b, row)) return false;
     }
     return true;
   }
@@ -297,6 +315,7 @@ class GroupIndex {
   }
 
   std::size_t nkeys_;
+  bool nulls_are_values_ = false;
   std::vector<std::vector<std::shared_ptr<const Column>>> sources_;
   std::vector<std::pair<std::int32_t, std::int64_t>> reps_;
   std::vector<std::uint64_t> hashes_;
@@ -840,6 +859,35 @@ NodeId build_aggregate(GraphBuilder& builder, const AggregateExpr& e) {
     count = next;
     ++depth;
   }
+}
+
+std::vector<std::int64_t> distinct_rows(const Table& t, const std::vector<int>& columns) {
+  GroupIndex index(columns.size(), /*nulls_are_values=*/true);
+  std::vector<std::shared_ptr<const Column>> keys;
+  for (int c : columns) keys.push_back(t.column_ptr(static_cast<std::size_t>(c)));
+  std::vector<std::int64_t> gids(static_cast<std::size_t>(t.num_rows()));
+  index.assign(keys, gids);
+  if (columns.empty()) return t.num_rows() ? std::vector<std::int64_t>{0} : std::vector<std::int64_t>{};
+  return index.first_rows();
+}
+
+std::vector<std::int64_t> sorted_rows(const Table& t, const std::vector<int>& columns, const std::vector<bool>& ascending) {
+  std::vector<std::int64_t> rows(static_cast<std::size_t>(t.num_rows()));
+  std::iota(rows.begin(), rows.end(), 0);
+  std::stable_sort(rows.begin(), rows.end(), [&](std::int64_t x, std::int64_t y) {
+    for (std::size_t k = 0; k < columns.size(); ++k) {
+      const Column& c = t.column(static_cast<std::size_t>(columns[k]));
+      const bool nx = is_null(c, x), ny = is_null(c, y);
+      if (nx || ny) {
+        if (nx == ny) continue;
+        return ny;  // nulls last, as pandas' na_position='last'
+      }
+      const int cmp = compare_values(c, x, c, y);
+      if (cmp != 0) return ascending[k] ? cmp < 0 : cmp > 0;
+    }
+    return false;
+  });
+  return rows;
 }
 
 void ensure_graph(const AggregateExpr& e) {

@@ -218,6 +218,78 @@ void ensure_graph(const FrameExpr& e) {
 
 namespace {
 
+class ApplyStep final : public PartitionStep {
+ public:
+  explicit ApplyStep(TableFunction f) : f_(std::move(f)) {}
+  Value finish(std::int64_t, Table t) const override { return Value::of(f_(t)); }
+
+ private:
+  TableFunction f_;
+};
+
+class CombineTables final : public Layer {
+ public:
+  explicit CombineTables(TableFunction f) : f_(std::move(f)) {}
+  Value run(std::span<const std::int64_t>, std::span<const Value* const> inputs) const override {
+    std::vector<Table> parts;
+    for (const Value* v : inputs) parts.push_back(v->get<Table>());
+    return Value::of(f_(Table::concat(parts)));
+  }
+
+ private:
+  TableFunction f_;
+};
+
+class TableTree final : public NodeSource {
+ public:
+  TableTree(FramePtr input, std::string op, std::uint64_t token, TableFunction chunk, TableFunction combine)
+      : input_(std::move(input)), op_(std::move(op)), token_(token), chunk_(std::move(chunk)), combine_(std::move(combine)) {}
+  NodeId build(GraphBuilder& builder) const override {
+    NodeId level = builder.add_partition_layer(*input_, KeyName(op_ + "-chunk"), token_, std::make_shared<ApplyStep>(chunk_));
+    std::int64_t count = input_->npartitions;
+    constexpr std::int64_t split_every = 8;
+    for (int depth = 0;; ++depth) {
+      const bool final = count <= split_every;
+      const std::int64_t next = final ? 1 : (count + split_every - 1) / split_every;
+      const NodeId below = level;
+      const std::int64_t below_count = count;
+      TokenHasher h;
+      h.mix(token_);
+      h.add(depth);
+      level = builder.add_layer(KeyName(final ? op_ : op_ + "-combine"), final ? token_ : h.value(), next,
+                                std::make_shared<CombineTables>(combine_),
+                                [&](std::span<const std::int64_t> block, std::vector<NodeId>& deps) {
+                                  const std::int64_t from = block[0] * split_every;
+                                  const std::int64_t to = std::min(below_count, from + split_every);
+                                  for (std::int64_t i = from; i < to; ++i) deps.push_back(below + static_cast<NodeId>(i));
+                                });
+      if (final) return level;
+      count = next;
+    }
+  }
+
+ private:
+  FramePtr input_;
+  std::string op_;
+  std::uint64_t token_;
+  TableFunction chunk_, combine_;
+};
+
+}  // namespace
+
+FramePtr reduce_tables(const FramePtr& input, Schema out, std::string_view op, std::uint64_t op_token,
+                       TableFunction chunk, TableFunction combine) {
+  TokenHasher h;
+  h.mix(input->token);
+  h.add(op);
+  h.mix(op_token);
+  const std::uint64_t token = h.value();
+  auto tree = std::make_shared<TableTree>(input, std::string(op), token, std::move(chunk), std::move(combine));
+  return from_nodes(std::move(out), 1, op, token, std::move(tree));
+}
+
+namespace {
+
 // Persisted partitions: graph literals that live on their holders.
 class PersistedNodes final : public NodeSource {
  public:
@@ -442,6 +514,57 @@ DataFrame DataFrame::map_partitions(std::function<Table(const Table&)> f, const 
                           transform_of([f = std::move(f)](const Table& t, std::int64_t) { return f(t); }), false));
 }
 
+DataFrame DataFrame::drop_duplicates(const std::vector<std::string>& subset) const {
+  std::vector<int> cols;
+  TokenHasher h;
+  for (const auto& c : subset) {
+    cols.push_back(expr_->schema.require(c, "drop_duplicates"));
+    h.add(c);
+  }
+  if (subset.empty()) {
+    cols.resize(expr_->schema.names.size());
+    std::iota(cols.begin(), cols.end(), 0);
+  }
+  auto dedupe = [cols](const Table& t) {
+    const std::vector<std::int64_t> rows = distinct_rows(t, cols);
+    return static_cast<std::int64_t>(rows.size()) == t.num_rows() ? t : t.take(rows);
+  };
+  return DataFrame(reduce_tables(expr_, expr_->schema, "drop-duplicates", h.value(), dedupe, dedupe));
+}
+
+namespace {
+DataFrame top_rows(const FramePtr& frame, std::int64_t n, const std::string& column, bool largest) {
+  if (n < 0) throw InputError(std::string(largest ? "nlargest" : "nsmallest") + ": n must not be negative");
+  const int c = frame->schema.require(column, largest ? "nlargest" : "nsmallest");
+  const ColumnType type = frame->schema.types[static_cast<std::size_t>(c)];
+  if (type == ColumnType::string || type == ColumnType::categorical || type == ColumnType::bool_) {
+    throw InputError(std::string(largest ? "nlargest" : "nsmallest") + ": column '" + column + "' is " + type_name(type) +
+                     ", not a number or a timestamp");
+  }
+  auto top = [c, n, largest](const Table& t) {
+    std::vector<std::int64_t> rows = sorted_rows(t, {c}, {!largest});
+    const Column& col = t.column(static_cast<std::size_t>(c));
+    std::vector<std::int64_t> kept;
+    for (std::int64_t r : rows) {
+      if (static_cast<std::int64_t>(kept.size()) == n) break;
+      const bool null = !col.is_valid(r) ||
+                        (col.type() == ColumnType::float64 && std::isnan(col.float64s()[static_cast<std::size_t>(r)]));
+      if (!null) kept.push_back(r);
+    }
+    return t.take(kept);
+  };
+  TokenHasher h;
+  h.add(n);
+  h.add(column);
+  return DataFrame(reduce_tables(frame, frame->schema, largest ? "nlargest" : "nsmallest", h.value(), top, top));
+}
+}  // namespace
+
+DataFrame DataFrame::nlargest(std::int64_t n, const std::string& column) const { return top_rows(expr_, n, column, true); }
+DataFrame DataFrame::nsmallest(std::int64_t n, const std::string& column) const {
+  return top_rows(expr_, n, column, false);
+}
+
 GroupBy DataFrame::groupby(const std::string& by) const { return GroupBy(*this, {by}); }
 GroupBy DataFrame::groupby(std::vector<std::string> by) const { return GroupBy(*this, std::move(by)); }
 GroupBy DataFrame::groupby(std::initializer_list<std::string> by) const {
@@ -555,6 +678,24 @@ Aggregate series_aggregate(const Series& s, const char* func, int ddof = 1) {
   return Aggregate(make_aggregate(frame.expr(), {}, {{column, func}}, {s.name()}, ddof));
 }
 }  // namespace
+
+DataFrame Series::value_counts() const {
+  const std::string name = name_;
+  DataFrame frame = frame_.assign(name, *this)[std::vector<std::string>{name}];
+  const DataFrame counts = frame.groupby(name).agg({{name, "size"}});
+  // Most frequent first, ties by value; the count column named as pandas 2 names it.
+  auto order = [name](const Table& t) {
+    const Table sorted = t.take(sorted_rows(t, {1, 0}, {false, true}));
+    return Table({name, "count"}, std::vector<std::shared_ptr<const Column>>{sorted.column_ptr(0), sorted.column_ptr(1)});
+  };
+  Schema s;
+  s.names = {name, "count"};
+  s.types = {counts.expr()->schema.types[0], ColumnType::int64};
+  return DataFrame(derive(counts.expr(), s, "value-counts", 0, transform_of([order](const Table& t, std::int64_t) {
+                            return order(t);
+                          }),
+                          false));
+}
 
 Aggregate Series::sum() const { return series_aggregate(*this, "sum"); }
 Aggregate Series::mean() const { return series_aggregate(*this, "mean"); }

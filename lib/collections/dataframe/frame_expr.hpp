@@ -10,6 +10,7 @@
 #include <tessera/table.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -187,6 +188,18 @@ AggregatePtr make_aggregate(const FramePtr& input, const std::vector<std::string
                             const std::vector<std::string>& out_names, int ddof = 1);
 /// Adds the aggregation's stages; returns its one final node (a Table).
 NodeId build_aggregate(GraphBuilder& builder, const AggregateExpr& e);
+/// The first row of each distinct combination of `columns`' values, in order
+/// (nulls equal to nulls, as pandas' drop_duplicates).
+std::vector<std::int64_t> distinct_rows(const Table& t, const std::vector<int>& columns);
+/// The rows ordered by `columns` (stable; nulls last).
+std::vector<std::int64_t> sorted_rows(const Table& t, const std::vector<int>& columns, const std::vector<bool>& ascending);
+
+/// A one-partition frame: `chunk` on each partition of `input`, then
+/// `combine` on the concatenation of up to eight results at a time, in
+/// partition order, until one is left (Dask's reduction of tables).
+using TableFunction = std::function<Table(const Table&)>;
+FramePtr reduce_tables(const FramePtr& input, Schema out, std::string_view op, std::uint64_t op_token,
+                       TableFunction chunk, TableFunction combine);
 void ensure_graph(const AggregateExpr& e);
 
 }  // namespace tessera::dataframe::detail
