@@ -119,6 +119,15 @@ def main():
         same("nsmallest", ours("nsmallest", parse_dates=["timestamp"]), pdf.nsmallest(6, "user_id"))
         same("dedupe_subset", ours("dedupe_subset", parse_dates=["timestamp"]), pdf.drop_duplicates(["name", "flag"]))
         same("dedupe_all", ours("dedupe_all"), pdf[["user_id", "flag"]].drop_duplicates())
+        # to_csv: the parts in order, and the single file, read back by pandas.
+        want = pdf[pdf.user_id > 10]
+        part_files = sorted(glob.glob(os.path.join(out, "parts", "part-*.csv")),
+                            key=lambda p: int(p.rsplit("-", 1)[1].split(".")[0]))
+        if len(part_files) < 20:
+            failures.append("to_csv wrote %d part files" % len(part_files))
+        back = pd.concat([pd.read_csv(p, parse_dates=["timestamp"]) for p in part_files], ignore_index=True)
+        same("to_csv parts", back, want)
+        same("to_csv one file", pd.read_csv(os.path.join(out, "one.csv"), parse_dates=["timestamp"]), want)
         v = pdf.value
         same("reductions", ours("reductions"), pd.DataFrame([{
             "sum": v.sum(), "mean": v.mean(), "count": v.count(), "min": v.min(), "max": v.max(), "std": v.std(),

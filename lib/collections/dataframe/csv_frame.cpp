@@ -139,9 +139,11 @@ class JoinParts final : public Layer {
     if (!out) throw InputError("to_csv: cannot write '" + path_ + "'");
     for (const Value* v : inputs) {
       const auto& part = v->get<std::string>();
-      std::ifstream in(part, std::ios::binary);
-      out << in.rdbuf();
-      in.close();
+      // (Inserting an empty file's rdbuf would set out's failbit.)
+      if (std::filesystem::file_size(part) > 0) {
+        std::ifstream in(part, std::ios::binary);
+        out << in.rdbuf();
+      }
       std::filesystem::remove(part);
     }
     out.close();
