@@ -122,8 +122,10 @@ class ColumnBuilder {
   /// A string; for a categorical, looked up or added to the dictionary.
   void append(std::string_view v) {
     if (type_ != ColumnType::string) return append_converted(v);
-    std::memcpy(bytes_.room(v.size()), v.data(), v.size());
-    bytes_.used += v.size();
+    if (!v.empty()) {  // (memcpy of nothing may still not take a null pointer)
+      std::memcpy(bytes_.room(v.size()), v.data(), v.size());
+      bytes_.used += v.size();
+    }
     put(static_cast<std::int64_t>(bytes_.used));  // the offset of the string's end
   }
   void append(const char* v) { append(std::string_view(v)); }
