@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <iosfwd>
 #include <map>
 #include <memory>
 #include <span>
@@ -72,6 +73,9 @@ class DataFrame {
   explicit DataFrame(std::shared_ptr<const detail::FrameExpr> expr) : expr_(std::move(expr)) {}
 
   std::int64_t npartitions() const;
+  /// The index boundaries between partitions, when known (Dask's divisions):
+  /// a frame without a sorted index has none, so this is empty.
+  std::vector<std::int64_t> divisions() const { return {}; }
   std::vector<std::string> columns() const;
   /// (name, type) per column, pandas' df.dtypes.
   std::vector<std::pair<std::string, ColumnType>> dtypes() const;
@@ -297,6 +301,12 @@ class GroupBy {
   DataFrame frame_;
   std::vector<std::string> by_;
 };
+
+/// Like Dask's repr: the columns and their types, and the partitions.
+///     tessera.DataFrame<read-csv-3f2a9c1d, npartitions=24>
+///     user_id      int64
+///     value      float64
+std::ostream& operator<<(std::ostream& out, const DataFrame& frame);
 
 /// A frame over tables already in memory, cut into `npartitions` (every
 /// rank passes the same table: the driver is replicated).

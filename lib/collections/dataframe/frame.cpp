@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <ostream>
 #include <limits>
 #include <numeric>
 
@@ -617,6 +619,20 @@ Table DataFrame::finalize(std::vector<Value> partitions) const {
 DataFrame DataFrame::from_persisted(std::vector<PersistedResult> partitions) const {
   auto nodes = std::make_shared<PersistedNodes>(expr_->name, expr_->token, std::move(partitions));
   return DataFrame(from_nodes(expr_->schema, expr_->npartitions, expr_->name.str(), expr_->token, std::move(nodes)));
+}
+
+std::ostream& operator<<(std::ostream& out, const DataFrame& frame) {
+  const FrameExpr& e = *frame.expr();
+  char token[17];
+  std::snprintf(token, sizeof token, "%08llx", static_cast<unsigned long long>(e.token & 0xffffffffu));
+  out << "tessera.DataFrame<" << e.name.str() << "-" << token << ", npartitions=" << e.npartitions << ">\n";
+  std::size_t width = 0;
+  for (const auto& n : e.schema.names) width = std::max(width, n.size());
+  for (std::size_t c = 0; c < e.schema.names.size(); ++c) {
+    const std::string& n = e.schema.names[c];
+    out << n << std::string(width - n.size() + 2, ' ') << type_name(e.schema.types[c]) << "\n";
+  }
+  return out;
 }
 
 DataFrame from_table(const Table& table, std::int64_t npartitions) {

@@ -4,7 +4,10 @@
 #include <tessera/dataframe.hpp>
 #include <tessera/error.hpp>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <sstream>
 
 #include <cmath>
 #include <limits>
@@ -47,6 +50,34 @@ TEST(DataFrame, SchemaAndCompute) {
   EXPECT_EQ(df.size(), 6);
   EXPECT_EQ(df.head(2).num_rows(), 2);
   EXPECT_EQ(df.head(2).column("n").int64s()[1], 10);
+  std::ostringstream repr;
+  repr << df[{"key", "x"}];
+  EXPECT_THAT(repr.str(), ::testing::StartsWith("tessera.DataFrame<getitem-"));
+  EXPECT_THAT(repr.str(), ::testing::EndsWith(", npartitions=3>\nkey  object\nx    float64\n"));
+  EXPECT_TRUE(df.divisions().empty());
+}
+
+TEST(DataFrame, MapPartitionsAndPersist) {
+  const auto df = dd::from_table(sample(), 3);
+  const auto doubled = df.map_partitions(
+      [](const Table& t) {
+        ColumnBuilder b(ColumnType::int64);
+        for (std::int64_t r = 0; r < t.num_rows(); ++r) b.append(2 * t.column("n").int64s()[static_cast<std::size_t>(r)]);
+        return Table({"n2"}, std::vector<tessera::Column>{b.finish()});
+      },
+      "double-n");
+  EXPECT_EQ(doubled.columns(), std::vector<std::string>{"n2"});
+  EXPECT_DOUBLE_EQ(doubled["n2"].sum().compute(), 300);
+  const auto kept = df[df["n"] >= 20].persist();
+  EXPECT_EQ(kept.npartitions(), 3);
+  EXPECT_DOUBLE_EQ(kept["n"].sum().compute(), 140);
+  const Table top = df.nlargest(2, "x").compute();
+  EXPECT_EQ(top.column("n").int64s()[0], 50);
+  EXPECT_EQ(top.column("n").int64s()[1], 30);
+  const Table counts = df["key"].value_counts().compute();
+  EXPECT_EQ(counts.column("key").string(0), "b");
+  EXPECT_EQ(counts.column("count").int64s()[0], 3);
+  EXPECT_EQ(df.drop_duplicates({"key"}).compute().num_rows(), 3);  // b, a, and the null key
 }
 
 TEST(DataFrame, GroupByAggregations) {
