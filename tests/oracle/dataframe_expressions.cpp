@@ -74,6 +74,7 @@ int main(int argc, char** argv) {
   put("fillna", df.fillna(-1.0)[{"value"}].compute());
   put("head", df.head(7));
   put("isna", df.assign("missing", df["value"].isna())[{"missing"}].compute());
+  put("gb_categorical", df.astype({{"name", ColumnType::categorical}}).groupby("name")["value"].sum().compute());
   put("value_counts", df["name"].value_counts().compute());
   put("nlargest", df.nlargest(9, "value").compute());
   put("nsmallest", df.nsmallest(6, "user_id").compute());

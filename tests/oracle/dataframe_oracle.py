@@ -112,6 +112,9 @@ def main():
         same("fillna", ours("fillna"), pdf[["value"]].fillna(-1.0))
         same("head", ours("head", parse_dates=["timestamp"]), pdf.head(7))
         same("isna", ours("isna"), pd.DataFrame({"missing": pdf.value.isna()}))
+        same("gb_categorical", ours("gb_categorical"),
+             pdf.astype({"name": "category"}).groupby("name", observed=True)["value"].sum().reset_index()
+             .astype({"name": str}).sort_values("name"))  # pandas orders these categories as they appear
         vc = pdf.name.value_counts().rename_axis("name").reset_index(name="count")
         vc = vc.sort_values(["count", "name"], ascending=[False, True], kind="stable")
         same("value_counts", ours("value_counts"), vc)
