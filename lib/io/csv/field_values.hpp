@@ -27,8 +27,9 @@ class NaTokens {
     }
     return false;
   }
-  /// Whether some token also reads as a number (a user's "-999"): then a
-  /// field that parsed as a number must still be looked up.
+  /// Whether some token also reads as a number other than NaN (a user's
+  /// "-999"): then a field that parsed as a number must still be looked up.
+  /// (A field read as NaN must always be: "nan" is a default token.)
   bool has_numeric_tokens() const { return has_numeric_; }
 
  private:

@@ -131,6 +131,16 @@ TEST_F(Csv, NaTokensAndTypes) {
   EXPECT_FALSE(u.column("a").is_valid(1));  // a numeric na_value
   EXPECT_EQ(u.column("s").string(0), "NA");
   EXPECT_FALSE(u.column("s").is_valid(1));
+
+  // "nan" is a default token that reads as a number (NaN); "inf" one that reads as another.
+  CsvOptions inf_too;
+  inf_too.na_values = {"inf"};
+  const Table v = read_one(write("na3.csv", "f\n1.5\nnan\ninf\n-inf\n"), inf_too);
+  EXPECT_EQ(v.column("f").type(), ColumnType::float64);
+  EXPECT_TRUE(v.column("f").is_valid(0));
+  EXPECT_FALSE(v.column("f").is_valid(1));
+  EXPECT_FALSE(v.column("f").is_valid(2));
+  EXPECT_TRUE(v.column("f").is_valid(3));
 }
 
 TEST_F(Csv, TooFewFieldsPadWithNulls) {
