@@ -2,6 +2,7 @@
 // NA tokens, errors naming file and line, options, globs, and the property
 // that any blocksize gives exactly the rows of one serial parse.
 #include "io/csv/csv_reader.hpp"
+#include "io/csv/row_scanner.hpp"
 
 #include <tessera/error.hpp>
 
@@ -311,6 +312,110 @@ TEST_F(Csv, ARowLookalikeInsideAQuotedFieldIsNotARow) {
     EXPECT_EQ(t.column("b").string(0), "a,b\n1,2\n3,4\n5,6");
     EXPECT_EQ(t.column("b").string(1), "x");
   }
+}
+
+// The scanner classifies 64 bytes at a time from a row's start: every
+// separator, newline, quote and "\r\n" must be found wherever it falls
+// relative to those chunks. Values are known by construction.
+TEST_F(Csv, SeparatorsQuotesAndNewlinesAtEveryChunkOffset) {
+  const std::string quoted[] = {"\"q,1\"", "\"say \"\"hi\"\"\"", "\"two\nlines\"", "\"\"\"\""};
+  const std::string unquoted[] = {"q,1", "say \"hi\"", "two\nlines", "\""};
+  for (const bool crlf : {false, true}) {
+    const std::string nl = crlf ? "\r\n" : "\n";
+    for (int pad = 0; pad < 140; ++pad) {
+      std::string text = std::string("id,text,x").append(nl);
+      std::vector<std::string> want;
+      for (int r = 0; r < 12; ++r) {
+        const int len = (pad + 13 * r) % 150;
+        std::string field(static_cast<std::size_t>(len), static_cast<char>('a' + r));
+        std::string value = field;
+        if (r % 3 == 1) {  // a quoted field after `len` bytes of the previous field
+          field = quoted[r % 4];
+          value = unquoted[r % 4];
+        }
+        text.append(std::to_string(r)).append(",").append(field).append(",").append(std::to_string(len)).append(".5");
+        want.push_back(value);
+        if (r + 1 < 12 || pad % 2 == 0) text += nl;  // odd pads: no newline at EOF
+        if (r == 5) text += nl;                      // a blank line
+      }
+      const std::string path = write(std::string("c").append(std::to_string(pad)).append(crlf ? "crlf.csv" : ".csv"), text);
+      for (const std::int64_t blocksize : {0, 64, 100}) {
+        CsvOptions options;
+        options.blocksize = blocksize;
+        const Table t = read_one(path, options);
+        ASSERT_EQ(t.num_rows(), 12) << "pad " << pad << " blocksize " << blocksize;
+        for (int r = 0; r < 12; ++r) {
+          ASSERT_EQ(t.column("id").int64s()[r], r) << "pad " << pad;
+          ASSERT_EQ(t.column("text").string(r), want[static_cast<std::size_t>(r)]) << "pad " << pad << " row " << r;
+          ASSERT_EQ(t.column("x").float64s()[r], (pad + 13 * r) % 150 + 0.5) << "pad " << pad << " row " << r;
+        }
+      }
+    }
+  }
+}
+
+// The data's end that is not EOF (a sample's end, a loaded window's end):
+// a row crossing it needs more, wherever it falls in a chunk; with more data
+// (the same bytes, a later end) the rows from there read whole.
+TEST(RowScanner, ARowCrossingTheDataEndNeedsMore) {
+  std::string text = "x,y,z\n";
+  std::vector<std::size_t> starts;  // of the data rows
+  for (int r = 0; r < 30; ++r) {
+    starts.push_back(text.size());
+    text.append(std::to_string(r)).append(",").append(static_cast<std::size_t>(r * 7 % 23), 'b').append(",c\n");
+  }
+  auto expect_row = [&](csv::RowScanner& scanner, std::size_t r) {
+    ASSERT_EQ(scanner.fields().size(), 3u) << r;
+    EXPECT_EQ(scanner.fields()[0], std::to_string(r));
+    EXPECT_EQ(scanner.fields()[1], std::string(r * 7 % 23, 'b'));
+    EXPECT_EQ(scanner.fields()[2], "c");
+  };
+  const char* const p = text.data();
+  for (std::size_t cut = 6; cut <= text.size(); ++cut) {
+    csv::RowScanner scanner(csv::Dialect{});
+    const char* next = nullptr;
+    ASSERT_EQ(scanner.next(p, p + cut, false, next), csv::RowStatus::row);
+    std::size_t r = 0;
+    for (; r < starts.size(); ++r) {
+      const csv::RowStatus status = scanner.next(p + starts[r], p + cut, false, next);
+      if (status == csv::RowStatus::need_more) break;
+      ASSERT_EQ(status, csv::RowStatus::row) << cut;
+      expect_row(scanner, r);
+    }
+    std::size_t whole = 0;  // rows whose newline is before the cut
+    while (whole < starts.size() && (whole + 1 < starts.size() ? starts[whole + 1] : text.size()) <= cut) ++whole;
+    ASSERT_EQ(r, whole) << cut;
+    // The same bytes, a later end: the rest read whole.
+    for (; r < starts.size(); ++r) {
+      ASSERT_EQ(scanner.next(p + starts[r], p + text.size(), false, next), csv::RowStatus::row) << cut;
+      expect_row(scanner, r);
+      ASSERT_EQ(next, r + 1 < starts.size() ? p + starts[r + 1] : p + text.size());
+    }
+    // At EOF, a cut row is a row without its newline.
+    if (cut > 6) {
+      csv::RowScanner at_eof(csv::Dialect{});
+      const auto last = static_cast<std::size_t>(std::upper_bound(starts.begin(), starts.end(), cut - 1) - starts.begin()) - 1;
+      ASSERT_EQ(at_eof.next(p + starts[last], p + cut, true, next), csv::RowStatus::row);
+      ASSERT_EQ(next, p + cut);
+    }
+  }
+}
+
+TEST(RowScanner, AQuoteInTheSameChunkAfterTheRowEndsIsTheNextRows) {
+  const std::string text = "1,2\n\"a\nb\",3\n4,5";
+  csv::RowScanner scanner(csv::Dialect{});
+  const char* p = text.data();
+  const char* const limit = p + text.size();
+  const char* next = nullptr;
+  ASSERT_EQ(scanner.next(p, limit, true, next), csv::RowStatus::row);
+  EXPECT_EQ(scanner.fields()[1], "2");
+  ASSERT_EQ(scanner.next(next, limit, true, next), csv::RowStatus::row);
+  EXPECT_EQ(scanner.fields()[0], "a\nb");
+  EXPECT_EQ(scanner.fields()[1], "3");
+  ASSERT_EQ(scanner.next(next, limit, true, next), csv::RowStatus::row);
+  EXPECT_EQ(scanner.fields()[0], "4");
+  EXPECT_EQ(scanner.fields()[1], "5");
+  EXPECT_EQ(next, limit);
 }
 
 }  // namespace
