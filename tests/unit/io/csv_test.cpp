@@ -418,4 +418,31 @@ TEST(RowScanner, AQuoteInTheSameChunkAfterTheRowEndsIsTheNextRows) {
   EXPECT_EQ(next, limit);
 }
 
+// Block starts in a big file read in blocks: a candidate "inside quotes" is
+// ruled out within the row bound (not by reading to EOF), and a row longer
+// than the bound is an error.
+TEST_F(Csv, BlockStartsInABigFileAndTheRowBound) {
+  std::string text = "id,text\n";
+  std::int64_t rows = 0;
+  while (text.size() < (std::size_t{9} << 20)) {
+    text.append(std::to_string(rows)).append(rows % 5000 == 7 ? ",\"two\nlines\"\n" : ",plain text\n");
+    ++rows;
+  }
+  const std::string path = write("big.csv", text);
+  CsvOptions whole;
+  whole.blocksize = 0;
+  const Table serial = read_one(path, whole);
+  ASSERT_EQ(serial.num_rows(), rows);
+  CsvOptions blocks;
+  blocks.blocksize = 1 << 20;
+  const Table t = read_one(path, blocks);
+  ASSERT_EQ(t.num_rows(), rows);
+  for (std::int64_t r = 0; r < rows; ++r) ASSERT_EQ(t.column("id").int64s()[r], r);
+  EXPECT_EQ(t.column("text").string(7), "two\nlines");
+
+  const std::string long_row = write("long.csv", std::string("a,b\n1,x\n2,").append(std::size_t{5} << 20, 'y').append("\n3,z\n"));
+  EXPECT_THAT(error_of([&] { read_one(long_row, blocks); }), HasSubstr("a row longer than 4 MiB"));
+  EXPECT_EQ(read_one(long_row, whole).num_rows(), 3);
+}
+
 }  // namespace
