@@ -56,6 +56,11 @@ ChunkMarker pick_marker() {
 // Chosen once, for the CPU the process runs on (the binary targets any x86-64).
 const ChunkMarker mark_chunk = pick_marker();
 
+// The parse reads the page cache once, front to back: asking for the bytes
+// 16 chunks ahead hides the memory's latency that the loads otherwise stall
+// on (the hardware prefetcher restarts at each 4 KiB page).
+constexpr std::ptrdiff_t kPrefetchAhead = 1024;
+
 // What a scan does with the bytes: count fields, or also keep them.
 struct FieldCounter {
   int fields = 0;
@@ -167,6 +172,7 @@ void RowScanner::load_chunk(const char* at, const char* limit) {
   limit_ = limit;
   const std::ptrdiff_t n = limit - at;
   if (n >= 64) {
+    if (n >= kPrefetchAhead + 64) __builtin_prefetch(at + kPrefetchAhead);
     structural_ = mark_chunk(at, dialect_.sep, '\n', dialect_.quote);
     return;
   }
