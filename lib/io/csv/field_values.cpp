@@ -82,11 +82,11 @@ NaTokens::NaTokens(const dataframe::CsvOptions& options) {
   for (const std::string& t : options.na_values) add(t);
 }
 
-bool parse_int64(std::string_view field, std::int64_t& out) {
+bool parse_int64_general(std::string_view field, std::int64_t& out) {
   return int_of(field, out) || int_of(number_text(field), out);
 }
 
-bool parse_float64(std::string_view field, double& out) {
+bool parse_float64_general(std::string_view field, double& out) {
   return float_of(field, out) || float_of(number_text(field), out);
 }
 

@@ -2,6 +2,7 @@
 // NA tokens, errors naming file and line, options, globs, and the property
 // that any blocksize gives exactly the rows of one serial parse.
 #include "io/csv/csv_reader.hpp"
+#include "io/csv/field_values.hpp"
 #include "io/csv/row_scanner.hpp"
 
 #include <tessera/error.hpp>
@@ -11,6 +12,7 @@
 
 #include <unistd.h>
 
+#include <bit>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -443,6 +445,39 @@ TEST_F(Csv, BlockStartsInABigFileAndTheRowBound) {
   const std::string long_row = write("long.csv", std::string("a,b\n1,x\n2,").append(std::size_t{5} << 20, 'y').append("\n3,z\n"));
   EXPECT_THAT(error_of([&] { read_one(long_row, blocks); }), HasSubstr("a row longer than 4 MiB"));
   EXPECT_EQ(read_one(long_row, whole).num_rows(), 3);
+}
+
+// The inline number parses give exactly what the general ones (from_chars,
+// fast_float) give, on the fields they take and on those they hand over.
+TEST(FieldValues, InlineNumberParsesAgreeWithTheGeneralOnes) {
+  std::mt19937_64 rng(7);
+  std::vector<std::string> fields = {"0", "-0", "-0.0", "007", "1.", ".5", "-", "", "+1", " 1", "1 ", "1e5", "1.5e-3",
+                                     "nan", "inf", "9007199254740992", "9007199254740993", "9007199254740993.0",
+                                     "999999999999999999", "9223372036854775807", "-9223372036854775808",
+                                     "9223372036854775808", "12345678901234567890", "0.1234567890123456789012",
+                                     "1.2.3", "1-2", "0x10", "1,5", "78.5327", "-78.5327"};
+  for (int i = 0; i < 200000; ++i) {
+    std::string f = rng() % 4 == 0 ? "-" : "";
+    const int int_digits = static_cast<int>(rng() % 21), fraction_digits = static_cast<int>(rng() % 25) - 1;
+    for (int d = 0; d < int_digits; ++d) f.push_back(static_cast<char>('0' + rng() % 10));
+    if (fraction_digits >= 0) f.push_back('.');
+    for (int d = 0; d < fraction_digits; ++d) f.push_back(static_cast<char>('0' + rng() % 10));
+    fields.push_back(f);
+  }
+  for (const std::string& f : fields) {
+    double fast = 0, general = 0;
+    const bool fast_ok = csv::parse_float64(f, fast), general_ok = csv::parse_float64_general(f, general);
+    ASSERT_EQ(fast_ok, general_ok) << f;
+    if (fast_ok) {
+      ASSERT_EQ(std::bit_cast<std::uint64_t>(fast), std::bit_cast<std::uint64_t>(general)) << f;
+    }
+    std::int64_t fast_i = 0, general_i = 0;
+    const bool fast_i_ok = csv::parse_int64(f, fast_i), general_i_ok = csv::parse_int64_general(f, general_i);
+    ASSERT_EQ(fast_i_ok, general_i_ok) << f;
+    if (fast_i_ok) {
+      ASSERT_EQ(fast_i, general_i) << f;
+    }
+  }
 }
 
 }  // namespace
