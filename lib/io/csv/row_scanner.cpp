@@ -10,9 +10,6 @@ namespace tessera::csv {
 
 namespace {
 
-// Bit i of the result: at[i] (of 64 bytes) is `a`, `b` or `c`.
-using ChunkMarker = std::uint64_t (*)(const char* at, char a, char b, char c);
-
 #if defined(__x86_64__)
 // SSE2 is part of x86-64: the fallback that always runs.
 std::uint64_t mark_sse2(const char* at, char a, char b, char c) {
@@ -160,6 +157,16 @@ Scan scan(const char* p, const char* limit, bool at_eof, QuoteState state, Diale
 }
 
 }  // namespace
+
+std::vector<ChunkMarker> chunk_markers() {
+#if defined(__x86_64__)
+  std::vector<ChunkMarker> markers{mark_sse2};
+  if (__builtin_cpu_supports("avx2")) markers.push_back(mark_avx2);
+  return markers;
+#else
+  return {pick_marker()};
+#endif
+}
 
 RowEnd scan_row_end(const char* p, const char* limit, bool at_eof, QuoteState state, Dialect dialect) {
   FieldCounter counter;

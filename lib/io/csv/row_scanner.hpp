@@ -33,6 +33,11 @@ struct RowEnd {
 /// or `limit` when it is the end of the file (`at_eof`).
 RowEnd scan_row_end(const char* p, const char* limit, bool at_eof, QuoteState state, Dialect dialect);
 
+/// Bit i of the result: at[i] (of 64 bytes) is `a`, `b` or `c`.
+using ChunkMarker = std::uint64_t (*)(const char* at, char a, char b, char c);
+/// Each version this CPU can run (SSE2, AVX2), for tests; the scanner uses the last.
+std::vector<ChunkMarker> chunk_markers();
+
 enum class RowStatus : std::uint8_t { row, blank, need_more, unterminated };
 
 /// Splits rows into fields (views into the data, or into its own scratch for

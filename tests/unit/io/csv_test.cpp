@@ -480,4 +480,21 @@ TEST(FieldValues, InlineNumberParsesAgreeWithTheGeneralOnes) {
   }
 }
 
+// Every SIMD version marks the bytes a plain loop would (the scanner runs
+// only the best one on this machine).
+TEST(RowScanner, EveryChunkMarkerMarksWhatALoopWould) {
+  std::mt19937 rng(5);
+  const char alphabet[] = {',', '\n', '"', '\r', 'a', '0', ';', '\0', '\x80', '\xff'};
+  const std::vector<csv::ChunkMarker> markers = csv::chunk_markers();
+  ASSERT_FALSE(markers.empty());
+  char chunk[64];
+  for (int i = 0; i < 20000; ++i) {
+    for (char& c : chunk) c = alphabet[rng() % std::size(alphabet)];
+    const char a = alphabet[rng() % 3], b = '\n', q = alphabet[rng() % std::size(alphabet)];
+    std::uint64_t want = 0;
+    for (int k = 0; k < 64; ++k) want |= static_cast<std::uint64_t>(chunk[k] == a || chunk[k] == b || chunk[k] == q) << k;
+    for (const csv::ChunkMarker mark : markers) ASSERT_EQ(mark(chunk, a, b, q), want);
+  }
+}
+
 }  // namespace
