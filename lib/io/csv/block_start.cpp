@@ -17,14 +17,19 @@ struct Scanned {
 
 Scanned scan_one(FileBytes& file, std::int64_t from, QuoteState state, Dialect dialect) {
   // Scan what is loaded first; load more (growing, up to the row bound) only when the row goes on.
+  // Never past the bound: a mapped file is loaded whole, and a candidate
+  // "inside quotes" in a file without quotes would otherwise be read to EOF
+  // (from every block start: quadratic in the blocks of a file).
   std::int64_t window = std::int64_t{1} << 20;
   if (from < file.loaded_begin() || from >= file.loaded_end()) file.load(from, from + window);
   for (;;) {
-    const bool at_eof = file.loaded_end() == file.size();
-    const RowEnd end = scan_row_end(file.at(from), file.at(file.loaded_end()), at_eof, state, dialect);
+    const std::int64_t limit = std::min(file.loaded_end(), from + kMaxSplitRowBytes);
+    const bool at_eof = limit == file.size();
+    const RowEnd end = scan_row_end(file.at(from), file.at(limit), at_eof, state, dialect);
     if (end.next) return {from + (end.next - file.at(from)), end.fields};
-    if (end.open_quote || file.loaded_end() - from > kMaxSplitRowBytes) return {};
-    window = std::min(std::max(window, file.loaded_end() - from) * 4, kMaxSplitRowBytes + 1);
+    // No '\n' in the row's first kMaxSplitRowBytes bytes: longer than a split file allows.
+    if (end.open_quote || limit - from >= kMaxSplitRowBytes) return {};
+    window = std::min(std::max(window, file.loaded_end() - from) * 4, kMaxSplitRowBytes);
     file.load(from, from + window);
   }
 }

@@ -146,8 +146,26 @@ struct BlockReader::Parser {
     // When a bad row is an error, values go straight into the builders (the
     // throw discards them); otherwise the row is parsed whole before any is kept.
     const bool keep_as_parsed = options.on_bad_lines == BadLines::error;
+    // Then a number that no NA token reads as (a "nan" is looked up) goes
+    // straight into its builder, without the Cell round trip.
+    const bool numbers_direct = keep_as_parsed && !na.has_numeric_tokens();
     for (std::size_t c = 0; c < columns; ++c) {
       const auto f = static_cast<std::size_t>(schema.field_of[c]);
+      if (numbers_direct && f < fields.size()) {
+        if (schema.types[c] == ColumnType::int64) {
+          std::int64_t v = 0;
+          if (parse_int64(fields[f], v)) {
+            builders[c].append(v);
+            continue;
+          }
+        } else if (schema.types[c] == ColumnType::float64) {
+          double v = 0;
+          if (parse_float64(fields[f], v) && !std::isnan(v)) {
+            builders[c].append(v);
+            continue;
+          }
+        }
+      }
       if (f >= fields.size()) {
         cells[c].null = true;  // too few fields: pandas pads with NaN
       } else if (!parse(c, fields[f])) {

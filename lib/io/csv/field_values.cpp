@@ -71,8 +71,10 @@ NaTokens::NaTokens(const dataframe::CsvOptions& options) {
     first_bytes_[static_cast<unsigned char>(t[0])] = true;
     if (t.size() < 64) lengths_ |= std::uint64_t{1} << t.size();
     else has_long_ = true;
-    double ignored = 0;
-    if (parse_float64(t, ignored)) has_numeric_ = true;
+    // "nan" and "NaN" parse too, but as NaN, which the float path looks up
+    // anyway: counting them would look up every number of every file.
+    double value = 0;
+    if (parse_float64(t, value) && !std::isnan(value)) has_numeric_ = true;
   };
   if (options.keep_default_na) {
     for (std::string_view t : kPandasNa) add(t);
@@ -80,11 +82,11 @@ NaTokens::NaTokens(const dataframe::CsvOptions& options) {
   for (const std::string& t : options.na_values) add(t);
 }
 
-bool parse_int64(std::string_view field, std::int64_t& out) {
+bool parse_int64_general(std::string_view field, std::int64_t& out) {
   return int_of(field, out) || int_of(number_text(field), out);
 }
 
-bool parse_float64(std::string_view field, double& out) {
+bool parse_float64_general(std::string_view field, double& out) {
   return float_of(field, out) || float_of(number_text(field), out);
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // Rows out of CSV bytes: pandas' tokenizer states (RFC 4180 quoting, lenient
 // where pandas is), with a fast path for rows without a quote character:
-// one pass up to the next quote (found with memchr) for separators and the newline.
+// 64-byte chunks classified with SIMD (separators, newlines and quotes in one
+// pass); a row with a quote goes to the tokenizer.
 #include <cstdint>
 #include <cstring>
 #include <span>
@@ -32,6 +33,11 @@ struct RowEnd {
 /// or `limit` when it is the end of the file (`at_eof`).
 RowEnd scan_row_end(const char* p, const char* limit, bool at_eof, QuoteState state, Dialect dialect);
 
+/// Bit i of the result: at[i] (of 64 bytes) is `a`, `b` or `c`.
+using ChunkMarker = std::uint64_t (*)(const char* at, char a, char b, char c);
+/// Each version this CPU can run (SSE2, AVX2), for tests; the scanner uses the last.
+std::vector<ChunkMarker> chunk_markers();
+
 enum class RowStatus : std::uint8_t { row, blank, need_more, unterminated };
 
 /// Splits rows into fields (views into the data, or into its own scratch for
@@ -43,64 +49,25 @@ class RowScanner {
   /// Tokenizes the row starting at `p`. row: fields() and `next` (after its
   /// newline) are set; blank: only `next`; need_more: the row does not end
   /// before `limit` (and !at_eof); unterminated: EOF inside a quoted field.
-  RowStatus next(const char* p, const char* limit, bool at_eof, const char*& next) {
-    if (quote_ == nullptr || p > quote_ || limit != limit_) find_quote(p, limit, kQuoteLookahead);
-    // Up to the next quote, one pass finds the separators and the newline
-    // (fields of a few bytes: cheaper than a memchr call for each).
-    fields_.clear();
-    const char sep = dialect_.sep;
-    const char* field = p;
-    const char* q = p;
-    for (; q < quote_; ++q) {
-      const char c = *q;
-      if (c == sep) {
-        fields_.emplace_back(field, static_cast<std::size_t>(q - field));
-        field = q + 1;
-      } else if (c == '\n') {
-        break;
-      }
-    }
-    if (q == quote_) {
-      if (quote_found_) return quoted_row(p, limit, at_eof, next);  // a quote before the row's end
-      if (q < limit) {  // the look-ahead ended mid-row: look further, then read the row again
-        find_quote(p, limit, 2 * (q - p) + kQuoteLookahead);
-        return this->next(p, limit, at_eof, next);
-      }
-      if (!at_eof) return RowStatus::need_more;
-      next = limit;
-    } else {
-      next = q + 1;
-    }
-    const char* end = q;
-    if (end > field && end[-1] == '\r') --end;  // "\r\n"
-    if (end == p) return RowStatus::blank;
-    fields_.emplace_back(field, static_cast<std::size_t>(end - field));
-    return RowStatus::row;
-  }
+  RowStatus next(const char* p, const char* limit, bool at_eof, const char*& next);
 
   std::span<const std::string_view> fields() const { return fields_; }
-  /// Forgets where the next quote is (call when the data has moved).
-  void reset() { quote_ = limit_ = nullptr; }
+  /// Forgets the bytes it has classified (call when the data has moved).
+  void reset() { chunk_ = limit_ = nullptr; }
   Dialect dialect() const { return dialect_; }
 
  private:
   RowStatus quoted_row(const char* p, const char* limit, bool at_eof, const char*& next);
-
-  // Looks for the next quote a bounded distance ahead: far enough to amortise
-  // the call, near enough that the bytes are still in cache when parsed.
-  static constexpr std::ptrdiff_t kQuoteLookahead = 64 << 10;
-  void find_quote(const char* p, const char* limit, std::ptrdiff_t distance) {
-    const char* end = limit - p > distance ? p + distance : limit;
-    const void* q = std::memchr(p, dialect_.quote, static_cast<std::size_t>(end - p));
-    quote_found_ = q != nullptr;
-    quote_ = q ? static_cast<const char*>(q) : end;
-    limit_ = limit;
-  }
+  RowStatus last_field(const char* p, const char* field, const char* end);
+  // Classifies the 64 bytes at `at` (fewer before `limit`) into structural_.
+  void load_chunk(const char* at, const char* limit);
 
   Dialect dialect_;
-  const char* quote_ = nullptr;  // the next quote at or after the last search's start, or where that search ended
-  bool quote_found_ = false;     // quote_ is a quote
-  const char* limit_ = nullptr;  // the data's end at that search
+  // Rows without quotes are split 64 bytes at a time: one SIMD pass marks
+  // every separator, newline and quote, and the row walks the marks.
+  const char* chunk_ = nullptr;  // the bytes structural_ describes
+  const char* limit_ = nullptr;  // the data's end when they were classified
+  std::uint64_t structural_ = 0;  // bit i: chunk_[i] is the separator, '\n' or the quote (0 at and past limit_)
   std::vector<std::string_view> fields_;
   std::string scratch_;                // quoted rows' fields, unescaped
   std::vector<std::size_t> bounds_;    // their ends in scratch_

@@ -2,6 +2,8 @@
 // NA tokens, errors naming file and line, options, globs, and the property
 // that any blocksize gives exactly the rows of one serial parse.
 #include "io/csv/csv_reader.hpp"
+#include "io/csv/field_values.hpp"
+#include "io/csv/row_scanner.hpp"
 
 #include <tessera/error.hpp>
 
@@ -10,6 +12,7 @@
 
 #include <unistd.h>
 
+#include <bit>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -131,6 +134,16 @@ TEST_F(Csv, NaTokensAndTypes) {
   EXPECT_FALSE(u.column("a").is_valid(1));  // a numeric na_value
   EXPECT_EQ(u.column("s").string(0), "NA");
   EXPECT_FALSE(u.column("s").is_valid(1));
+
+  // "nan" is a default token that reads as a number (NaN); "inf" one that reads as another.
+  CsvOptions inf_too;
+  inf_too.na_values = {"inf"};
+  const Table v = read_one(write("na3.csv", "f\n1.5\nnan\ninf\n-inf\n"), inf_too);
+  EXPECT_EQ(v.column("f").type(), ColumnType::float64);
+  EXPECT_TRUE(v.column("f").is_valid(0));
+  EXPECT_FALSE(v.column("f").is_valid(1));
+  EXPECT_FALSE(v.column("f").is_valid(2));
+  EXPECT_TRUE(v.column("f").is_valid(3));
 }
 
 TEST_F(Csv, TooFewFieldsPadWithNulls) {
@@ -300,6 +313,187 @@ TEST_F(Csv, ARowLookalikeInsideAQuotedFieldIsNotARow) {
     ASSERT_EQ(t.num_rows(), 2) << blocksize;
     EXPECT_EQ(t.column("b").string(0), "a,b\n1,2\n3,4\n5,6");
     EXPECT_EQ(t.column("b").string(1), "x");
+  }
+}
+
+// The scanner classifies 64 bytes at a time from a row's start: every
+// separator, newline, quote and "\r\n" must be found wherever it falls
+// relative to those chunks. Values are known by construction.
+TEST_F(Csv, SeparatorsQuotesAndNewlinesAtEveryChunkOffset) {
+  const std::string quoted[] = {"\"q,1\"", "\"say \"\"hi\"\"\"", "\"two\nlines\"", "\"\"\"\""};
+  const std::string unquoted[] = {"q,1", "say \"hi\"", "two\nlines", "\""};
+  for (const bool crlf : {false, true}) {
+    const std::string nl = crlf ? "\r\n" : "\n";
+    for (int pad = 0; pad < 140; ++pad) {
+      std::string text = std::string("id,text,x").append(nl);
+      std::vector<std::string> want;
+      for (int r = 0; r < 12; ++r) {
+        const int len = (pad + 13 * r) % 150;
+        std::string field(static_cast<std::size_t>(len), static_cast<char>('a' + r));
+        std::string value = field;
+        if (r % 3 == 1) {  // a quoted field after `len` bytes of the previous field
+          field = quoted[r % 4];
+          value = unquoted[r % 4];
+        }
+        text.append(std::to_string(r)).append(",").append(field).append(",").append(std::to_string(len)).append(".5");
+        want.push_back(value);
+        if (r + 1 < 12 || pad % 2 == 0) text += nl;  // odd pads: no newline at EOF
+        if (r == 5) text += nl;                      // a blank line
+      }
+      const std::string path = write(std::string("c").append(std::to_string(pad)).append(crlf ? "crlf.csv" : ".csv"), text);
+      for (const std::int64_t blocksize : {0, 64, 100}) {
+        CsvOptions options;
+        options.blocksize = blocksize;
+        const Table t = read_one(path, options);
+        ASSERT_EQ(t.num_rows(), 12) << "pad " << pad << " blocksize " << blocksize;
+        for (int r = 0; r < 12; ++r) {
+          ASSERT_EQ(t.column("id").int64s()[r], r) << "pad " << pad;
+          ASSERT_EQ(t.column("text").string(r), want[static_cast<std::size_t>(r)]) << "pad " << pad << " row " << r;
+          ASSERT_EQ(t.column("x").float64s()[r], (pad + 13 * r) % 150 + 0.5) << "pad " << pad << " row " << r;
+        }
+      }
+    }
+  }
+}
+
+// The data's end that is not EOF (a sample's end, a loaded window's end):
+// a row crossing it needs more, wherever it falls in a chunk; with more data
+// (the same bytes, a later end) the rows from there read whole.
+TEST(RowScanner, ARowCrossingTheDataEndNeedsMore) {
+  std::string text = "x,y,z\n";
+  std::vector<std::size_t> starts;  // of the data rows
+  for (int r = 0; r < 30; ++r) {
+    starts.push_back(text.size());
+    text.append(std::to_string(r)).append(",").append(static_cast<std::size_t>(r * 7 % 23), 'b').append(",c\n");
+  }
+  auto expect_row = [&](csv::RowScanner& scanner, std::size_t r) {
+    ASSERT_EQ(scanner.fields().size(), 3u) << r;
+    EXPECT_EQ(scanner.fields()[0], std::to_string(r));
+    EXPECT_EQ(scanner.fields()[1], std::string(r * 7 % 23, 'b'));
+    EXPECT_EQ(scanner.fields()[2], "c");
+  };
+  const char* const p = text.data();
+  for (std::size_t cut = 6; cut <= text.size(); ++cut) {
+    csv::RowScanner scanner(csv::Dialect{});
+    const char* next = nullptr;
+    ASSERT_EQ(scanner.next(p, p + cut, false, next), csv::RowStatus::row);
+    std::size_t r = 0;
+    for (; r < starts.size(); ++r) {
+      const csv::RowStatus status = scanner.next(p + starts[r], p + cut, false, next);
+      if (status == csv::RowStatus::need_more) break;
+      ASSERT_EQ(status, csv::RowStatus::row) << cut;
+      expect_row(scanner, r);
+    }
+    std::size_t whole = 0;  // rows whose newline is before the cut
+    while (whole < starts.size() && (whole + 1 < starts.size() ? starts[whole + 1] : text.size()) <= cut) ++whole;
+    ASSERT_EQ(r, whole) << cut;
+    // The same bytes, a later end: the rest read whole.
+    for (; r < starts.size(); ++r) {
+      ASSERT_EQ(scanner.next(p + starts[r], p + text.size(), false, next), csv::RowStatus::row) << cut;
+      expect_row(scanner, r);
+      ASSERT_EQ(next, r + 1 < starts.size() ? p + starts[r + 1] : p + text.size());
+    }
+    // At EOF, a cut row is a row without its newline.
+    if (cut > 6) {
+      csv::RowScanner at_eof(csv::Dialect{});
+      const auto last = static_cast<std::size_t>(std::upper_bound(starts.begin(), starts.end(), cut - 1) - starts.begin()) - 1;
+      ASSERT_EQ(at_eof.next(p + starts[last], p + cut, true, next), csv::RowStatus::row);
+      ASSERT_EQ(next, p + cut);
+    }
+  }
+}
+
+TEST(RowScanner, AQuoteInTheSameChunkAfterTheRowEndsIsTheNextRows) {
+  const std::string text = "1,2\n\"a\nb\",3\n4,5";
+  csv::RowScanner scanner(csv::Dialect{});
+  const char* p = text.data();
+  const char* const limit = p + text.size();
+  const char* next = nullptr;
+  ASSERT_EQ(scanner.next(p, limit, true, next), csv::RowStatus::row);
+  EXPECT_EQ(scanner.fields()[1], "2");
+  ASSERT_EQ(scanner.next(next, limit, true, next), csv::RowStatus::row);
+  EXPECT_EQ(scanner.fields()[0], "a\nb");
+  EXPECT_EQ(scanner.fields()[1], "3");
+  ASSERT_EQ(scanner.next(next, limit, true, next), csv::RowStatus::row);
+  EXPECT_EQ(scanner.fields()[0], "4");
+  EXPECT_EQ(scanner.fields()[1], "5");
+  EXPECT_EQ(next, limit);
+}
+
+// Block starts in a big file read in blocks: a candidate "inside quotes" is
+// ruled out within the row bound (not by reading to EOF), and a row longer
+// than the bound is an error.
+TEST_F(Csv, BlockStartsInABigFileAndTheRowBound) {
+  std::string text = "id,text\n";
+  std::int64_t rows = 0;
+  while (text.size() < (std::size_t{9} << 20)) {
+    text.append(std::to_string(rows)).append(rows % 5000 == 7 ? ",\"two\nlines\"\n" : ",plain text\n");
+    ++rows;
+  }
+  const std::string path = write("big.csv", text);
+  CsvOptions whole;
+  whole.blocksize = 0;
+  const Table serial = read_one(path, whole);
+  ASSERT_EQ(serial.num_rows(), rows);
+  CsvOptions blocks;
+  blocks.blocksize = 1 << 20;
+  const Table t = read_one(path, blocks);
+  ASSERT_EQ(t.num_rows(), rows);
+  for (std::int64_t r = 0; r < rows; ++r) ASSERT_EQ(t.column("id").int64s()[r], r);
+  EXPECT_EQ(t.column("text").string(7), "two\nlines");
+
+  const std::string long_row = write("long.csv", std::string("a,b\n1,x\n2,").append(std::size_t{5} << 20, 'y').append("\n3,z\n"));
+  EXPECT_THAT(error_of([&] { read_one(long_row, blocks); }), HasSubstr("a row longer than 4 MiB"));
+  EXPECT_EQ(read_one(long_row, whole).num_rows(), 3);
+}
+
+// The inline number parses give exactly what the general ones (from_chars,
+// fast_float) give, on the fields they take and on those they hand over.
+TEST(FieldValues, InlineNumberParsesAgreeWithTheGeneralOnes) {
+  std::mt19937_64 rng(7);
+  std::vector<std::string> fields = {"0", "-0", "-0.0", "007", "1.", ".5", "-", "", "+1", " 1", "1 ", "1e5", "1.5e-3",
+                                     "nan", "inf", "9007199254740992", "9007199254740993", "9007199254740993.0",
+                                     "999999999999999999", "9223372036854775807", "-9223372036854775808",
+                                     "9223372036854775808", "12345678901234567890", "0.1234567890123456789012",
+                                     "1.2.3", "1-2", "0x10", "1,5", "78.5327", "-78.5327"};
+  for (int i = 0; i < 200000; ++i) {
+    std::string f = rng() % 4 == 0 ? "-" : "";
+    const int int_digits = static_cast<int>(rng() % 21), fraction_digits = static_cast<int>(rng() % 25) - 1;
+    for (int d = 0; d < int_digits; ++d) f.push_back(static_cast<char>('0' + rng() % 10));
+    if (fraction_digits >= 0) f.push_back('.');
+    for (int d = 0; d < fraction_digits; ++d) f.push_back(static_cast<char>('0' + rng() % 10));
+    fields.push_back(f);
+  }
+  for (const std::string& f : fields) {
+    double fast = 0, general = 0;
+    const bool fast_ok = csv::parse_float64(f, fast), general_ok = csv::parse_float64_general(f, general);
+    ASSERT_EQ(fast_ok, general_ok) << f;
+    if (fast_ok) {
+      ASSERT_EQ(std::bit_cast<std::uint64_t>(fast), std::bit_cast<std::uint64_t>(general)) << f;
+    }
+    std::int64_t fast_i = 0, general_i = 0;
+    const bool fast_i_ok = csv::parse_int64(f, fast_i), general_i_ok = csv::parse_int64_general(f, general_i);
+    ASSERT_EQ(fast_i_ok, general_i_ok) << f;
+    if (fast_i_ok) {
+      ASSERT_EQ(fast_i, general_i) << f;
+    }
+  }
+}
+
+// Every SIMD version marks the bytes a plain loop would (the scanner runs
+// only the best one on this machine).
+TEST(RowScanner, EveryChunkMarkerMarksWhatALoopWould) {
+  std::mt19937 rng(5);
+  const char alphabet[] = {',', '\n', '"', '\r', 'a', '0', ';', '\0', '\x80', '\xff'};
+  const std::vector<csv::ChunkMarker> markers = csv::chunk_markers();
+  ASSERT_FALSE(markers.empty());
+  char chunk[64];
+  for (int i = 0; i < 20000; ++i) {
+    for (char& c : chunk) c = alphabet[rng() % std::size(alphabet)];
+    const char a = alphabet[rng() % 3], b = '\n', q = alphabet[rng() % std::size(alphabet)];
+    std::uint64_t want = 0;
+    for (int k = 0; k < 64; ++k) want |= static_cast<std::uint64_t>(chunk[k] == a || chunk[k] == b || chunk[k] == q) << k;
+    for (const csv::ChunkMarker mark : markers) ASSERT_EQ(mark(chunk, a, b, q), want);
   }
 }
 
