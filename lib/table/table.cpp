@@ -1,5 +1,7 @@
 // Columns and tables (include/tessera/table.hpp): building, slicing, moving
 // between ranks as raw buffers, and printing like pandas.
+#include "table/civil_time.hpp"
+
 #include <tessera/error.hpp>
 #include <tessera/table.hpp>
 
@@ -59,27 +61,11 @@ std::size_t value_width(ColumnType type) {
   return 8;
 }
 
-// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = static_cast<std::int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  if (m <= 2) ++y;
-}
-
 std::string format_timestamp(std::int64_t ns, bool date_only) {
-  constexpr std::int64_t per_day = 86400LL * 1000000000LL;
-  std::int64_t days = ns / per_day, rest = ns % per_day;
-  if (rest < 0) rest += per_day, --days;
-  std::int64_t y;
+  std::int64_t days, rest, y;
+  calendar::split_day(ns, days, rest);
   unsigned m, d;
-  civil_from_days(days, y, m, d);
+  calendar::civil_from_days(days, y, m, d);
   char text[64];
   if (date_only) {
     std::snprintf(text, sizeof text, "%04lld-%02u-%02u", static_cast<long long>(y), m, d);

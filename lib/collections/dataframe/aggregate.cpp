@@ -835,30 +835,10 @@ NodeId build_aggregate(GraphBuilder& builder, const AggregateExpr& e) {
   copy->token = e.token;
   const AggregatePtr owned = std::move(copy);
   const std::string prefix(e.name.str());
-  NodeId level = builder.add_partition_layer(*e.input, KeyName(prefix + "-chunk"), e.token,
-                                             std::make_shared<ChunkStep>(owned));
-  std::int64_t count = e.input->npartitions;
-  constexpr std::int64_t split_every = 8;
-  int depth = 0;
-  while (true) {
-    const bool final = count <= split_every;
-    const std::int64_t next = final ? 1 : (count + split_every - 1) / split_every;
-    const NodeId below = level;
-    const std::int64_t below_count = count;
-    TokenHasher h;
-    h.mix(e.token);
-    h.add(depth);
-    level = builder.add_layer(KeyName(final ? prefix : prefix + "-combine"), final ? e.token : h.value(), next,
-                              std::make_shared<CombineLayer>(owned, final),
-                              [&](std::span<const std::int64_t> block, std::vector<NodeId>& deps) {
-                                const std::int64_t from = block[0] * split_every;
-                                const std::int64_t to = std::min(below_count, from + split_every);
-                                for (std::int64_t i = from; i < to; ++i) deps.push_back(below + static_cast<NodeId>(i));
-                              });
-    if (final) return level;
-    count = next;
-    ++depth;
-  }
+  const NodeId chunks = builder.add_partition_layer(*e.input, KeyName(prefix + "-chunk"), e.token,
+                                                    std::make_shared<ChunkStep>(owned));
+  return add_merge_tree(builder, chunks, e.input->npartitions, prefix, e.token,
+                        [&](bool final) { return std::make_shared<CombineLayer>(owned, final); });
 }
 
 std::vector<std::int64_t> distinct_rows(const Table& t, const std::vector<int>& columns) {

@@ -3,6 +3,7 @@
 // typed loop per operation. Nulls propagate through arithmetic; comparisons
 // with a null are false (!= true), as pandas' NaN; & and | treat null as false.
 #include "collections/dataframe/frame_expr.hpp"
+#include "table/civil_time.hpp"
 
 #include <tessera/error.hpp>
 #include <tessera/token.hpp>
@@ -142,23 +143,12 @@ Column build(ColumnType type, std::int64_t rows, F f) {
   return b.finish();
 }
 
-// Civil date parts of a timestamp in ns (days since the epoch, then Hinnant's algorithm).
+// Civil date parts of a timestamp in ns.
 void civil(std::int64_t ns, std::int64_t& y, unsigned& m, unsigned& d, std::int64_t& hour, std::int64_t& days) {
-  constexpr std::int64_t per_day = 86400LL * 1000000000LL;
-  days = ns / per_day;
-  std::int64_t rest = ns % per_day;
-  if (rest < 0) rest += per_day, --days;
+  std::int64_t rest;
+  calendar::split_day(ns, days, rest);
   hour = rest / 3600000000000LL;
-  std::int64_t z = days + 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = static_cast<std::int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  if (m <= 2) ++y;
+  calendar::civil_from_days(days, y, m, d);
 }
 
 }  // namespace

@@ -160,8 +160,9 @@ FramePtr derive(const FramePtr& input, Schema schema, std::string_view op, std::
   return e;
 }
 
-FramePtr from_reader(Schema schema, std::int64_t npartitions, std::string_view op, std::uint64_t token,
-                     std::shared_ptr<const PartitionReader> reader) {
+namespace {
+// A frame of its own rows and columns (no source yet).
+std::shared_ptr<FrameExpr> new_frame(Schema schema, std::int64_t npartitions, std::string_view op, std::uint64_t token) {
   auto e = std::make_shared<FrameExpr>();
   e->schema = std::move(schema);
   e->npartitions = npartitions;
@@ -169,6 +170,13 @@ FramePtr from_reader(Schema schema, std::int64_t npartitions, std::string_view o
   e->token = token;
   e->rows = token;
   fresh_origins(e->schema, token);
+  return e;
+}
+}  // namespace
+
+FramePtr from_reader(Schema schema, std::int64_t npartitions, std::string_view op, std::uint64_t token,
+                     std::shared_ptr<const PartitionReader> reader) {
+  auto e = new_frame(std::move(schema), npartitions, op, token);
   e->reader = std::move(reader);
   return e;
 }
@@ -186,7 +194,8 @@ FramePtr project(const FramePtr& frame, const std::vector<int>& columns) {
     s.types.push_back(frame->schema.types[i]);
     h.add(c);
   }
-  auto e = std::const_pointer_cast<FrameExpr>(from_reader(std::move(s), frame->npartitions, frame->name.str(), h.value(), std::move(reader)));
+  auto e = new_frame(std::move(s), frame->npartitions, frame->name.str(), h.value());
+  e->reader = std::move(reader);
   // The same rows and columns as the frame's own: Series of it stay usable.
   e->rows = frame->rows;
   for (std::size_t k = 0; k < columns.size(); ++k) {
@@ -197,13 +206,7 @@ FramePtr project(const FramePtr& frame, const std::vector<int>& columns) {
 
 FramePtr from_nodes(Schema schema, std::int64_t npartitions, std::string_view op, std::uint64_t token,
                     std::shared_ptr<const NodeSource> nodes) {
-  auto e = std::make_shared<FrameExpr>();
-  e->schema = std::move(schema);
-  e->npartitions = npartitions;
-  e->name = KeyName(op);
-  e->token = token;
-  e->rows = token;
-  fresh_origins(e->schema, token);
+  auto e = new_frame(std::move(schema), npartitions, op, token);
   e->nodes = std::move(nodes);
   return e;
 }
@@ -247,27 +250,9 @@ class TableTree final : public NodeSource {
   TableTree(FramePtr input, std::string op, std::uint64_t token, TableFunction chunk, TableFunction combine)
       : input_(std::move(input)), op_(std::move(op)), token_(token), chunk_(std::move(chunk)), combine_(std::move(combine)) {}
   NodeId build(GraphBuilder& builder) const override {
-    NodeId level = builder.add_partition_layer(*input_, KeyName(op_ + "-chunk"), token_, std::make_shared<ApplyStep>(chunk_));
-    std::int64_t count = input_->npartitions;
-    constexpr std::int64_t split_every = 8;
-    for (int depth = 0;; ++depth) {
-      const bool final = count <= split_every;
-      const std::int64_t next = final ? 1 : (count + split_every - 1) / split_every;
-      const NodeId below = level;
-      const std::int64_t below_count = count;
-      TokenHasher h;
-      h.mix(token_);
-      h.add(depth);
-      level = builder.add_layer(KeyName(final ? op_ : op_ + "-combine"), final ? token_ : h.value(), next,
-                                std::make_shared<CombineTables>(combine_),
-                                [&](std::span<const std::int64_t> block, std::vector<NodeId>& deps) {
-                                  const std::int64_t from = block[0] * split_every;
-                                  const std::int64_t to = std::min(below_count, from + split_every);
-                                  for (std::int64_t i = from; i < to; ++i) deps.push_back(below + static_cast<NodeId>(i));
-                                });
-      if (final) return level;
-      count = next;
-    }
+    const NodeId chunks = builder.add_partition_layer(*input_, KeyName(op_ + "-chunk"), token_, std::make_shared<ApplyStep>(chunk_));
+    auto combine = std::make_shared<CombineTables>(combine_);
+    return add_merge_tree(builder, chunks, input_->npartitions, op_, token_, [&](bool) { return combine; });
   }
 
  private:
@@ -278,6 +263,29 @@ class TableTree final : public NodeSource {
 };
 
 }  // namespace
+
+NodeId add_merge_tree(GraphBuilder& builder, NodeId first, std::int64_t count, const std::string& op,
+                      std::uint64_t token, const std::function<std::shared_ptr<const Layer>(bool final)>& layer) {
+  constexpr std::int64_t split_every = 8;
+  NodeId level = first;
+  for (int depth = 0;; ++depth) {
+    const bool final = count <= split_every;
+    const std::int64_t next = final ? 1 : (count + split_every - 1) / split_every;
+    const NodeId below = level;
+    const std::int64_t below_count = count;
+    TokenHasher h;
+    h.mix(token);
+    h.add(depth);
+    level = builder.add_layer(KeyName(final ? op : op + "-combine"), final ? token : h.value(), next, layer(final),
+                              [&](std::span<const std::int64_t> block, std::vector<NodeId>& deps) {
+                                const std::int64_t from = block[0] * split_every;
+                                const std::int64_t to = std::min(below_count, from + split_every);
+                                for (std::int64_t i = from; i < to; ++i) deps.push_back(below + static_cast<NodeId>(i));
+                              });
+    if (final) return level;
+    count = next;
+  }
+}
 
 FramePtr reduce_tables(const FramePtr& input, Schema out, std::string_view op, std::uint64_t op_token,
                        TableFunction chunk, TableFunction combine) {

@@ -194,6 +194,12 @@ std::vector<std::int64_t> distinct_rows(const Table& t, const std::vector<int>& 
 /// The rows ordered by `columns` (stable; nulls last).
 std::vector<std::int64_t> sorted_rows(const Table& t, const std::vector<int>& columns, const std::vector<bool>& ascending);
 
+/// Merges `count` results from node `first` on eight at a time, level by
+/// level, until one is left (the last level named `op`, the others
+/// `op-combine`); returns the last node. `layer(final)` runs a merge.
+NodeId add_merge_tree(GraphBuilder& builder, NodeId first, std::int64_t count, const std::string& op,
+                      std::uint64_t token, const std::function<std::shared_ptr<const Layer>(bool final)>& layer);
+
 /// A one-partition frame: `chunk` on each partition of `input`, then
 /// `combine` on the concatenation of up to eight results at a time, in
 /// partition order, until one is left (Dask's reduction of tables).

@@ -1,0 +1,30 @@
+#pragma once
+// Calendar dates of timestamps (int64 ns since 1970-01-01, UTC), for
+// printing and the .dt() accessor: Howard Hinnant's days_from_civil inverse.
+#include <cstdint>
+
+namespace tessera::calendar {
+
+/// The civil date `days` days after 1970-01-01 (negative before it).
+inline void civil_from_days(std::int64_t days, std::int64_t& y, unsigned& m, unsigned& d) {
+  const std::int64_t z = days + 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = static_cast<std::int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  if (m <= 2) ++y;
+}
+
+/// Whole days since the epoch and the nanoseconds into that day.
+inline void split_day(std::int64_t ns, std::int64_t& days, std::int64_t& rest) {
+  constexpr std::int64_t per_day = 86400LL * 1000000000LL;
+  days = ns / per_day;
+  rest = ns % per_day;
+  if (rest < 0) rest += per_day, --days;
+}
+
+}  // namespace tessera::calendar
