@@ -59,7 +59,8 @@ struct ToCsvOptions {
 
 /// Writes `frame`: with a '*' in `pattern`, one file per partition (the '*'
 /// replaced by its number, as Dask's name_function); otherwise one file, the
-/// partitions in order. Collective: every rank calls it. Returns the paths.
+/// partitions in order. The directory is made if missing. Collective: every
+/// rank calls it. Returns the paths.
 std::vector<std::string> to_csv(const DataFrame& frame, const std::string& pattern, const ToCsvOptions& options = {});
 
 }  // namespace tessera::dataframe

@@ -159,6 +159,15 @@ class JoinParts final : public Layer {
 
 std::vector<std::string> to_csv(const DataFrame& frame, const std::string& pattern, const ToCsvOptions& options) {
   if (options.index) throw InputError("to_csv: a Tessera frame has no index to write (index = false)");
+  // The directory, made if missing (as Dask's to_csv does); every rank may
+  // write a part, and creating what exists is no error.
+  if (const auto dir = std::filesystem::path(pattern).parent_path(); !dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec && !std::filesystem::is_directory(dir)) {
+      throw InputError("to_csv: cannot create the directory '" + dir.string() + "': " + ec.message());
+    }
+  }
   const detail::FrameExpr& e = *frame.expr();
   const bool one_file = pattern.find('*') == std::string::npos;
   TokenHasher h;
