@@ -20,6 +20,7 @@
 #include <tessera/buffer.hpp>
 #include <tessera/transport.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <iosfwd>
@@ -48,6 +49,10 @@ class Column {
   bool has_nulls() const { return null_count_ > 0; }
   bool is_valid(std::int64_t i) const {
     return null_count_ == 0 || ((validity_.as<std::uint64_t>()[static_cast<std::size_t>(i >> 6)] >> (i & 63)) & 1);
+  }
+  /// Missing as pandas' isna() sees it: a null, or a float64 NaN.
+  bool is_na(std::int64_t i) const {
+    return !is_valid(i) || (type_ == ColumnType::float64 && std::isnan(values_.as<double>()[static_cast<std::size_t>(i)]));
   }
   /// The validity bitmap's 64-bit words (empty when the column has no nulls).
   std::span<const std::uint64_t> validity() const {

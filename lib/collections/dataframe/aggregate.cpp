@@ -152,10 +152,6 @@ int compare_values(const Column& a, std::int64_t i, const Column& b, std::int64_
   }
 }
 
-bool is_null(const Column& c, std::int64_t r) {
-  return !c.is_valid(r) || (c.type() == ColumnType::float64 && std::isnan(c.float64s()[static_cast<std::size_t>(r)]));
-}
-
 // Groups of key rows from several tables: open addressing over row hashes;
 // each group remembers the (table, row) it was first seen at.
 class GroupIndex {
@@ -196,7 +192,7 @@ class GroupIndex {
     for (const auto& c : cols) {
       for (std::int64_t r = 0; r < rows; ++r) {
         const auto k = static_cast<std::size_t>(r);
-        if (is_null(*c, r)) {
+        if (c->is_na(r)) {
           if (nulls_are_values_) hashes[k] = mix64(hashes[k] ^ 0x5bd1e995ull);
           else null_key[k] = 1;
           continue;
@@ -293,7 +289,7 @@ class GroupIndex {
       const Column& a = *sources_[static_cast<std::size_t>(s)][c];
       const Column& b = *sources_[static_cast<std::size_t>(source)][c];
       if (nulls_are_values_) {
-        const bool na = is_null(a, r), nb = is_null(b, row);
+        const bool na = a.is_na(r), nb = b.is_na(row);
         if (na || nb) {
           if (na != nb) return false;
           continue;
@@ -617,7 +613,7 @@ class Aggregator {
     const std::int64_t base = partition << 40;
     for (std::int64_t r = 0; r < rows; ++r) {
       const std::int64_t gid = gids_[static_cast<std::size_t>(r)];
-      if (gid < 0 || is_null(c, r)) continue;
+      if (gid < 0 || c.is_na(r)) continue;
       const auto g = static_cast<std::size_t>(gid);
       switch (spec.func) {
         case AggFunc::count: ++a.i0[g]; break;
@@ -857,7 +853,7 @@ std::vector<std::int64_t> sorted_rows(const Table& t, const std::vector<int>& co
   std::stable_sort(rows.begin(), rows.end(), [&](std::int64_t x, std::int64_t y) {
     for (std::size_t k = 0; k < columns.size(); ++k) {
       const Column& c = t.column(static_cast<std::size_t>(columns[k]));
-      const bool nx = is_null(c, x), ny = is_null(c, y);
+      const bool nx = c.is_na(x), ny = c.is_na(y);
       if (nx || ny) {
         if (nx == ny) continue;
         return ny;  // nulls last, as pandas' na_position='last'

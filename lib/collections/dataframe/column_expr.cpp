@@ -88,9 +88,7 @@ struct Reader {
   std::optional<Literal> literal;
   std::int64_t rows = 0;
   bool valid(std::int64_t r) const {
-    if (!c) return true;
-    if (!c->is_valid(r)) return false;
-    return c->type() != ColumnType::float64 || !std::isnan(c->float64s()[static_cast<std::size_t>(r)]);
+    return !c || !c->is_na(r);
   }
   double d(std::int64_t r) const {
     if (!c) {

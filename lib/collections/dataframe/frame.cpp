@@ -6,7 +6,6 @@
 #include <tessera/token.hpp>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <ostream>
 #include <limits>
@@ -82,6 +81,18 @@ class TransformOf final : public Transform {
 template <class F>
 std::shared_ptr<const Transform> transform_of(F f) {
   return std::make_shared<TransformOf<F>>(std::move(f));
+}
+
+// `rows` of t, or t itself (shared, not copied) when that is all of them.
+Table with_rows(const Table& t, const std::vector<std::int64_t>& rows) {
+  return static_cast<std::int64_t>(rows.size()) == t.num_rows() ? t : t.take(rows);
+}
+
+// A partition of no rows with `schema`'s columns.
+Table empty_table(const Schema& schema) {
+  std::vector<Column> columns;
+  for (ColumnType t : schema.types) columns.push_back(ColumnBuilder(t).finish());
+  return Table(schema.names, std::move(columns));
 }
 
 }  // namespace
@@ -418,8 +429,7 @@ DataFrame DataFrame::operator[](const Series& mask) const {
                             for (std::int64_t r = 0; r < keep.size(); ++r) {
                               if (flags[static_cast<std::size_t>(r)] && keep.is_valid(r)) rows.push_back(r);
                             }
-                            if (static_cast<std::int64_t>(rows.size()) == t.num_rows()) return t;
-                            return t.take(rows);
+                            return with_rows(t, rows);
                           }),
                           false));
 }
@@ -484,17 +494,14 @@ DataFrame DataFrame::dropna(const std::vector<std::string>& subset) const {
                             for (std::int64_t r = 0; r < t.num_rows(); ++r) {
                               bool keep = true;
                               for (int c : cols) {
-                                const Column& col = t.column(static_cast<std::size_t>(c));
-                                if (!col.is_valid(r) ||
-                                    (col.type() == ColumnType::float64 && std::isnan(col.float64s()[static_cast<std::size_t>(r)]))) {
+                                if (t.column(static_cast<std::size_t>(c)).is_na(r)) {
                                   keep = false;
                                   break;
                                 }
                               }
                               if (keep) rows.push_back(r);
                             }
-                            if (static_cast<std::int64_t>(rows.size()) == t.num_rows()) return t;
-                            return t.take(rows);
+                            return with_rows(t, rows);
                           }),
                           false));
 }
@@ -515,9 +522,7 @@ DataFrame DataFrame::fillna(const Literal& value) const {
 
 DataFrame DataFrame::map_partitions(std::function<Table(const Table&)> f, const std::string& name) const {
   // The columns: f on an empty partition of this frame's schema.
-  std::vector<Column> empty;
-  for (ColumnType t : expr_->schema.types) empty.push_back(ColumnBuilder(t).finish());
-  const Table probe = f(Table(expr_->schema.names, std::move(empty)));
+  const Table probe = f(empty_table(expr_->schema));
   TokenHasher h;
   h.add(name);
   return DataFrame(derive(expr_, schema_of(probe), name, h.value(),
@@ -535,10 +540,7 @@ DataFrame DataFrame::drop_duplicates(const std::vector<std::string>& subset) con
     cols.resize(expr_->schema.names.size());
     std::iota(cols.begin(), cols.end(), 0);
   }
-  auto dedupe = [cols](const Table& t) {
-    const std::vector<std::int64_t> rows = distinct_rows(t, cols);
-    return static_cast<std::int64_t>(rows.size()) == t.num_rows() ? t : t.take(rows);
-  };
+  auto dedupe = [cols](const Table& t) { return with_rows(t, distinct_rows(t, cols)); };
   return DataFrame(reduce_tables(expr_, expr_->schema, "drop-duplicates", h.value(), dedupe, dedupe));
 }
 
@@ -557,9 +559,7 @@ DataFrame top_rows(const FramePtr& frame, std::int64_t n, const std::string& col
     std::vector<std::int64_t> kept;
     for (std::int64_t r : rows) {
       if (static_cast<std::int64_t>(kept.size()) == n) break;
-      const bool null = !col.is_valid(r) ||
-                        (col.type() == ColumnType::float64 && std::isnan(col.float64s()[static_cast<std::size_t>(r)]));
-      if (!null) kept.push_back(r);
+      if (!col.is_na(r)) kept.push_back(r);
     }
     return t.take(kept);
   };
@@ -616,11 +616,7 @@ Table DataFrame::finalize(std::vector<Value> partitions) const {
   std::vector<Table> parts;
   parts.reserve(partitions.size());
   for (const Value& v : partitions) parts.push_back(v.get<Table>());
-  if (parts.empty()) {
-    std::vector<Column> empty;
-    for (ColumnType t : expr_->schema.types) empty.push_back(ColumnBuilder(t).finish());
-    return Table(expr_->schema.names, std::move(empty));
-  }
+  if (parts.empty()) return empty_table(expr_->schema);
   return Table::concat(parts);
 }
 
