@@ -213,13 +213,6 @@ class TypedReducer final : public Reducer {
   // eight at a time: `lanes[k & 7] +=` one element at a time kept each lane in
   // memory (a store-to-load chain per element, a third of the W2std fold time).
   static std::int64_t sum_lanes(const T* x, std::int64_t n, bool skip_nan, double (&lanes)[8]) {
-    if constexpr (std::is_same_v<T, double>) {
-      if (!skip_nan) {
-        double unused[8];
-        shifted_sums(PairOp::first, false, x, x, n, 0.0, lanes, unused);
-        return n;
-      }
-    }
     if (skip_nan) {
       std::int64_t count = 0;
       for (std::int64_t k = 0; k < n; ++k) {
@@ -239,6 +232,11 @@ class TypedReducer final : public Reducer {
 
   void fold(const void* data, std::int64_t n, std::byte* cell, std::int64_t position) const override {
     const T* x = static_cast<const T*>(data);
+    if constexpr (std::is_same_v<T, double>) {
+      // float64 sum, mean and var without NaN skipping: the vector loops a
+      // folded last operation uses, over x alone.
+      if (fold_pair(PairOp::first, x, x, n, cell)) return;
+    }
     switch (op_.kind) {
       case Kind::sum: {
         if constexpr (std::is_floating_point_v<T>) {
@@ -287,19 +285,14 @@ class TypedReducer final : public Reducer {
             count += ok;
           }
         } else {
-          if constexpr (std::is_same_v<T, double>) {
-            shifted_sums(PairOp::first, true, x, x, n, shift, s, q);
-          } else {
-            for (std::int64_t k = 0; k < n; ++k) {
-              const double d = static_cast<double>(x[k]) - shift;
-              s[k & 7] += d;
-              q[k & 7] += d * d;
-            }
+          for (std::int64_t k = 0; k < n; ++k) {
+            const double d = static_cast<double>(x[k]) - shift;
+            s[k & 7] += d;
+            q[k & 7] += d * d;
           }
           count = n;
         }
-        const double c = static_cast<double>(count), sum = pairwise8(s);
-        merge_moments(cell, c, shift + sum / c, std::max(0.0, pairwise8(q) - sum * sum / c));
+        merge_shifted(cell, static_cast<double>(count), shift, s, q);
         break;
       }
       default:
@@ -435,14 +428,20 @@ class TypedReducer final : public Reducer {
         put<double>(cell, 1, get<double>(cell, 1) + static_cast<double>(n));
         return true;
       case Kind::var: {
-        const double shift = pair(op, a[0], b[0]), c = static_cast<double>(n);
+        const double shift = pair(op, a[0], b[0]);
         shifted_sums(op, true, a, b, n, shift, s, q);
-        const double sum = pairwise8(s);
-        merge_moments(cell, c, shift + sum / c, std::max(0.0, pairwise8(q) - sum * sum / c));
+        merge_shifted(cell, static_cast<double>(n), shift, s, q);
         return true;
       }
       default: return false;
     }
+  }
+
+  // A tile's (n, mean, M2) from its sums shifted by `shift` (s of x - shift,
+  // q of its squares), merged into the cell by Chan's formula.
+  static void merge_shifted(std::byte* cell, double count, double shift, const double (&s)[8], const double (&q)[8]) {
+    const double sum = pairwise8(s);
+    merge_moments(cell, count, shift + sum / count, std::max(0.0, pairwise8(q) - sum * sum / count));
   }
 
   static double pairwise8(const double* l) { return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7])); }
