@@ -1,7 +1,9 @@
 #pragma once
 // Calendar dates of timestamps (int64 ns since 1970-01-01, UTC), for
-// printing and the .dt() accessor: Howard Hinnant's days_from_civil inverse.
+// parsing, printing, writing CSV and the .dt() accessor: Howard Hinnant's
+// days_from_civil and its inverse.
 #include <cstdint>
+#include <string>
 
 namespace tessera::calendar {
 
@@ -19,6 +21,16 @@ inline void civil_from_days(std::int64_t days, std::int64_t& y, unsigned& m, uns
   if (m <= 2) ++y;
 }
 
+/// Days from 1970-01-01 to a proleptic Gregorian date.
+inline std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
 /// Whole days since the epoch and the nanoseconds into that day.
 inline void split_day(std::int64_t ns, std::int64_t& days, std::int64_t& rest) {
   constexpr std::int64_t per_day = 86400LL * 1000000000LL;
@@ -26,5 +38,10 @@ inline void split_day(std::int64_t ns, std::int64_t& days, std::int64_t& rest) {
   rest = ns % per_day;
   if (rest < 0) rest += per_day, --days;
 }
+
+/// "YYYY-MM-DD" (date_only), else "YYYY-MM-DD HH:MM:SS" with a fraction of
+/// the fewest digit groups that hold it (".500", ".000250", ".000000001"),
+/// as pandas writes and prints them (table.cpp).
+std::string format_timestamp(std::int64_t ns, bool date_only = false);
 
 }  // namespace tessera::calendar

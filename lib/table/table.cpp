@@ -61,7 +61,9 @@ std::size_t value_width(ColumnType type) {
   return 8;
 }
 
-std::string format_timestamp(std::int64_t ns, bool date_only) {
+}  // namespace
+
+std::string calendar::format_timestamp(std::int64_t ns, bool date_only) {
   std::int64_t days, rest, y;
   calendar::split_day(ns, days, rest);
   unsigned m, d;
@@ -69,17 +71,19 @@ std::string format_timestamp(std::int64_t ns, bool date_only) {
   char text[64];
   if (date_only) {
     std::snprintf(text, sizeof text, "%04lld-%02u-%02u", static_cast<long long>(y), m, d);
-  } else {
-    const std::int64_t secs = rest / 1000000000LL, frac = rest % 1000000000LL;
-    int n = std::snprintf(text, sizeof text, "%04lld-%02u-%02u %02lld:%02lld:%02lld", static_cast<long long>(y), m, d,
-                          static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
-                          static_cast<long long>(secs % 60));
-    if (frac != 0) std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), ".%09lld", static_cast<long long>(frac));
+    return text;
+  }
+  const std::int64_t secs = rest / 1000000000LL, fraction = rest % 1000000000LL;
+  int n = std::snprintf(text, sizeof text, "%04lld-%02u-%02u %02lld:%02lld:%02lld", static_cast<long long>(y), m, d,
+                        static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
+                        static_cast<long long>(secs % 60));
+  if (fraction != 0) {
+    const int digits = fraction % 1000000 == 0 ? 3 : fraction % 1000 == 0 ? 6 : 9;
+    const std::int64_t shown = digits == 3 ? fraction / 1000000 : digits == 6 ? fraction / 1000 : fraction;
+    std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), ".%0*lld", digits, static_cast<long long>(shown));
   }
   return text;
 }
-
-}  // namespace
 
 // ---- Column ----
 
@@ -117,7 +121,7 @@ std::string Column::format(std::int64_t i) const {
       return text;
     }
     case ColumnType::bool_: return bools()[k] ? "True" : "False";
-    case ColumnType::timestamp: return format_timestamp(int64s()[k], false);
+    case ColumnType::timestamp: return calendar::format_timestamp(int64s()[k]);
     case ColumnType::string: case ColumnType::categorical: return std::string(string(i));
   }
   return "?";
@@ -496,7 +500,7 @@ std::vector<std::string> cells_of(const Column& c, std::span<const std::int64_t>
   }
   for (std::int64_t r : rows) {
     if (c.type() == ColumnType::timestamp && c.is_valid(r)) {
-      cells.push_back(format_timestamp(c.int64s()[static_cast<std::size_t>(r)], date_only));
+      cells.push_back(calendar::format_timestamp(c.int64s()[static_cast<std::size_t>(r)], date_only));
     } else {
       cells.push_back(c.format(r));
     }

@@ -1,10 +1,10 @@
 // write_csv: a Table as RFC 4180 text that pandas.read_csv reads back the same.
 #include "io/csv/csv_reader.hpp"
 #include "io/csv/field_values.hpp"
+#include "table/civil_time.hpp"
 
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <ostream>
 
 namespace tessera::csv {
@@ -40,36 +40,6 @@ void put_float(std::string& out, double v) {
   if (text.find_first_of(".e") == std::string_view::npos) out.append(".0");
 }
 
-void put_timestamp(std::string& out, std::int64_t ns) {
-  std::int64_t seconds = ns / 1000000000, fraction = ns % 1000000000;
-  if (fraction < 0) {
-    fraction += 1000000000;
-    --seconds;
-  }
-  std::int64_t days = seconds / 86400, in_day = seconds % 86400;
-  if (in_day < 0) {
-    in_day += 86400;
-    --days;
-  }
-  // Hinnant's civil_from_days.
-  const std::int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
-  const std::int64_t doe = z - era * 146097, yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-  const std::int64_t day = doy - (153 * mp + 2) / 5 + 1, month = mp < 10 ? mp + 3 : mp - 9;
-  const std::int64_t year = yoe + era * 400 + (month <= 2);
-  char buffer[64];
-  int n = std::snprintf(buffer, sizeof buffer, "%04lld-%02lld-%02lld %02lld:%02lld:%02lld", static_cast<long long>(year),
-                        static_cast<long long>(month), static_cast<long long>(day), static_cast<long long>(in_day / 3600),
-                        static_cast<long long>(in_day / 60 % 60), static_cast<long long>(in_day % 60));
-  if (fraction != 0) {
-    // Milli-, micro- or nanoseconds: the fewest digit groups that hold it.
-    const int digits = fraction % 1000000 == 0 ? 3 : fraction % 1000 == 0 ? 6 : 9;
-    const std::int64_t shown = digits == 3 ? fraction / 1000000 : digits == 6 ? fraction / 1000 : fraction;
-    n += std::snprintf(buffer + n, sizeof buffer - static_cast<std::size_t>(n), ".%0*lld", digits, static_cast<long long>(shown));
-  }
-  out.append(buffer, static_cast<std::size_t>(n));
-}
-
 void put_value(std::string& out, const Column& c, std::int64_t row, char sep) {
   const auto k = static_cast<std::size_t>(row);
   switch (c.type()) {
@@ -81,7 +51,7 @@ void put_value(std::string& out, const Column& c, std::int64_t row, char sep) {
     }
     case ColumnType::float64: put_float(out, c.float64s()[k]); break;
     case ColumnType::bool_: out.append(c.bools()[k] ? "True" : "False"); break;
-    case ColumnType::timestamp: put_timestamp(out, c.int64s()[k]); break;
+    case ColumnType::timestamp: out.append(calendar::format_timestamp(c.int64s()[k])); break;
     case ColumnType::string: case ColumnType::categorical: put_text(out, c.string(row), sep); break;
   }
 }

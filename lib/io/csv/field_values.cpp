@@ -1,4 +1,5 @@
 #include "io/csv/field_values.hpp"
+#include "table/civil_time.hpp"
 
 #include <fast_float/fast_float.h>
 
@@ -103,15 +104,6 @@ bool parse_bool(std::string_view field, bool& out) {
   return false;
 }
 
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
 bool parse_timestamp(std::string_view field, std::int64_t& ns) {
   const std::string_view s = trimmed(field);
   bool ok = s.size() >= 10 && s[4] == '-' && s[7] == '-';
@@ -119,7 +111,7 @@ bool parse_timestamp(std::string_view field, std::int64_t& ns) {
   if (!ok || month < 1 || month > 12 || day < 1) return false;
   static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (day > kDays[month - 1] + (month == 2 && leap(year) ? 1u : 0u)) return false;
-  std::int64_t seconds = days_from_civil(year, month, day) * 86400, fraction = 0;
+  std::int64_t seconds = calendar::days_from_civil(year, month, day) * 86400, fraction = 0;
   std::size_t at = 10;
   if (at < s.size() && (s[at] == ' ' || s[at] == 'T')) {
     const unsigned hour = digits(s, at + 1, 2, ok);

@@ -98,7 +98,4 @@ bool parse_bool(std::string_view field, bool& out);  // True/False/true/false/TR
 /// "YYYY-MM-DD", then optionally ' ' or 'T', "HH:MM", ":SS", ".fffffffff", 'Z'.
 bool parse_timestamp(std::string_view field, std::int64_t& ns_since_epoch);
 
-/// Days from 1970-01-01 to a proleptic Gregorian date (Hinnant's algorithm).
-std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day);
-
 }  // namespace tessera::csv
