@@ -447,12 +447,8 @@ class Aggregator {
           std::vector<std::shared_ptr<const Column>> cols;
           for (std::size_t c = 0; c < d.num_columns(); ++c) cols.push_back(d.column_ptr(c));
           std::vector<std::int64_t> ignored;
+          // (Its keys are groups already: the state's groups table holds them all.)
           nunique_index_[distinct].second->assign(cols, ignored);
-          // Every key of d is a group here too (its rows came from groups).
-          std::vector<std::shared_ptr<const Column>> dkeys(cols.begin(), cols.end() - 1);
-          std::vector<std::int64_t> dg;
-          index_.assign(dkeys, dg);
-          grow();
           ++distinct;
           break;
         }
