@@ -68,14 +68,32 @@ class DatetimeMethods;
 class GroupBy;
 class Aggregate;
 
+/// How merge() joins (pandas' merge arguments).
+struct MergeOptions {
+  std::string how = "inner";                 // inner, left, right or outer
+  std::vector<std::string> on;               // key columns of both sides; all common columns when none is given
+  std::vector<std::string> left_on, right_on;
+  std::pair<std::string, std::string> suffixes{"_x", "_y"};
+  /// Broadcast the one-partition side to every partition of the other
+  /// instead of shuffling both: -1 when a side is one partition (and the join
+  /// keeps none of that side's unmatched rows), 1 always (the smaller side is
+  /// first gathered into one partition), 0 never.
+  int broadcast = -1;
+  std::int64_t npartitions = 0;  // of a shuffled result; 0: the larger side's
+};
+
 class DataFrame {
  public:
   explicit DataFrame(std::shared_ptr<const detail::FrameExpr> expr) : expr_(std::move(expr)) {}
 
   std::int64_t npartitions() const;
-  /// The index boundaries between partitions, when known (Dask's divisions):
-  /// a frame without a sorted index has none, so this is empty.
-  std::vector<std::int64_t> divisions() const { return {}; }
+  /// The index's boundaries between partitions after set_index (Dask's
+  /// divisions: npartitions + 1 values, the first the smallest key and the
+  /// last the largest); empty when unknown.
+  std::vector<Literal> divisions() const;
+  /// The column set_index made the index ("" when none). Tessera tables keep
+  /// the index as their first column.
+  const std::string& index() const;
   std::vector<std::string> columns() const;
   /// (name, type) per column, pandas' df.dtypes.
   std::vector<std::pair<std::string, ColumnType>> dtypes() const;
@@ -102,12 +120,35 @@ class DataFrame {
   DataFrame map_partitions(std::function<Table(const Table&)> f, const std::string& name) const;
 
   /// Rows with the first occurrence of each distinct `subset` (all columns
-  /// when empty), in order. Until the shuffle lands the result is one partition.
-  DataFrame drop_duplicates(const std::vector<std::string>& subset = {}) const;
+  /// when empty). With split_out 1, one partition in row order; with more,
+  /// that many partitions through the shuffle (rows in order within each).
+  DataFrame drop_duplicates(const std::vector<std::string>& subset = {}, std::int64_t split_out = 1) const;
   /// The n rows with the largest (smallest) values of `column`, in that
   /// order, ties in row order, nulls left out (pandas' keep="first"); one partition.
   DataFrame nlargest(std::int64_t n, const std::string& column) const;
   DataFrame nsmallest(std::int64_t n, const std::string& column) const;
+
+  /// pandas' merge: rows of this frame (left) and `right` with equal keys.
+  /// Null keys match each other, as in pandas. A shared key column appears
+  /// once; other clashing names get the suffixes. Where a side has no row,
+  /// its columns are null (int64 columns stay int64, with nulls; pandas turns
+  /// them to float64). Row order is by partition, not pandas' order.
+  DataFrame merge(const DataFrame& right, const MergeOptions& options = {}) const;
+  DataFrame merge(const DataFrame& right, const std::string& on, const std::string& how = "inner") const;
+
+  /// Sorted by `by` (stable, nulls last) across partitions: a sample of the
+  /// keys sets the partitions' boundaries (computed now, as Dask does), so
+  /// partitions come out balanced; partition i's rows sort before i+1's.
+  DataFrame sort_values(const std::vector<std::string>& by, const std::vector<bool>& ascending = {},
+                        std::int64_t npartitions = 0) const;
+  DataFrame sort_values(const std::string& by, bool ascending = true, std::int64_t npartitions = 0) const;
+  /// Sorted by `column`, which becomes the index (moved first) with known divisions().
+  DataFrame set_index(const std::string& column, std::int64_t npartitions = 0) const;
+  /// Rows with equal `on` values brought into one partition (Dask's shuffle).
+  DataFrame shuffle(const std::vector<std::string>& on, std::int64_t npartitions = 0) const;
+  /// The same rows in order, in `npartitions` partitions: neighbours joined,
+  /// or each partition cut into equal pieces (no shuffle).
+  DataFrame repartition(std::int64_t npartitions) const;
 
   GroupBy groupby(const std::string& by) const;
   GroupBy groupby(std::vector<std::string> by) const;
@@ -301,6 +342,9 @@ class GroupBy {
   DataFrame frame_;
   std::vector<std::string> by_;
 };
+
+/// pandas' merge(left, right, ...), as left.merge(right, ...).
+DataFrame merge(const DataFrame& left, const DataFrame& right, const MergeOptions& options = {});
 
 /// Like Dask's repr: the columns and their types, and the partitions.
 ///     tessera.DataFrame<read-csv-3f2a9c1d, npartitions=24>

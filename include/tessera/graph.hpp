@@ -139,6 +139,8 @@ class Graph {
     TaskAnnotations annotations{};  // where it may or should run
     std::uint64_t content = 0;  // a token of its literal data or arguments (token.hpp), 0 if none
     PersistedValue persisted{};  // a persisted result's value on its holder (then `data` is empty)
+    std::int64_t exchange_parts = 0;  // > 0: an exchange node (exchange.hpp) regrouping into this many parts
+    std::int64_t exchange_part = -1;  // >= 0: a reader of this part of the exchange it depends on
     bool is_data() const { return !fn; }
   };
 
@@ -183,6 +185,16 @@ class Graph {
   /// The same for a plain Value, which stays in memory as a literal of the graph.
   NodeId add_persisted(Key key, Value value, int holder, std::uint64_t nbytes);
 
+  /// An exchange (include/tessera/exchange.hpp): its value is every sender's
+  /// Shards regrouped into `parts` parts; the distributed scheduler runs it
+  /// as one collective stage between ranks.
+  NodeId add_exchange(Key key, std::span<const NodeId> senders, std::int64_t parts);
+  /// Says that task `id` (which depends on an exchange) reads part `part`:
+  /// the distributed scheduler runs it on the rank that owns the part.
+  void reads_exchange_part(NodeId id, std::int64_t part) {
+    nodes_[id].exchange_part = part;
+    derived_.reset();
+  }
   /// Runs `id` on `rank` only (Dask's worker restrictions); -1 lifts it.
   void restrict_to_rank(NodeId id, int rank) {
     nodes_[id].annotations.restricted_to = rank;

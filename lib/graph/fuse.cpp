@@ -79,7 +79,9 @@ Graph fuse_linear(const Graph& graph, std::span<const Key> keep) {
       fused.fns.push_back(graph.node(*it).fn);
       fused.keys.push_back(graph.node(*it).key);
     }
-    out.add_resolved(node.key, TaskFunction(std::move(fused)), Value(), deps);
+    const NodeId fused_id = out.add_resolved(node.key, TaskFunction(std::move(fused)), Value(), deps);
+    // The chain's head reads what the fused task now reads: an exchange part stays said.
+    if (const auto part = graph.node(chain.back()).exchange_part; part >= 0) out.reads_exchange_part(fused_id, part);
   }
   return out;
 }

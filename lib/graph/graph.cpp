@@ -50,6 +50,8 @@ NodeId Graph::add_copy(const Node& node, std::span<const NodeId> deps) {
   nodes_[id].annotations = node.annotations;
   nodes_[id].content = node.content;
   nodes_[id].persisted = node.persisted;
+  nodes_[id].exchange_parts = node.exchange_parts;
+  nodes_[id].exchange_part = node.exchange_part;
   return id;
 }
 

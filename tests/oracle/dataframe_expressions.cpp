@@ -79,6 +79,42 @@ int main(int argc, char** argv) {
   put("nsmallest", df.nsmallest(6, "user_id").compute());
   put("dedupe_subset", df.drop_duplicates({"name", "flag"}).compute());
   put("dedupe_all", df[{"user_id", "flag"}].drop_duplicates().compute());
+  // Rows between partitions: merges (shuffled and broadcast), sorts, set_index, shuffle, repartition.
+  dd::MergeOptions shuffled;
+  shuffled.on = {"user_id"};
+  shuffled.broadcast = 0;
+  put("merge_inner", df[{"user_id", "name", "value"}].merge(df[df["value"] > 0.9][{"user_id", "flag", "timestamp"}], shuffled).compute());
+  put("merge_left_broadcast", df[{"user_id", "value", "name"}].merge(df.groupby("user_id")["value"].mean(), "user_id", "left").compute());
+  dd::MergeOptions outer;
+  outer.how = "outer";
+  outer.on = {"user_id"};
+  const auto low = df[df["user_id"] < 20][{"user_id", "value"}].drop_duplicates({"user_id"}, 3);
+  const auto high = df[df["user_id"] > 10][{"user_id", "flag", "name"}].drop_duplicates({"user_id"}, 5);
+  put("dedupe_split", low.compute());
+  put("merge_outer", low.merge(high, outer).compute());
+  dd::MergeOptions right;
+  right.how = "right";
+  right.left_on = {"name", "flag"};
+  right.right_on = {"name", "flag"};
+  put("merge_right_multi", df[df["value"] > 0.95][{"name", "flag", "value"}]
+                               .merge(df.groupby({"name", "flag"})["user_id"].count().repartition(3), right)
+                               .compute());
+  put("sort_multi", df.sort_values({"name", "value"}, {true, false}).compute());
+  put("sort_desc", df.sort_values("timestamp", false, 5).compute());
+  const auto indexed = df.set_index("value");
+  put("set_index", indexed.compute());
+  put("shuffle", df.shuffle({"name", "flag"}, 6).compute());
+  put("repartition_down", df.repartition(7).compute());
+  put("repartition_up", df.repartition(df.npartitions() * 2 + 3).compute());
+  {
+    std::vector<std::string> names{"npartitions", "division"};
+    ColumnBuilder n(ColumnType::int64), d(ColumnType::float64);
+    for (const auto& v : indexed.divisions()) {
+      n.append(indexed.npartitions());
+      d.append(std::get<double>(v.value()));
+    }
+    put("divisions", Table(names, {n.finish(), d.finish()}));
+  }
   scalars("reductions", {{"sum", df["value"].sum().compute()},
                          {"mean", df["value"].mean().compute()},
                          {"count", df["value"].count().compute()},

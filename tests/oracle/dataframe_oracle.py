@@ -69,6 +69,18 @@ def same(name, got, want):
             failures.append("%s: column %s row %d: got %r, pandas %r (%d rows differ)" % (name, c, i, g.iloc[i], w.iloc[i], len(bad)))
 
 
+def same_rows(name, got, want):
+    """As same(), for results whose row order is the partitions': both sorted by every column first."""
+    cols = list(want.columns)
+    key = lambda f: f.assign(**{c: f[c].astype(str) for c in cols}).sort_values(cols, kind="stable").index
+    if list(got.columns) != cols:
+        failures.append("%s: columns %s, pandas %s" % (name, list(got.columns), cols))
+        return
+    want = want.reset_index(drop=True)
+    got = got.reset_index(drop=True)
+    same(name, got.loc[key(got)].reset_index(drop=True), want.loc[key(want)].reset_index(drop=True))
+
+
 def main():
     program, mpiexec = sys.argv[1], sys.argv[2:]
     with tempfile.TemporaryDirectory() as d:
@@ -122,6 +134,33 @@ def main():
         same("nsmallest", ours("nsmallest", parse_dates=["timestamp"]), pdf.nsmallest(6, "user_id"))
         same("dedupe_subset", ours("dedupe_subset", parse_dates=["timestamp"]), pdf.drop_duplicates(["name", "flag"]))
         same("dedupe_all", ours("dedupe_all"), pdf[["user_id", "flag"]].drop_duplicates())
+        # Merges: pandas' rows, in any order (Tessera's follow the partitions).
+        ts = ["timestamp"]
+        right_side = pdf[pdf.value > 0.9][["user_id", "flag", "timestamp"]]
+        same_rows("merge_inner", ours("merge_inner", parse_dates=ts), pdf[["user_id", "name", "value"]].merge(right_side, on="user_id"))
+        means = pdf.groupby("user_id")["value"].mean().reset_index()
+        same_rows("merge_left_broadcast", ours("merge_left_broadcast"),
+                  pdf[["user_id", "value", "name"]].merge(means, on="user_id", how="left"))
+        low = pdf[pdf.user_id < 20][["user_id", "value"]].drop_duplicates(["user_id"])
+        high = pdf[pdf.user_id > 10][["user_id", "flag", "name"]].drop_duplicates(["user_id"])
+        same_rows("dedupe_split", ours("dedupe_split"), low)
+        same_rows("merge_outer", ours("merge_outer"), low.merge(high, on="user_id", how="outer"))
+        counts = pdf.groupby(["name", "flag"])["user_id"].count().reset_index()
+        same_rows("merge_right_multi", ours("merge_right_multi"),
+                  pdf[pdf.value > 0.95][["name", "flag", "value"]].merge(counts, on=["name", "flag"], how="right"))
+        # Sorts: pandas' order exactly (stable, nulls last).
+        same("sort_multi", ours("sort_multi", parse_dates=ts),
+             pdf.sort_values(["name", "value"], ascending=[True, False], kind="stable", na_position="last"))
+        same("sort_desc", ours("sort_desc", parse_dates=ts), pdf.sort_values("timestamp", ascending=False, kind="stable"))
+        by_value = pdf.sort_values("value", kind="stable")
+        same("set_index", ours("set_index", parse_dates=ts), by_value[["value"] + [c for c in pdf.columns if c != "value"]])
+        div = ours("divisions")
+        d = div["division"].to_numpy()
+        if len(d) != div["npartitions"][0] + 1 or not (np.diff(d) >= 0).all() or d[0] != pdf.value.min() or d[-1] != pdf.value.max():
+            failures.append("set_index divisions %s (npartitions %d, min %r, max %r)" % (d[:5], div["npartitions"][0], pdf.value.min(), pdf.value.max()))
+        same_rows("shuffle", ours("shuffle", parse_dates=ts), pdf)
+        same("repartition_down", ours("repartition_down", parse_dates=ts), pdf)
+        same("repartition_up", ours("repartition_up", parse_dates=ts), pdf)
         # to_csv: the parts in order, and the single file, read back by pandas.
         want = pdf[pdf.user_id > 10]
         part_files = sorted(glob.glob(os.path.join(out, "parts", "part-*.csv")),

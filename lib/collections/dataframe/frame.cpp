@@ -43,7 +43,9 @@ class PartitionLayer final : public Layer {
     const std::int64_t i = index[0];
     Table t = reader_ ? reader_->read(i) : inputs[0]->get<Table>();
     if (transform_) t = transform_->apply(t, i);
-    return step_->finish(i, std::move(t));
+    const std::size_t own = reader_ ? 0 : 1;  // the inputs after the partition's own are the layer's extras
+    if (inputs.size() == own) return step_->finish(i, std::move(t));
+    return step_->finish(i, std::move(t), inputs.subspan(own));
   }
 
  private:
@@ -52,10 +54,6 @@ class PartitionLayer final : public Layer {
   std::shared_ptr<const PartitionStep> step_;
 };
 
-class KeepPartition final : public PartitionStep {
- public:
-  Value finish(std::int64_t, Table t) const override { return Value::of(std::move(t)); }
-};
 
 class Composed final : public Transform {
  public:
@@ -69,33 +67,29 @@ class Composed final : public Transform {
   std::shared_ptr<const Transform> first_, second_;
 };
 
-template <class F>
-class TransformOf final : public Transform {
- public:
-  explicit TransformOf(F f) : f_(std::move(f)) {}
-  Table apply(const Table& t, std::int64_t partition) const override { return f_(t, partition); }
+}  // namespace
 
- private:
-  F f_;
+namespace {
+class KeepPartition final : public PartitionStep {
+ public:
+  Value finish(std::int64_t, Table t) const override { return Value::of(std::move(t)); }
 };
-template <class F>
-std::shared_ptr<const Transform> transform_of(F f) {
-  return std::make_shared<TransformOf<F>>(std::move(f));
+}  // namespace
+
+std::shared_ptr<const PartitionStep> keep_partition() {
+  static const auto keep = std::make_shared<const KeepPartition>();
+  return keep;
 }
 
-// `rows` of t, or t itself (shared, not copied) when that is all of them.
 Table with_rows(const Table& t, const std::vector<std::int64_t>& rows) {
   return static_cast<std::int64_t>(rows.size()) == t.num_rows() ? t : t.take(rows);
 }
 
-// A partition of no rows with `schema`'s columns.
 Table empty_table(const Schema& schema) {
   std::vector<Column> columns;
   for (ColumnType t : schema.types) columns.push_back(ColumnBuilder(t).finish());
   return Table(schema.names, std::move(columns));
 }
-
-}  // namespace
 
 NodeId GraphBuilder::add_layer(KeyName name, std::uint64_t token, std::int64_t count, std::shared_ptr<const Layer> layer,
                                const Graph::LayerInputs& inputs_of) {
@@ -108,7 +102,7 @@ NodeId GraphBuilder::add_layer(KeyName name, std::uint64_t token, std::int64_t c
 }
 
 NodeId GraphBuilder::add_partition_layer(const FrameExpr& frame, KeyName name, std::uint64_t token,
-                                         std::shared_ptr<const PartitionStep> step) {
+                                         std::shared_ptr<const PartitionStep> step, const std::vector<NodeId>& extra) {
   const auto id = std::make_pair(name.hash(), token);
   if (auto it = first_.find(id); it != first_.end()) return it->second;
   NodeId input_first = 0;
@@ -117,6 +111,7 @@ NodeId GraphBuilder::add_partition_layer(const FrameExpr& frame, KeyName name, s
   const NodeId first = add_layer(name, token, frame.npartitions, std::move(layer),
                                  [&](std::span<const std::int64_t> block, std::vector<NodeId>& deps) {
                                    if (frame.nodes) deps.push_back(input_first + static_cast<NodeId>(block[0]));
+                                   deps.insert(deps.end(), extra.begin(), extra.end());
                                  });
   if (frame.reader) {
     // A read has no inputs to say where it should run: its size does, so the
@@ -130,6 +125,18 @@ NodeId GraphBuilder::add_partition_layer(const FrameExpr& frame, KeyName name, s
     }
   }
   return first;
+}
+
+NodeId GraphBuilder::add_exchange(KeyName name, std::uint64_t token, NodeId first_sender, std::int64_t count,
+                                  std::int64_t parts) {
+  const auto id = std::make_pair(name.hash(), token);
+  if (auto it = first_.find(id); it != first_.end()) return it->second;
+  std::vector<NodeId> senders(static_cast<std::size_t>(count));
+  for (std::size_t i = 0; i < senders.size(); ++i) senders[i] = first_sender + static_cast<NodeId>(i);
+  const std::int64_t none[1] = {0};
+  const NodeId node = graph_.add_exchange(Key(name, token, none), senders, parts);
+  first_.emplace(id, node);
+  return node;
 }
 
 namespace {
@@ -168,6 +175,11 @@ FramePtr derive(const FramePtr& input, Schema schema, std::string_view op, std::
   e->reader = input->reader;
   e->nodes = input->nodes;
   e->transform = input->transform ? std::make_shared<Composed>(input->transform, std::move(then)) : std::move(then);
+  // Rows stay in their partitions: a sorted index and its divisions stay true while the column is there.
+  if (!input->index.empty() && e->schema.find(input->index) >= 0) {
+    e->index = input->index;
+    e->divisions = input->divisions;
+  }
   return e;
 }
 
@@ -225,7 +237,7 @@ FramePtr from_nodes(Schema schema, std::int64_t npartitions, std::string_view op
 void ensure_graph(const FrameExpr& e) {
   std::call_once(e.graph_once, [&] {
     GraphBuilder builder;
-    const NodeId first = builder.add_partition_layer(e, e.name, e.token, std::make_shared<KeepPartition>());
+    const NodeId first = builder.add_partition_layer(e, e.name, e.token, keep_partition());
     Graph g = builder.take();
     for (std::int64_t i = 0; i < e.npartitions; ++i) e.output_keys.push_back(g.node(first + static_cast<NodeId>(i)).key);
     e.graph = std::make_shared<const Graph>(std::move(g));
@@ -529,7 +541,7 @@ DataFrame DataFrame::map_partitions(std::function<Table(const Table&)> f, const 
                           transform_of([f = std::move(f)](const Table& t, std::int64_t) { return f(t); }), false));
 }
 
-DataFrame DataFrame::drop_duplicates(const std::vector<std::string>& subset) const {
+DataFrame DataFrame::drop_duplicates(const std::vector<std::string>& subset, std::int64_t split_out) const {
   std::vector<int> cols;
   TokenHasher h;
   for (const auto& c : subset) {
@@ -541,6 +553,14 @@ DataFrame DataFrame::drop_duplicates(const std::vector<std::string>& subset) con
     std::iota(cols.begin(), cols.end(), 0);
   }
   auto dedupe = [cols](const Table& t) { return with_rows(t, distinct_rows(t, cols)); };
+  if (split_out > 1) {
+    // Equal rows meet in one part, in row order: each part's first occurrences are the frame's.
+    auto first = derive(expr_, expr_->schema, "drop-duplicates-chunk", h.value(),
+                        transform_of([dedupe](const Table& t, std::int64_t) { return dedupe(t); }), false);
+    return DataFrame(exchange_frames({{first, hash_partitioner(cols)}}, split_out, expr_->schema, "drop-duplicates",
+                                     h.value(), [dedupe](std::int64_t, std::vector<Table> sides) { return dedupe(sides[0]); }));
+  }
+  if (split_out < 1) throw InputError("drop_duplicates: split_out must be at least 1, not " + std::to_string(split_out));
   return DataFrame(reduce_tables(expr_, expr_->schema, "drop-duplicates", h.value(), dedupe, dedupe));
 }
 
@@ -622,7 +642,11 @@ Table DataFrame::finalize(std::vector<Value> partitions) const {
 
 DataFrame DataFrame::from_persisted(std::vector<PersistedResult> partitions) const {
   auto nodes = std::make_shared<PersistedNodes>(expr_->name, expr_->token, std::move(partitions));
-  return DataFrame(from_nodes(expr_->schema, expr_->npartitions, expr_->name.str(), expr_->token, std::move(nodes)));
+  auto e = from_nodes(expr_->schema, expr_->npartitions, expr_->name.str(), expr_->token, std::move(nodes));
+  auto frame = std::const_pointer_cast<FrameExpr>(e);
+  frame->index = expr_->index;
+  frame->divisions = expr_->divisions;
+  return DataFrame(std::move(e));
 }
 
 std::ostream& operator<<(std::ostream& out, const DataFrame& frame) {

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -53,6 +54,25 @@ class Transform {
   virtual Table apply(const Table& t, std::int64_t partition) const = 0;
 };
 
+template <class F>
+class TransformOf final : public Transform {
+ public:
+  explicit TransformOf(F f) : f_(std::move(f)) {}
+  Table apply(const Table& t, std::int64_t partition) const override { return f_(t, partition); }
+
+ private:
+  F f_;
+};
+/// A Transform of a lambda (Table, partition) -> Table.
+template <class F>
+std::shared_ptr<const Transform> transform_of(F f) {
+  return std::make_shared<TransformOf<F>>(std::move(f));
+}
+/// `rows` of t, or t itself (shared, not copied) when that is all of them.
+Table with_rows(const Table& t, const std::vector<std::int64_t>& rows);
+/// A partition of no rows with `schema`'s columns.
+Table empty_table(const Schema& schema);
+
 class GraphBuilder;
 
 /// Partitions that are the values of npartitions consecutive graph nodes.
@@ -71,6 +91,10 @@ struct FrameExpr {
   std::shared_ptr<const PartitionReader> reader;  // or
   std::shared_ptr<const NodeSource> nodes;
   std::shared_ptr<const Transform> transform;     // may be null
+  // After set_index: the index column (kept as the first column) and, when
+  // known, the partitions' boundaries (npartitions + 1 values, Dask's divisions).
+  std::string index;
+  std::vector<Literal> divisions;
 
   mutable std::shared_ptr<const Graph> graph;
   mutable std::vector<Key> output_keys;
@@ -83,15 +107,27 @@ class PartitionStep {
  public:
   virtual ~PartitionStep() = default;
   virtual Value finish(std::int64_t i, Table t) const = 0;
+  /// With the values of the layer's extra inputs (add_partition_layer's `extra`).
+  virtual Value finish(std::int64_t i, Table t, std::span<const Value* const> extra) const {
+    (void)extra;
+    return finish(i, std::move(t));
+  }
 };
+
+/// The step that hands partition i on as it is (a frame's own partitions).
+std::shared_ptr<const PartitionStep> keep_partition();
 
 class GraphBuilder {
  public:
   /// A layer (name, token) of frame.npartitions tasks; task i makes partition
   /// i of `frame` (its source, then its transform) and hands it to `step`.
   /// Added once per (name, token).
+  /// `extra`: nodes every task also reads (a broadcast table, range boundaries).
   NodeId add_partition_layer(const FrameExpr& frame, KeyName name, std::uint64_t token,
-                             std::shared_ptr<const PartitionStep> step);
+                             std::shared_ptr<const PartitionStep> step, const std::vector<NodeId>& extra = {});
+  /// An exchange (include/tessera/exchange.hpp) of the `count` senders from
+  /// `first_sender` on into `parts` parts; added once per (name, token).
+  NodeId add_exchange(KeyName name, std::uint64_t token, NodeId first_sender, std::int64_t count, std::int64_t parts);
   /// A layer of `count` tasks whose task i reads `inputs_of(i)`.
   NodeId add_layer(KeyName name, std::uint64_t token, std::int64_t count, std::shared_ptr<const Layer> layer,
                    const Graph::LayerInputs& inputs_of);
@@ -207,5 +243,59 @@ using TableFunction = std::function<Table(const Table&)>;
 FramePtr reduce_tables(const FramePtr& input, Schema out, std::string_view op, std::uint64_t op_token,
                        TableFunction chunk, TableFunction combine);
 void ensure_graph(const AggregateExpr& e);
+
+// ---- The shuffle (shuffle.cpp) ----
+
+/// Which part of an exchange each row of a partition goes to.
+class Partitioner {
+ public:
+  virtual ~Partitioner() = default;
+  virtual void parts_of(const Table& t, std::int64_t parts, std::vector<std::int32_t>& out) const = 0;
+  virtual std::uint64_t token() const = 0;
+};
+/// Rows with equal values of `columns` go to one part (nulls together).
+std::shared_ptr<const Partitioner> hash_partitioner(std::vector<int> columns);
+/// Part k gets the rows whose `columns` sort between boundaries k-1 and k
+/// (boundaries: those columns, parts - 1 rows, in sort order; nulls sort last).
+std::shared_ptr<const Partitioner> range_partitioner(std::vector<int> columns, std::vector<bool> ascending,
+                                                     Table boundaries);
+
+/// Makes part j of an exchange from the rows each side sent to it (in input order).
+using PartFinish = std::function<Table(std::int64_t part, std::vector<Table> sides)>;
+struct ExchangeSide {
+  FramePtr frame;
+  std::shared_ptr<const Partitioner> partitioner;
+};
+/// A frame of `parts` partitions: every side's rows sent to the part its
+/// partitioner says, through one exchange per side, then `finish` per part.
+/// `token` must name everything that defines the result.
+FramePtr exchange_frames(const std::vector<ExchangeSide>& sides, std::int64_t parts, Schema out, std::string_view op,
+                         std::uint64_t token, PartFinish finish);
+/// The rows of `t` whose `columns` compare as `cmp` says; shared by sorting
+/// and range partitioning: nulls last whatever the direction (pandas).
+int compare_rows(const Table& a, std::int64_t i, const Table& b, std::int64_t j, const std::vector<int>& a_columns,
+                 const std::vector<int>& b_columns, const std::vector<bool>& ascending);
+
+// ---- Joins (join.cpp) ----
+
+enum class JoinHow : std::uint8_t { inner, left, right, outer };
+JoinHow join_how(std::string_view name);
+struct JoinPlan {
+  JoinHow how = JoinHow::inner;
+  std::vector<int> left_keys, right_keys;
+  // The result's columns: each from the left (>= 0) or the right (-1 - i)
+  // side's column; a shared key (`on`) takes the right's value where the
+  // left row is missing.
+  std::vector<int> sources;
+  std::vector<int> coalesce_from_right;  // per result column: the right column to fill from, or -1
+  Schema out;
+};
+/// pandas' merge of two schemas: the result's columns and types; InputError
+/// naming the column when a key is missing or the key types differ.
+JoinPlan plan_join(const Schema& left, const Schema& right, JoinHow how, const std::vector<std::string>& on,
+                   const std::vector<std::string>& left_on, const std::vector<std::string>& right_on,
+                   const std::pair<std::string, std::string>& suffixes);
+/// One partition's join (a hash join on the right side; null keys match each other, as pandas').
+Table join_tables(const Table& left, const Table& right, const JoinPlan& plan);
 
 }  // namespace tessera::dataframe::detail

@@ -1,0 +1,208 @@
+// merge/join with pandas' semantics: the result's columns (shared keys
+// once, other names that clash suffixed), null keys matching each other, and
+// a hash join per partition. Distributed: both sides hash-shuffled on the
+// keys into the same parts, or, when one side is one partition, that side
+// broadcast to every partition of the other (no shuffle at all).
+#include "collections/dataframe/frame_expr.hpp"
+#include "collections/dataframe/group_index.hpp"
+
+#include <tessera/error.hpp>
+#include <tessera/token.hpp>
+
+#include <algorithm>
+
+namespace tessera::dataframe::detail {
+
+JoinHow join_how(std::string_view name) {
+  if (name == "inner") return JoinHow::inner;
+  if (name == "left") return JoinHow::left;
+  if (name == "right") return JoinHow::right;
+  if (name == "outer") return JoinHow::outer;
+  throw InputError(std::string("merge: how='").append(name).append("' is not one of inner, left, right, outer"));
+}
+
+namespace {
+bool textual(ColumnType t) { return t == ColumnType::string || t == ColumnType::categorical; }
+bool contains(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+}  // namespace
+
+JoinPlan plan_join(const Schema& left, const Schema& right, JoinHow how, const std::vector<std::string>& on,
+                   const std::vector<std::string>& left_on, const std::vector<std::string>& right_on,
+                   const std::pair<std::string, std::string>& suffixes) {
+  std::vector<std::string> lk = left_on, rk = right_on;
+  if (!on.empty()) {
+    if (!left_on.empty() || !right_on.empty()) throw InputError("merge: give either on or left_on and right_on, not both");
+    lk = rk = on;
+  } else if (lk.empty() && rk.empty()) {
+    for (const auto& n : left.names) {
+      if (right.find(n) >= 0) lk.push_back(n);
+    }
+    if (lk.empty()) throw InputError("merge: the frames have no column in common to merge on; give on=");
+    rk = lk;
+  }
+  if (lk.size() != rk.size() || lk.empty()) {
+    throw InputError("merge: left_on has " + std::to_string(lk.size()) + " columns and right_on " +
+                     std::to_string(rk.size()) + "; they must be as many, and at least one");
+  }
+  JoinPlan plan;
+  plan.how = how;
+  std::vector<std::string> shared;  // keys with one name on both sides: one result column
+  for (std::size_t k = 0; k < lk.size(); ++k) {
+    const int l = left.require(lk[k], "merge (left key)");
+    const int r = right.require(rk[k], "merge (right key)");
+    const ColumnType lt = left.types[static_cast<std::size_t>(l)], rt = right.types[static_cast<std::size_t>(r)];
+    if (lt != rt && !(textual(lt) && textual(rt))) {
+      throw InputError("merge: key '" + lk[k] + "' is " + type_name(lt) + " on the left but '" + rk[k] + "' is " +
+                       type_name(rt) + " on the right; make them one type with astype first");
+    }
+    plan.left_keys.push_back(l);
+    plan.right_keys.push_back(r);
+    if (lk[k] == rk[k]) shared.push_back(lk[k]);
+  }
+  auto clashes = [&](const std::string& name, const Schema& other) { return !contains(shared, name) && other.find(name) >= 0; };
+  for (std::size_t c = 0; c < left.names.size(); ++c) {
+    const std::string& n = left.names[c];
+    plan.sources.push_back(static_cast<int>(c));
+    plan.out.names.push_back(clashes(n, right) ? n + suffixes.first : n);
+    ColumnType t = left.types[c];
+    int fill = -1;
+    if (contains(shared, n)) {
+      fill = right.find(n);
+      if (t == ColumnType::categorical && right.types[static_cast<std::size_t>(fill)] != t) t = ColumnType::string;
+    }
+    plan.coalesce_from_right.push_back(how == JoinHow::right || how == JoinHow::outer ? fill : -1);
+    plan.out.types.push_back(t);
+  }
+  for (std::size_t c = 0; c < right.names.size(); ++c) {
+    const std::string& n = right.names[c];
+    if (contains(shared, n)) continue;
+    plan.sources.push_back(-1 - static_cast<int>(c));
+    plan.out.names.push_back(clashes(n, left) ? n + suffixes.second : n);
+    plan.out.types.push_back(right.types[c]);
+    plan.coalesce_from_right.push_back(-1);
+  }
+  for (std::size_t i = 0; i < plan.out.names.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (plan.out.names[i] == plan.out.names[j]) {
+        throw InputError("merge: the result would have two columns named '" + plan.out.names[i] + "'; change suffixes");
+      }
+    }
+  }
+  return plan;
+}
+
+namespace {
+
+// Rows of `c` at `rows`, a null where the row is -1.
+Column take_or_null(const Column& c, const std::vector<std::int64_t>& rows, bool any_missing, ColumnType type) {
+  if (!any_missing && type == c.type()) return c.take(rows);
+  ColumnBuilder b(type);
+  b.reserve(static_cast<std::int64_t>(rows.size()));
+  for (std::int64_t r : rows) {
+    if (r < 0 || !c.is_valid(r)) b.append_null();
+    else if (type != c.type()) b.append(c.string(r));  // a categorical key shown as strings
+    else b.append_from(c, r);
+  }
+  return b.finish();
+}
+
+// A shared key: the left row's value, or the right's where there is no left row.
+Column coalesce(const Column& l, const std::vector<std::int64_t>& lrows, const Column& r,
+                const std::vector<std::int64_t>& rrows, ColumnType type) {
+  ColumnBuilder b(type);
+  b.reserve(static_cast<std::int64_t>(lrows.size()));
+  for (std::size_t i = 0; i < lrows.size(); ++i) {
+    const Column& c = lrows[i] >= 0 ? l : r;
+    const std::int64_t row = lrows[i] >= 0 ? lrows[i] : rrows[i];
+    if (!c.is_valid(row)) b.append_null();
+    else if (textual(type)) b.append(c.string(row));
+    else b.append_from(c, row);
+  }
+  return b.finish();
+}
+
+}  // namespace
+
+Table join_tables(const Table& left, const Table& right, const JoinPlan& plan) {
+  // Hash the build side (the right, or the left for a right join), probe with the other in its order.
+  const bool build_left = plan.how == JoinHow::right;
+  const Table& build = build_left ? left : right;
+  const Table& probe = build_left ? right : left;
+  const auto& build_keys = build_left ? plan.left_keys : plan.right_keys;
+  const auto& probe_keys = build_left ? plan.right_keys : plan.left_keys;
+  GroupIndex index(build_keys.size(), /*nulls_are_values=*/true);  // pandas matches null keys to each other
+  auto key_columns = [](const Table& t, const std::vector<int>& keys) {
+    std::vector<std::shared_ptr<const Column>> cols;
+    for (int k : keys) cols.push_back(t.column_ptr(static_cast<std::size_t>(k)));
+    return cols;
+  };
+  std::vector<std::int64_t> build_gids, probe_gids;
+  build_gids.resize(static_cast<std::size_t>(build.num_rows()));
+  index.assign(key_columns(build, build_keys), build_gids);
+  const std::int64_t groups = index.size();
+  probe_gids.resize(static_cast<std::size_t>(probe.num_rows()));
+  index.assign(key_columns(probe, probe_keys), probe_gids);  // keys the build side lacks become new groups, >= groups
+  // The build side's rows by group, in row order.
+  std::vector<std::int64_t> start(static_cast<std::size_t>(groups) + 1, 0);
+  for (std::int64_t g : build_gids) ++start[static_cast<std::size_t>(g) + 1];
+  for (std::size_t g = 0; g < static_cast<std::size_t>(groups); ++g) start[g + 1] += start[g];
+  std::vector<std::int64_t> members(build_gids.size()), next(start.begin(), start.end() - 1);
+  for (std::size_t r = 0; r < build_gids.size(); ++r) {
+    members[static_cast<std::size_t>(next[static_cast<std::size_t>(build_gids[r])]++)] = static_cast<std::int64_t>(r);
+  }
+
+  const bool keep_unmatched_probe = plan.how != JoinHow::inner;  // left (probe left), right (probe right), outer
+  std::vector<std::int64_t> probe_rows, build_rows;
+  probe_rows.reserve(probe_gids.size());
+  build_rows.reserve(probe_gids.size());
+  std::vector<std::uint8_t> matched(plan.how == JoinHow::outer ? static_cast<std::size_t>(groups) : 0, 0);
+  bool missing = false;
+  for (std::size_t p = 0; p < probe_gids.size(); ++p) {
+    const std::int64_t g = probe_gids[p];
+    if (g < groups && start[static_cast<std::size_t>(g)] < start[static_cast<std::size_t>(g) + 1]) {
+      for (auto m = start[static_cast<std::size_t>(g)]; m < start[static_cast<std::size_t>(g) + 1]; ++m) {
+        probe_rows.push_back(static_cast<std::int64_t>(p));
+        build_rows.push_back(members[static_cast<std::size_t>(m)]);
+      }
+      if (!matched.empty()) matched[static_cast<std::size_t>(g)] = 1;
+    } else if (keep_unmatched_probe) {
+      probe_rows.push_back(static_cast<std::int64_t>(p));
+      build_rows.push_back(-1);
+      missing = true;
+    }
+  }
+  bool probe_missing = false;
+  if (plan.how == JoinHow::outer) {  // then the right rows no left row matched, in their order
+    for (std::size_t r = 0; r < build_gids.size(); ++r) {
+      if (matched[static_cast<std::size_t>(build_gids[r])]) continue;
+      probe_rows.push_back(-1);
+      build_rows.push_back(static_cast<std::int64_t>(r));
+      probe_missing = true;
+    }
+  }
+  const auto& lrows = build_left ? build_rows : probe_rows;
+  const auto& rrows = build_left ? probe_rows : build_rows;
+  const bool left_missing = build_left ? missing : probe_missing;
+  const bool right_missing = build_left ? probe_missing : missing;
+
+  std::vector<Column> columns;
+  columns.reserve(plan.sources.size());
+  for (std::size_t c = 0; c < plan.sources.size(); ++c) {
+    const int s = plan.sources[c];
+    const ColumnType type = plan.out.types[c];
+    if (s >= 0) {
+      const Column& col = left.column(static_cast<std::size_t>(s));
+      const int fill = plan.coalesce_from_right[c];
+      if (fill >= 0 && left_missing) {
+        columns.push_back(coalesce(col, lrows, right.column(static_cast<std::size_t>(fill)), rrows, type));
+      } else {
+        columns.push_back(take_or_null(col, lrows, left_missing, type));
+      }
+    } else {
+      columns.push_back(take_or_null(right.column(static_cast<std::size_t>(-1 - s)), rrows, right_missing, type));
+    }
+  }
+  return Table(plan.out.names, std::move(columns));
+}
+
+}  // namespace tessera::dataframe::detail
