@@ -296,7 +296,10 @@ class Aggregate {
 };
 
 /// Aggregation functions: sum, mean, count, size, min, max, var, std, first,
-/// last, nunique (var and std with ddof 1, as pandas).
+/// last, nunique (var and std with ddof 1, as pandas). With many groups,
+/// `split_out(n)` gives n partitions through the shuffle (Dask's split_out):
+///     df.groupby("user_id").split_out(8)["value"].mean()
+/// each partition then holds its groups sorted by the keys.
 class GroupBy {
  public:
   GroupBy(DataFrame frame, std::vector<std::string> by);
@@ -306,10 +309,13 @@ class GroupBy {
   /// dropped), sorted by the keys, one partition.
   DataFrame agg(const std::vector<std::pair<std::string, std::string>>& column_function) const;
   DataFrame size() const;
+  /// The same grouping, its results in `parts` partitions (Dask's split_out).
+  GroupBy split_out(std::int64_t parts) const;
 
   class Column {
    public:
-    Column(const GroupBy& g, std::string column) : frame_(g.frame_), by_(g.by_), column_(std::move(column)) {}
+    Column(const GroupBy& g, std::string column)
+        : frame_(g.frame_), by_(g.by_), column_(std::move(column)), split_out_(g.split_out_) {}
     DataFrame sum() const { return one("sum"); }
     DataFrame mean() const { return one("mean"); }
     DataFrame count() const { return one("count"); }
@@ -320,7 +326,7 @@ class GroupBy {
     DataFrame first() const { return one("first"); }
     DataFrame last() const { return one("last"); }
     DataFrame nunique() const { return one("nunique"); }
-    DataFrame size() const { return GroupBy(frame_, by_).size(); }
+    DataFrame size() const { return GroupBy(frame_, by_).split_out(split_out_).size(); }
     /// Several functions of this column: COLUMN_FUNCTION columns.
     DataFrame agg(const std::vector<std::string>& functions) const;
 
@@ -329,6 +335,7 @@ class GroupBy {
     DataFrame frame_;
     std::vector<std::string> by_;
     std::string column_;
+    std::int64_t split_out_ = 1;
   };
   Column operator[](const std::string& column) const { return Column(*this, column); }
 
@@ -341,6 +348,7 @@ class GroupBy {
                       const std::vector<std::string>& names) const;
   DataFrame frame_;
   std::vector<std::string> by_;
+  std::int64_t split_out_ = 1;
 };
 
 /// pandas' merge(left, right, ...), as left.merge(right, ...).

@@ -99,6 +99,12 @@ int main(int argc, char** argv) {
   put("merge_right_multi", df[df["value"] > 0.95][{"name", "flag", "value"}]
                                .merge(df.groupby({"name", "flag"})["user_id"].count().repartition(3), right)
                                .compute());
+  put("gb_split", df.groupby({"name", "flag"})
+                      .split_out(4)
+                      .agg({{"value", "sum"}, {"value", "mean"}, {"value", "count"}, {"user_id", "size"},
+                            {"value", "std"}, {"value", "first"}, {"value", "last"}, {"user_id", "nunique"}})
+                      .compute());
+  put("gb_split_mean", df.groupby("user_id").split_out(3)["value"].mean().compute());
   put("sort_multi", df.sort_values({"name", "value"}, {true, false}).compute());
   put("sort_desc", df.sort_values("timestamp", false, 5).compute());
   const auto indexed = df.set_index("value");

@@ -148,6 +148,9 @@ def main():
         counts = pdf.groupby(["name", "flag"])["user_id"].count().reset_index()
         same_rows("merge_right_multi", ours("merge_right_multi"),
                   pdf[pdf.value > 0.95][["name", "flag", "value"]].merge(counts, on=["name", "flag"], how="right"))
+        same_rows("gb_split", ours("gb_split"), multi[["name", "flag", "value_sum", "value_mean", "value_count", "user_id_size",
+                                                       "value_std", "value_first", "value_last", "user_id_nunique"]])
+        same_rows("gb_split_mean", ours("gb_split_mean"), pdf.groupby("user_id")["value"].mean().reset_index())
         # Sorts: pandas' order exactly (stable, nulls last).
         same("sort_multi", ours("sort_multi", parse_dates=ts),
              pdf.sort_values(["name", "value"], ascending=[True, False], kind="stable", na_position="last"))

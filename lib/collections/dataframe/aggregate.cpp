@@ -8,6 +8,7 @@
 #include "collections/dataframe/group_index.hpp"
 
 #include <tessera/error.hpp>
+#include <tessera/exchange.hpp>
 #include <tessera/token.hpp>
 
 #include <algorithm>
@@ -523,7 +524,67 @@ class CombineLayer final : public Layer {
   bool final_;
 };
 
+// split_out: a partition's state cut by key hash into one piece per part.
+class SplitChunkStep final : public PartitionStep {
+ public:
+  SplitChunkStep(AggregatePtr e, std::int64_t parts) : e_(std::move(e)), parts_(parts) {
+    std::vector<int> keys(e_->keys.size());
+    std::iota(keys.begin(), keys.end(), 0);
+    by_keys_ = hash_partitioner(keys);  // a state's tables start with the key columns
+  }
+  Value finish(std::int64_t i, Table t) const override {
+    Aggregator agg(*e_);
+    agg.add_rows(t, i);
+    const State st = agg.state();
+    std::vector<State> pieces(static_cast<std::size_t>(parts_));
+    auto cut = [&](const Table& table, auto&& put) {
+      std::vector<std::int32_t> part;
+      by_keys_->parts_of(table, parts_, part);
+      std::vector<std::vector<std::int64_t>> rows(static_cast<std::size_t>(parts_));
+      for (std::size_t r = 0; r < part.size(); ++r) rows[static_cast<std::size_t>(part[r])].push_back(static_cast<std::int64_t>(r));
+      for (std::size_t p = 0; p < rows.size(); ++p) put(p, table.take(rows[p]));
+    };
+    cut(st.groups, [&](std::size_t p, Table piece) { pieces[p].groups = std::move(piece); });
+    for (const Table& d : st.distinct) cut(d, [&](std::size_t p, Table piece) { pieces[p].distinct.push_back(std::move(piece)); });
+    Shards shards;
+    for (std::size_t p = 0; p < pieces.size(); ++p) {
+      if (pieces[p].groups.num_rows() > 0) shards.add(static_cast<std::int64_t>(p), Value::of(std::move(pieces[p])));
+    }
+    return Value::of(std::move(shards));
+  }
+
+ private:
+  AggregatePtr e_;
+  std::int64_t parts_;
+  std::shared_ptr<const Partitioner> by_keys_;
+};
+
+// A part's groups: every piece of state sent to it, merged and finished.
+class ReadStates final : public Layer {
+ public:
+  explicit ReadStates(AggregatePtr e) : e_(std::move(e)) {}
+  Value run(std::span<const std::int64_t> index, std::span<const Value* const> inputs) const override {
+    Aggregator agg(*e_);
+    for (const Value& v : inputs[0]->get<ExchangeInboxPtr>()->take(index[0])) agg.add_state(v.get<State>());
+    return Value::of(agg.result());
+  }
+
+ private:
+  AggregatePtr e_;
+};
+
 }  // namespace
+
+NodeId build_split_aggregate(GraphBuilder& builder, const AggregatePtr& e, std::int64_t parts, std::uint64_t token) {
+  const std::string prefix(e->name.str());
+  const NodeId chunks = builder.add_partition_layer(*e->input, KeyName(prefix + "-split"), token,
+                                                    std::make_shared<SplitChunkStep>(e, parts));
+  const NodeId exchange = builder.add_exchange(KeyName(prefix + "-exchange"), token, chunks, e->input->npartitions, parts);
+  const NodeId first = builder.add_layer(KeyName(prefix), token, parts, std::make_shared<ReadStates>(e),
+                                         [&](std::span<const std::int64_t>, std::vector<NodeId>& deps) { deps.push_back(exchange); });
+  for (std::int64_t j = 0; j < parts; ++j) builder.graph().reads_exchange_part(first + static_cast<NodeId>(j), j);
+  return first;
+}
 
 AggregatePtr make_aggregate(const FramePtr& input, const std::vector<std::string>& keys,
                             const std::vector<std::pair<std::string, std::string>>& specs,

@@ -837,7 +837,32 @@ DataFrame GroupBy::aggregate(const std::vector<std::pair<std::string, std::strin
    private:
     AggregatePtr agg_;
   };
+  if (split_out_ > 1) {
+    class SplitNodes final : public NodeSource {
+     public:
+      SplitNodes(AggregatePtr agg, std::int64_t parts, std::uint64_t token)
+          : agg_(std::move(agg)), parts_(parts), token_(token) {}
+      NodeId build(GraphBuilder& builder) const override { return build_split_aggregate(builder, agg_, parts_, token_); }
+
+     private:
+      AggregatePtr agg_;
+      std::int64_t parts_;
+      std::uint64_t token_;
+    };
+    TokenHasher h;
+    h.mix(agg->token);
+    h.add(split_out_);
+    return DataFrame(from_nodes(agg->out, split_out_, agg->name.str(), h.value(),
+                                std::make_shared<SplitNodes>(agg, split_out_, h.value())));
+  }
   return DataFrame(from_nodes(agg->out, 1, agg->name.str(), agg->token, std::make_shared<FinalNode>(agg)));
+}
+
+GroupBy GroupBy::split_out(std::int64_t parts) const {
+  if (parts < 1) throw InputError("groupby: split_out must be at least 1, not " + std::to_string(parts));
+  GroupBy g = *this;
+  g.split_out_ = parts;
+  return g;
 }
 
 DataFrame GroupBy::agg(const std::vector<std::pair<std::string, std::string>>& column_function) const {
@@ -849,13 +874,13 @@ DataFrame GroupBy::agg(const std::vector<std::pair<std::string, std::string>>& c
 DataFrame GroupBy::size() const { return aggregate({{"", "size"}}, {"size"}); }
 
 DataFrame GroupBy::Column::one(const std::string& function) const {
-  return GroupBy(frame_, by_).aggregate({{column_, function}}, {column_});
+  return GroupBy(frame_, by_).split_out(split_out_).aggregate({{column_, function}}, {column_});
 }
 
 DataFrame GroupBy::Column::agg(const std::vector<std::string>& functions) const {
   std::vector<std::pair<std::string, std::string>> specs;
   for (const auto& f : functions) specs.emplace_back(column_, f);
-  return GroupBy(frame_, by_).agg(specs);
+  return GroupBy(frame_, by_).split_out(split_out_).agg(specs);
 }
 
 // ---- Aggregate ----

@@ -224,6 +224,10 @@ AggregatePtr make_aggregate(const FramePtr& input, const std::vector<std::string
                             const std::vector<std::string>& out_names, int ddof = 1);
 /// Adds the aggregation's stages; returns its one final node (a Table).
 NodeId build_aggregate(GraphBuilder& builder, const AggregateExpr& e);
+/// The aggregation into `parts` partitions (split_out): partition states cut
+/// by key hash and exchanged, each part's groups merged where they meet.
+/// Returns the first of `parts` nodes (layer name e.name, `token`).
+NodeId build_split_aggregate(GraphBuilder& builder, const AggregatePtr& e, std::int64_t parts, std::uint64_t token);
 /// The first row of each distinct combination of `columns`' values, in order
 /// (nulls equal to nulls, as pandas' drop_duplicates).
 std::vector<std::int64_t> distinct_rows(const Table& t, const std::vector<int>& columns);
