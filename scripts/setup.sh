@@ -62,7 +62,8 @@ case "$mode" in
     cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTESSERA_WERROR=ON -DTESSERA_SANITIZE=thread \
       -DTESSERA_BUILD_BENCHMARKS=OFF >/dev/null
     cmake --build build-tsan -j "$jobs" --target loopback_scheduler_test
-    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ./build-tsan/tests/loopback_scheduler_test
+    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+      ctest --test-dir build-tsan --output-on-failure -j "$jobs" -R '^loopback_scheduler_test'  # and its forced_spill run
     ;;
   *) echo "usage: $0 demo|test|build" >&2; exit 2 ;;
 esac

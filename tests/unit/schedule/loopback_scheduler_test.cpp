@@ -13,6 +13,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -315,6 +316,45 @@ TEST_P(LoopbackScheduler, GraphMismatchThrowsOnEveryRank) {
   // The ranks still meet at the next call.
   auto again = run_on(cluster, [](int) { return chain(10); });
   expect_no_errors(again);
+}
+
+// Rank 0's progress display reads the run (tasks done, every rank's memory)
+// from its own thread while the run goes on: long enough to be drawn.
+TEST(LoopbackSchedulerProgress, DisplayReadsTheRunWhileItGoes) {
+  const int n = 3;
+  LoopbackCluster cluster(n, threads_per_rank);
+  std::vector<std::int64_t> sums(n, 0);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < n; ++r) {
+    threads.emplace_back([&, r] {
+      schedule::ThreadPool pool(threads_per_rank + 1);
+      Job job;
+      std::vector<Key> parts;
+      for (int i = 0; i < 120; ++i) {
+        parts.emplace_back("slow", std::initializer_list<std::int64_t>{i});
+        job.graph.add_task(parts.back(), [](std::int64_t v) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(40));
+          return v;
+        }, std::int64_t{i});
+      }
+      auto add = [](TaskArgs args) {
+        std::int64_t total = 0;
+        for (const Value* v : args) total += v->get<std::int64_t>();
+        return Value::of(total);
+      };
+      job.outputs.push_back(job.graph.add_task(Key("all"), TaskFunction(add), std::span<const Key>(parts)));
+      job.graph.validate();
+      const ComputeOptions options{.progress = ProgressMode::always};
+      try {
+        auto out = schedule::run_distributed(job.graph, job.outputs, options, cluster.network(r), false, &pool);
+        sums[static_cast<std::size_t>(r)] = out.values.at(0).get<std::int64_t>();
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "rank " << r << ": " << e.what();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int r = 0; r < n; ++r) EXPECT_EQ(sums[static_cast<std::size_t>(r)], 119 * 120 / 2) << "rank " << r;
 }
 
 INSTANTIATE_TEST_SUITE_P(Ranks, LoopbackScheduler, ::testing::Values(1, 2, 3, 4),
