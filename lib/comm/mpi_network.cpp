@@ -277,10 +277,7 @@ void MpiNetwork::throw_mismatch(const Graph& graph, std::span<const std::uint64_
   const auto index = static_cast<std::size_t>(lowest.index);
   auto describe = [&](int rank) {
     std::string text;
-    if (rank_ == rank) {
-      text = index < graph.size() ? graph.node(static_cast<NodeId>(index)).key.str()
-                                  : "missing (it has " + std::to_string(graph.size()) + " tasks)";
-    }
+    if (rank_ == rank) text = schedule::describe_task_at(graph, index);
     std::uint64_t length = text.size();
     check_mpi(MPI_Bcast(&length, 1, MPI_UINT64_T, rank, comm_), "MPI_Bcast (graph mismatch)");
     text.resize(static_cast<std::size_t>(length));
@@ -288,15 +285,7 @@ void MpiNetwork::throw_mismatch(const Graph& graph, std::span<const std::uint64_
     return text;
   };
   const std::string on_zero = describe(0), on_other = describe(lowest.rank);
-  ErrorInfo info;
-  info.kind = ErrorKind::mismatch;
-  info.key = on_zero;
-  info.message = "the ranks built different graphs: task #" + std::to_string(index) + " is " + on_zero +
-                 " on rank 0 but " + on_other + " on rank " + std::to_string(lowest.rank) +
-                 (on_zero == on_other ? " (same key, different arguments, dependencies or data)" : "");
-  info.hint = "every rank must build the same graph: no rank-dependent branches or arguments, sorted file lists, "
-              "explicit seeds";
-  throw_error(std::move(info));
+  schedule::throw_graph_mismatch(index, on_zero, on_other, lowest.rank);
 }
 
 void MpiNetwork::begin_run() {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <utility>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace tessera::schedule {
@@ -91,6 +92,13 @@ class Network {
   /// (MPI initialised with MPI_THREAD_MULTIPLE).
   virtual bool multithreaded() const { return true; }
 };
+
+/// How a rank names task #`index` of its graph in a GraphMismatch.
+std::string describe_task_at(const Graph& graph, std::size_t index);
+/// The GraphMismatch every rank throws once the ranks agree on the first task
+/// that differs (`index`) and on a rank other than 0 where it does.
+[[noreturn]] void throw_graph_mismatch(std::size_t index, const std::string& on_zero, const std::string& on_other,
+                                       int other_rank);
 
 /// Called (in reverse order of registration) when the Runtime shuts down,
 /// before MPI goes: background users of the network stop there.

@@ -1,0 +1,67 @@
+#pragma once
+// Rank 0's placement policy for a distributed compute(): which rank a ready
+// task runs on. A rank has `slots_per_thread` slots per worker thread, so that
+// assignments and completions travel in batches while no rank takes on much
+// more than it can run. A task goes to the rank with a free slot that holds
+// most of its input bytes (or is preferred by its annotations), else to the
+// least loaded rank with one. Large roots are held back (see
+// holding_roots_back). The run (distributed_executor.cpp) owns the ready
+// queue and the holders of every result; this class owns the loads.
+#include <tessera/graph.hpp>
+
+#include <cstdint>
+#include <set>
+#include <span>
+#include <utility>
+#include <vector>
+
+namespace tessera::schedule {
+
+class Placement {
+ public:
+  /// What to do with a ready task now.
+  struct Decision {
+    enum class Action {
+      run,    // assign it to `rank`
+      hold,   // a large root without room: hold it back until there is some
+      defer,  // restricted to a full rank: try again next round, let the others pass
+    } action;
+    int rank = -1;
+  };
+
+  Placement(const Graph& graph, const std::vector<unsigned>& threads_per_rank);
+
+  /// Where `task` goes, given where every result is (`holders`, rank -1:
+  /// everywhere) and its size (`nbytes`).
+  Decision decide(NodeId task, std::span<const std::vector<int>> holders, std::span<const std::uint64_t> nbytes);
+  /// How many of `held` held-back roots may compete again now.
+  std::size_t held_roots_to_admit(std::size_t held) const;
+  bool any_free_slot() const { return ranks_with_free_slots_ > 0; }
+
+  void assigned(int rank) { set_load(rank, load_[rank] + 1); }
+  /// `task` finished on `rank` with a result of `nbytes`.
+  void finished(int rank, NodeId task, std::uint64_t nbytes);
+
+ private:
+  int place(NodeId task, std::span<const std::vector<int>> holders, std::span<const std::uint64_t> nbytes);
+  int least_loaded() const;
+  bool less_loaded(int a, int b) const;
+  double load_ratio(int r) const { return static_cast<double>(load_[r]) / capacity_[r]; }
+  void set_load(int r, unsigned load);
+  bool is_root(NodeId task) const;
+  bool holding_roots_back() const;
+  bool root_room(int r) const { return r >= 0 && load_[r] < threads_[r] + 1; }
+
+  const Graph& graph_;
+  const std::vector<unsigned> threads_;  // worker threads per rank
+  const int ranks_;
+  std::vector<unsigned> load_, capacity_;
+  int ranks_with_free_slots_ = 0;
+  std::set<std::pair<double, int>> free_ranks_;  // ranks with a free slot, by load over capacity
+  std::vector<std::uint64_t> bytes_on_;          // place(): input bytes per rank, zero between calls
+  std::vector<int> candidates_;                  // place(): ranks credited with bytes
+  std::uint64_t roots_done_ = 0, root_bytes_done_ = 0;
+  std::vector<int> home_;  // per task without inputs: the rank it goes to while roots are large
+};
+
+}  // namespace tessera::schedule
