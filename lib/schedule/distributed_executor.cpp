@@ -32,6 +32,7 @@
 #include "graph/derived.hpp"
 #include "graph/task_error.hpp"
 #include "memory/budget.hpp"
+#include "schedule/exchange_router.hpp"
 #include "schedule/input_waits.hpp"
 #include "schedule/placement.hpp"
 #include "schedule/progress.hpp"
@@ -44,6 +45,7 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <queue>
@@ -71,7 +73,8 @@ class DistributedRun final : public ProgressSource {
         persist_(persist),
         me_(network.rank()),
         ranks_(network.size()),
-        results_(graph) {
+        results_(graph),
+        exchanges_(graph, me_, ranks_) {
     for (NodeId id = 0; id < graph.size(); ++id) {
       const auto& node = graph.node(id);
       if (node.is_data() && (node.location == everywhere || node.location == me_)) {
@@ -180,8 +183,10 @@ class DistributedRun final : public ProgressSource {
         handle(msg);
         busy = true;
       }
+      busy |= finish_exchanges();
       busy |= drain_completions();
       busy |= send_waiting_pushes();
+      busy |= send_exchange_pieces();
       if (me_ == 0 && !finished_) busy |= schedule_ready();
       if (busy) {
         last_activity = Clock::now();
@@ -202,7 +207,18 @@ class DistributedRun final : public ProgressSource {
   void handle(Message& msg) {
     switch (msg.kind) {
       case MessageKind::assign: on_assign(decode_body<AssignBatch>(msg.body)); break;
-      case MessageKind::data: on_data(msg.node, std::move(msg.value)); break;
+      case MessageKind::data:
+        if (exchanges_.is_sender(msg.node)) {
+          exchanges_.received(msg.source, msg.node, msg.value);
+        } else {
+          on_data(msg.node, std::move(msg.value));
+        }
+        break;
+      case MessageKind::exchange_end: {
+        const auto end = decode_body<ExchangeEnd>(msg.body);
+        exchanges_.ended(msg.source, end.exchange, end.pieces);
+        break;
+      }
       case MessageKind::push: on_push(decode_body<PushBatch>(msg.body)); break;
       case MessageKind::release:
         for (NodeId node : decode_body<ReleaseBatch>(msg.body).nodes) free_result(node);
@@ -240,6 +256,10 @@ class DistributedRun final : public ProgressSource {
   // holders to send them when it made the assignment.
   void on_assign(const AssignBatch& batch) {
     for (NodeId task : batch.tasks) {
+      if (exchanges_.is_exchange(task)) {  // every rank runs it: see finish_exchanges
+        exchanges_.close(task);
+        continue;
+      }
       bool waits = false;
       for (NodeId dep : graph_.deps(task)) {
         if (results_.has(dep)) continue;
@@ -306,6 +326,45 @@ class DistributedRun final : public ProgressSource {
     }
   }
 
+  // Pieces of exchanges and their end markers, sent in order as memory allows
+  // (the same headroom as pushes).
+  bool send_exchange_pieces() {
+    bool any = false;
+    const auto& budget = memory::Budget::instance();
+    const std::uint64_t headroom = budget.limit() > budget.target() ? budget.limit() - budget.target() : 0;
+    auto fits = [&](std::uint64_t nbytes) {
+      const std::uint64_t in_flight = net_.value_bytes_in_flight();
+      return in_flight == 0 || in_flight + nbytes <= headroom;
+    };
+    while (auto out = exchanges_.next_outgoing(fits)) {
+      any = true;
+      if (!out->piece) {
+        send(out->dest, ExchangeEnd{out->exchange, out->pieces});
+        continue;
+      }
+      try {
+        net_.send_value(out->dest, out->sender, out->piece.get(), graph_.node(out->sender).key);
+      } catch (const Error& e) {
+        ErrorInfo info = e.info();
+        info.rank = me_;
+        report_error(std::move(info));
+      }
+    }
+    return any;
+  }
+
+  // An exchange whose pieces have all arrived is done on this rank: its inbox is its result here.
+  bool finish_exchanges() {
+    auto done = exchanges_.take_complete();
+    if (done.empty()) return false;
+    for (auto& [exchange, inbox] : done) {
+      store(exchange, std::move(inbox));
+      std::lock_guard lock(done_mutex_);
+      completed_.push_back({exchange, std::nullopt});
+    }
+    return true;
+  }
+
   void on_finish(Finish finish) {
     const std::size_t n = finish.outputs.size();
     output_holder_.resize(n);
@@ -363,7 +422,9 @@ class DistributedRun final : public ProgressSource {
         for (const Value& input : inputs) args.push_back(&input);
         Value result = graph::run_task(node, TaskArgs(args.data(), args.size()));
         inputs.clear();
-        if (persist_ && is_output_[task]) {
+        if (exchanges_.is_sender(task)) {
+          exchanges_.route(task, result);  // its pieces go to their parts' ranks, not into the store
+        } else if (persist_ && is_output_[task]) {
           results_.put_persisted(task, PersistedValue(std::move(result), node.key.str()));
         } else {
           results_.put(task, std::move(result), /*spillable=*/!is_output_[task]);
@@ -395,7 +456,7 @@ class DistributedRun final : public ProgressSource {
         continue;
       }
       ++tasks_run_;
-      const std::uint64_t nbytes = results_.nbytes(c.node);
+      const std::uint64_t nbytes = results_.has(c.node) ? results_.nbytes(c.node) : 0;
       if (me_ == 0) {
         on_done(0, c.node, nbytes);
       } else {
@@ -475,6 +536,11 @@ class DistributedRun final : public ProgressSource {
     while (!ready_.empty() && policy_->any_free_slot()) {
       auto top = ready_.top();
       ready_.pop();
+      if (exchanges_.is_exchange(top.second)) {
+        assign_everywhere(top.second);
+        any = true;
+        continue;
+      }
       const auto decision = policy_->decide(top.second, holders_, nbytes_);
       switch (decision.action) {
         case Placement::Decision::Action::hold: held_roots_.push(top); continue;
@@ -505,6 +571,17 @@ class DistributedRun final : public ProgressSource {
     }
   }
 
+  // An exchange runs on every rank at once (its senders' pieces are already
+  // on their way); it is done when every rank has said so.
+  void assign_everywhere(NodeId exchange) {
+    placement_[exchange] = 0;
+    exchange_ranks_done_[exchange] = 0;
+    for (int r = 0; r < ranks_; ++r) {
+      policy_->assigned(r);
+      batches_[r].tasks.push_back(exchange);
+    }
+  }
+
   // Rank 0's own batches are handled at once, never encoded.
   void flush_assignments() {
     for (int r = 0; r < ranks_; ++r) {
@@ -526,6 +603,7 @@ class DistributedRun final : public ProgressSource {
     policy_->finished(rank, task, nbytes);
     nbytes_[task] = nbytes;
     holders_[task].push_back(rank);
+    if (exchanges_.is_exchange(task) && ++exchange_ranks_done_[task] < static_cast<std::size_t>(ranks_)) return;
     done_flags_[task].store(1, std::memory_order_relaxed);
     tasks_done_.fetch_add(1, std::memory_order_relaxed);
     if (options_.record_schedule) completed_order_.push_back(task);
@@ -540,6 +618,10 @@ class DistributedRun final : public ProgressSource {
   }
 
   void release(NodeId node) {
+    if (exchanges_.is_sender(node)) {  // its pieces went into the exchange: nothing is held
+      holders_[node].clear();
+      return;
+    }
     for (int r : holders_[node]) {
       if (r == me_) {
         free_result(node);
@@ -585,6 +667,7 @@ class DistributedRun final : public ProgressSource {
 
   // Every rank.
   ResultStore results_;
+  ExchangeRouter exchanges_;
   InputWaits<NodeId> input_waits_;  // local tasks whose inputs are on their way
   std::deque<std::pair<NodeId, int>> waiting_pushes_;         // results to send when memory allows
   RunnableQueue runnable_;
@@ -620,6 +703,7 @@ class DistributedRun final : public ProgressSource {
   std::vector<AssignBatch> batches_;  // per rank: assignments made this round
   std::vector<PushBatch> push_batches_;  // per holder: pushes asked for this round
   std::shared_ptr<const graph::Dependents> dependents_;
+  std::map<NodeId, std::size_t> exchange_ranks_done_;  // per exchange: the ranks where it is done
   std::size_t tasks_left_ = 0;
   std::unique_ptr<std::atomic<std::uint8_t>[]> done_flags_;
   std::atomic<std::size_t> tasks_done_{0};

@@ -33,6 +33,7 @@ enum class MessageKind : std::uint8_t {
   fetch,       // r -> holder: send me these results
   stopping,    // r -> rank 0: this rank's program is shutting down
   cancel,      // r -> rank 0: cancel these entries if they have not started
+  exchange_end,  // r -> every rank: r has sent all its pieces of an exchange (ExchangeEnd)
 };
 
 struct Message {

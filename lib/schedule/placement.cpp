@@ -1,5 +1,7 @@
 #include "schedule/placement.hpp"
 
+#include <tessera/exchange.hpp>
+
 #include <algorithm>
 
 namespace tessera::schedule {
@@ -20,6 +22,18 @@ Placement::Placement(const Graph& graph, const std::vector<unsigned>& threads_pe
     home_[id] = next_home;
     next_home = next_home + 1 == ranks_ ? 0 : next_home + 1;
   }
+  // A reader of an exchange's part runs where the part's pieces were sent.
+  for (NodeId id = 0; id < n; ++id) {
+    const std::int64_t part = graph_.node(id).exchange_part;
+    if (part < 0) continue;
+    for (NodeId dep : graph_.deps(id)) {
+      if (const std::int64_t parts = graph_.node(dep).exchange_parts; parts > 0) {
+        if (owner_.empty()) owner_.assign(n, -1);
+        owner_[id] = exchange_owner(part, parts, ranks_);
+        break;
+      }
+    }
+  }
   load_.assign(ranks_, 0);
   capacity_.resize(ranks_);
   for (int r = 0; r < ranks_; ++r) capacity_[r] = std::max(2u, slots_per_thread * threads_[r]);
@@ -37,7 +51,8 @@ Placement::Placement(const Graph& graph, const std::vector<unsigned>& threads_pe
 // this costs O(inputs + log ranks), not O(ranks).
 int Placement::place(NodeId task, std::span<const std::vector<int>> holders, std::span<const std::uint64_t> nbytes) {
   const TaskAnnotations& hints = graph_.node(task).annotations;
-  if (int only = hints.restricted_to; only >= 0) return load_[only] < capacity_[only] ? only : -1;
+  const int owner = owner_.empty() ? -1 : owner_[task];
+  if (int only = owner >= 0 ? owner : hints.restricted_to; only >= 0) return load_[only] < capacity_[only] ? only : -1;
   auto credit = [&](int r, std::uint64_t bytes) {
     if (r < 0 || r >= ranks_ || bytes == 0) return;
     if (bytes_on_[r] == 0) candidates_.push_back(r);

@@ -62,6 +62,7 @@ class Placement {
   std::vector<int> candidates_;                  // place(): ranks credited with bytes
   std::uint64_t roots_done_ = 0, root_bytes_done_ = 0;
   std::vector<int> home_;  // per task without inputs: the rank it goes to while roots are large
+  std::vector<int> owner_;  // per reader of an exchange's part: the part's rank (empty without exchanges)
 };
 
 }  // namespace tessera::schedule

@@ -109,6 +109,23 @@ struct Finish {
   void decode(ByteReader& in);
 };
 
+/// r -> d: r has sent d all its pieces of exchange `exchange`, `pieces`
+/// data messages (which may arrive after this one: they travel apart).
+struct ExchangeEnd {
+  static constexpr MessageKind kind = MessageKind::exchange_end;
+  NodeId exchange = 0;
+  std::uint64_t pieces = 0;
+
+  void encode(ByteWriter& out) const {
+    out.put(exchange);
+    out.put(pieces);
+  }
+  void decode(ByteReader& in) {
+    exchange = in.get<NodeId>();
+    pieces = in.get<std::uint64_t>();
+  }
+};
+
 template <class M>
 std::vector<std::byte> encode_body(const M& message) {
   std::vector<std::byte> body;

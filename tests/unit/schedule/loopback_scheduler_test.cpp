@@ -3,6 +3,7 @@
 // collective checks of lib/schedule without MPI, so that ThreadSanitizer
 // sees every rank at once (scripts/setup.sh test runs it under TSan).
 #include <tessera/error.hpp>
+#include <tessera/exchange.hpp>
 #include <tessera/graph.hpp>
 #include <tessera/progress.hpp>
 
@@ -256,6 +257,76 @@ TEST_P(LoopbackScheduler, PersistedOutputsStayOnTheirHolders) {
         EXPECT_FALSE(p.value) << "rank " << r << " does not hold output " << i;
       }
     }
+  }
+}
+
+// A shuffle: `senders` tasks each send value v (0 <= v < 1000, 1000 values of
+// 8 bytes each) to part v % parts; part j's reader sums what it got, in
+// sender order, and says where it ran.
+Job shuffle_job(int senders, std::int64_t parts) {
+  Job job;
+  for (int s = 0; s < senders; ++s) {
+    job.graph.add_task(Key("send", {s}), [s, senders, parts](std::int64_t) {
+      std::vector<std::vector<std::int64_t>> by_part(static_cast<std::size_t>(parts));
+      for (std::int64_t v = s; v < 1000; v += senders) by_part[static_cast<std::size_t>(v % parts)].push_back(v);
+      Shards shards;
+      for (std::int64_t p = 0; p < parts; ++p) {
+        if (!by_part[static_cast<std::size_t>(p)].empty()) shards.add(p, Value::of(std::move(by_part[static_cast<std::size_t>(p)])));
+      }
+      return shards;
+    }, std::int64_t{s});
+  }
+  std::vector<NodeId> ids(static_cast<std::size_t>(senders));
+  std::iota(ids.begin(), ids.end(), NodeId{0});
+  const NodeId exchange = job.graph.add_exchange(Key("exchange"), ids, parts);
+  for (std::int64_t j = 0; j < parts; ++j) {
+    const NodeId reader = job.graph.add_resolved(
+        Key("read", {j}), TaskFunction([j](TaskArgs args) {
+          std::vector<std::int64_t> got;  // every value of part j, in sender order
+          for (const Value& piece : args[0]->get<ExchangeInboxPtr>()->take(j)) {
+            const auto& v = piece.get<std::vector<std::int64_t>>();
+            got.insert(got.end(), v.begin(), v.end());
+          }
+          return Value::of(std::move(got));
+        }),
+        Value(), std::span<const NodeId>(&exchange, 1));
+    job.graph.reads_exchange_part(reader, j);
+    job.outputs.push_back(reader);
+  }
+  return job;
+}
+
+TEST_P(LoopbackScheduler, ExchangeSendsPiecesStraightToTheirPartsRanks) {
+  const int n = ranks();
+  const int senders = 7;
+  const std::int64_t parts = 5;
+  auto outcomes = run_on(n, [&](int) { return shuffle_job(senders, parts); });
+  expect_no_errors(outcomes);
+  for (int r = 0; r < n; ++r) {
+    const auto& o = outcomes[static_cast<std::size_t>(r)];
+    for (std::int64_t j = 0; j < parts; ++j) {
+      std::vector<std::int64_t> want;  // sender 0's values first, then sender 1's, ...
+      for (int s = 0; s < senders; ++s) {
+        for (std::int64_t v = s; v < 1000; v += senders) {
+          if (v % parts == j) want.push_back(v);
+        }
+      }
+      EXPECT_EQ(o.out.values.at(static_cast<std::size_t>(j)).get<std::vector<std::int64_t>>(), want) << "part " << j;
+    }
+  }
+  // Part j is read on rank j * ranks / parts, and the exchange ran on every rank.
+  for (const auto& [key, rank] : outcomes[0].stats.placement) {
+    if (key.name().str() == "read") {
+      EXPECT_EQ(rank, static_cast<int>(key.index()[0] * n / parts)) << key.str();
+    }
+  }
+  if (n > 1) {
+    // No rank received more than the pieces of its parts plus the outputs it
+    // gets at the end: nothing went through rank 0 on the way.
+    std::uint64_t total = 0;
+    for (const auto& o : outcomes) total += o.stats.bytes_received;
+    EXPECT_GT(total, 0u);
+    EXPECT_LT(outcomes[0].stats.bytes_received, 1000u * 8u * 2u);
   }
 }
 
