@@ -121,6 +121,72 @@ Column coalesce(const Column& l, const std::vector<std::int64_t>& lrows, const C
   return b.finish();
 }
 
+// Groups of equal keys on the build side, and each probe row's group (-1:
+// none). One int64 key without nulls (the common case: ids) probes an open
+// addressing table of the values themselves; any other key goes through the
+// GroupIndex that groupby uses.
+struct KeyGroups {
+  std::vector<std::int64_t> build_gids, probe_gids;
+  std::int64_t groups = 0;
+};
+
+bool int_key(const Column& c) {
+  return (c.type() == ColumnType::int64 || c.type() == ColumnType::timestamp) && !c.has_nulls();
+}
+
+KeyGroups int_key_groups(const Column& build, const Column& probe) {
+  KeyGroups k;
+  const auto values = build.int64s();
+  std::size_t slots = 64;
+  while (slots < values.size() * 2) slots *= 2;
+  const std::size_t mask = slots - 1;
+  // Scratch reused by the thread's next partition: fresh pages fault slowly.
+  thread_local std::vector<std::int64_t> slot, group_key;
+  slot.assign(slots, -1);
+  group_key.clear();
+  k.build_gids.resize(values.size());
+  for (std::size_t r = 0; r < values.size(); ++r) {
+    const std::int64_t v = values[r];
+    std::size_t at = mix64(static_cast<std::uint64_t>(v)) & mask;
+    while (slot[at] >= 0 && group_key[static_cast<std::size_t>(slot[at])] != v) at = (at + 1) & mask;
+    if (slot[at] < 0) {
+      slot[at] = static_cast<std::int64_t>(group_key.size());
+      group_key.push_back(v);
+    }
+    k.build_gids[r] = slot[at];
+  }
+  k.groups = static_cast<std::int64_t>(group_key.size());
+  const auto probes = probe.int64s();
+  k.probe_gids.resize(probes.size());
+  for (std::size_t r = 0; r < probes.size(); ++r) {
+    const std::int64_t v = probes[r];
+    std::size_t at = mix64(static_cast<std::uint64_t>(v)) & mask;
+    while (slot[at] >= 0 && group_key[static_cast<std::size_t>(slot[at])] != v) at = (at + 1) & mask;
+    k.probe_gids[r] = slot[at];
+  }
+  return k;
+}
+
+KeyGroups general_key_groups(const Table& build, const std::vector<int>& build_keys, const Table& probe,
+                             const std::vector<int>& probe_keys) {
+  KeyGroups k;
+  GroupIndex index(build_keys.size(), /*nulls_are_values=*/true);  // pandas matches null keys to each other
+  auto key_columns = [](const Table& t, const std::vector<int>& keys) {
+    std::vector<std::shared_ptr<const Column>> cols;
+    for (int key : keys) cols.push_back(t.column_ptr(static_cast<std::size_t>(key)));
+    return cols;
+  };
+  k.build_gids.resize(static_cast<std::size_t>(build.num_rows()));
+  index.assign(key_columns(build, build_keys), k.build_gids);
+  k.groups = index.size();
+  k.probe_gids.resize(static_cast<std::size_t>(probe.num_rows()));
+  index.assign(key_columns(probe, probe_keys), k.probe_gids);  // keys the build side lacks become new groups, >= groups
+  for (std::int64_t& g : k.probe_gids) {
+    if (g >= k.groups) g = -1;
+  }
+  return k;
+}
+
 }  // namespace
 
 Table join_tables(const Table& left, const Table& right, const JoinPlan& plan) {
@@ -130,36 +196,35 @@ Table join_tables(const Table& left, const Table& right, const JoinPlan& plan) {
   const Table& probe = build_left ? right : left;
   const auto& build_keys = build_left ? plan.left_keys : plan.right_keys;
   const auto& probe_keys = build_left ? plan.right_keys : plan.left_keys;
-  GroupIndex index(build_keys.size(), /*nulls_are_values=*/true);  // pandas matches null keys to each other
-  auto key_columns = [](const Table& t, const std::vector<int>& keys) {
-    std::vector<std::shared_ptr<const Column>> cols;
-    for (int k : keys) cols.push_back(t.column_ptr(static_cast<std::size_t>(k)));
-    return cols;
-  };
-  std::vector<std::int64_t> build_gids, probe_gids;
-  build_gids.resize(static_cast<std::size_t>(build.num_rows()));
-  index.assign(key_columns(build, build_keys), build_gids);
-  const std::int64_t groups = index.size();
-  probe_gids.resize(static_cast<std::size_t>(probe.num_rows()));
-  index.assign(key_columns(probe, probe_keys), probe_gids);  // keys the build side lacks become new groups, >= groups
+  const bool ints = build_keys.size() == 1 && int_key(build.column(static_cast<std::size_t>(build_keys[0]))) &&
+                    int_key(probe.column(static_cast<std::size_t>(probe_keys[0])));
+  KeyGroups k = ints ? int_key_groups(build.column(static_cast<std::size_t>(build_keys[0])),
+                                      probe.column(static_cast<std::size_t>(probe_keys[0])))
+                     : general_key_groups(build, build_keys, probe, probe_keys);
+  const std::vector<std::int64_t>& build_gids = k.build_gids;
+  const std::vector<std::int64_t>& probe_gids = k.probe_gids;
+  const std::int64_t groups = k.groups;
   // The build side's rows by group, in row order.
-  std::vector<std::int64_t> start(static_cast<std::size_t>(groups) + 1, 0);
+  thread_local std::vector<std::int64_t> start, members, next, probe_rows, build_rows;
+  start.assign(static_cast<std::size_t>(groups) + 1, 0);
   for (std::int64_t g : build_gids) ++start[static_cast<std::size_t>(g) + 1];
   for (std::size_t g = 0; g < static_cast<std::size_t>(groups); ++g) start[g + 1] += start[g];
-  std::vector<std::int64_t> members(build_gids.size()), next(start.begin(), start.end() - 1);
+  members.resize(build_gids.size());
+  next.assign(start.begin(), start.end() - 1);
   for (std::size_t r = 0; r < build_gids.size(); ++r) {
     members[static_cast<std::size_t>(next[static_cast<std::size_t>(build_gids[r])]++)] = static_cast<std::int64_t>(r);
   }
 
   const bool keep_unmatched_probe = plan.how != JoinHow::inner;  // left (probe left), right (probe right), outer
-  std::vector<std::int64_t> probe_rows, build_rows;
+  probe_rows.clear();
+  build_rows.clear();
   probe_rows.reserve(probe_gids.size());
   build_rows.reserve(probe_gids.size());
   std::vector<std::uint8_t> matched(plan.how == JoinHow::outer ? static_cast<std::size_t>(groups) : 0, 0);
   bool missing = false;
   for (std::size_t p = 0; p < probe_gids.size(); ++p) {
     const std::int64_t g = probe_gids[p];
-    if (g < groups && start[static_cast<std::size_t>(g)] < start[static_cast<std::size_t>(g) + 1]) {
+    if (g >= 0) {
       for (auto m = start[static_cast<std::size_t>(g)]; m < start[static_cast<std::size_t>(g) + 1]; ++m) {
         probe_rows.push_back(static_cast<std::int64_t>(p));
         build_rows.push_back(members[static_cast<std::size_t>(m)]);
