@@ -99,6 +99,13 @@ void ExchangeRouter::ended(int source, NodeId exchange, std::uint64_t pieces) {
   state(exchange).expected[static_cast<std::size_t>(source)] = pieces;
 }
 
+Value ExchangeRouter::finish_here(NodeId exchange) {
+  std::lock_guard lock(mutex_);
+  State& st = state(exchange);
+  st.closed = st.reported = true;
+  return Value::of(std::move(st.inbox));
+}
+
 std::vector<std::pair<NodeId, Value>> ExchangeRouter::take_complete() {
   std::vector<std::pair<NodeId, Value>> done;
   std::lock_guard lock(mutex_);

@@ -65,6 +65,8 @@ class ExchangeRouter {
   void close(NodeId exchange);
   /// Progress thread: rank `source` sent all its pieces (`pieces` of them).
   void ended(int source, NodeId exchange, std::uint64_t pieces);
+  /// One rank (a run in one process): the exchange's inbox, its senders all routed.
+  Value finish_here(NodeId exchange);
   /// Progress thread: exchanges complete on this rank since the last call, with their inbox.
   std::vector<std::pair<NodeId, Value>> take_complete();
 

@@ -11,7 +11,8 @@ RunState::RunState(const Graph& graph, std::span<const NodeId> outputs, bool per
       outputs_(outputs.begin(), outputs.end()),
       priority_(graph::order_of(graph, outputs)),
       dependents_(graph::dependents_of(graph)),
-      store_(graph) {
+      store_(graph),
+      exchanges_(graph, 0, 1) {
   const std::size_t n = graph.size();
   waiting_ = std::make_unique<std::atomic<std::uint32_t>[]>(n);
   holds_ = std::make_unique<std::atomic<std::uint32_t>[]>(n);
@@ -65,8 +66,15 @@ bool RunState::execute(NodeId id) {
         values[i] = store_.get(deps[i]);
         args[i] = &values[i];
       }
-      Value result = graph::run_task(node, TaskArgs(args, deps.size()));
+      // An exchange takes its senders' pieces as each finishes, into spillable
+      // waiting pieces, rather than all senders' results at once at the end.
+      Value result = exchanges_.is_exchange(id) ? exchanges_.finish_here(id)
+                                                : graph::run_task(node, TaskArgs(args, deps.size()));
       for (std::size_t i = 0; i < deps.size(); ++i) values[i] = Value();  // spillable again
+      if (exchanges_.is_sender(id)) {
+        exchanges_.route(id, result);
+        result = Value::of(Shards{});
+      }
       finished_as_[id].store(static_cast<std::uint32_t>(tasks_run_.fetch_add(1, std::memory_order_relaxed) + 1),
                              std::memory_order_relaxed);
       if (!persisted_output_.empty() && persisted_output_[id]) {

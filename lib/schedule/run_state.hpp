@@ -10,6 +10,7 @@
 
 #include "graph/derived.hpp"
 #include "schedule/progress.hpp"
+#include "schedule/exchange_router.hpp"
 #include "schedule/result_store.hpp"
 
 #include <atomic>
@@ -67,6 +68,7 @@ class RunState final : public ProgressSource {
   std::unique_ptr<std::atomic<std::uint32_t>[]> waiting_;
   std::unique_ptr<std::atomic<std::uint32_t>[]> holds_;
   ResultStore store_;
+  ExchangeRouter exchanges_;  // one rank: an exchange gathers its senders' pieces as they finish
 
   std::atomic<std::size_t> tasks_run_{0};
   std::unique_ptr<std::atomic<std::uint32_t>[]> finished_as_;  // 1 + position among finished tasks, 0: not run

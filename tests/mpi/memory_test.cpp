@@ -4,6 +4,7 @@
 // show every rank's memory.
 #include <tessera/array.hpp>
 #include <tessera/compute.hpp>
+#include <tessera/dataframe.hpp>
 #include <tessera/memory.hpp>
 #include <tessera/runtime.hpp>
 
@@ -13,6 +14,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -129,6 +131,71 @@ TEST_F(MemoryAcrossRanks, AnArrayThreeTimesTheBudgetPersistsAndSumsWithinIt) {
   EXPECT_EQ(memory_status().spilled_bytes, 0u) << rank;
   EXPECT_EQ(memory_status().tracked_bytes, tracked_before) << rank;
   EXPECT_EQ(bytes_on_disk(), 0u) << rank;
+}
+
+// Issue 11, the shuffle: set_index over a frame four times every rank's
+// budget sorts it across ranks within the budget (pieces waiting on either
+// side spill), with balanced partitions.
+TEST_F(MemoryAcrossRanks, ASetIndexOfFourTimesTheBudgetSortsWithinIt) {
+  namespace dd = dataframe;
+  const std::uint64_t limit = 16 * chunk_bytes;
+  MemoryOptions options;
+  options.limit = limit;
+  options.spill_dir = dir_.string();
+  configure_memory(options);
+  // Partitions of 1 MiB (65,536 rows of key and value), made inside their tasks.
+  constexpr std::int64_t rows_per_part = chunk_bytes / 16;
+  const std::int64_t parts = 4 * 16 * runtime().size();
+  ColumnBuilder seeds(ColumnType::int64);
+  for (std::int64_t p = 0; p < parts; ++p) seeds.append(p);
+  const auto base = dd::from_table(Table({"seed"}, {seeds.finish()}), parts);
+  const auto df = base.map_partitions(
+      [](const Table& t) {
+        ColumnBuilder key(ColumnType::int64), value(ColumnType::float64);
+        for (std::int64_t r = 0; r < t.num_rows(); ++r) {
+          const std::int64_t seed = t.column(0).int64s()[static_cast<std::size_t>(r)];
+          for (std::int64_t i = 0; i < rows_per_part; ++i) {
+            // A scrambled key: every partition's keys spread over the whole range.
+            const auto k = static_cast<std::int64_t>((static_cast<std::uint64_t>(seed * rows_per_part + i) * 0x9e3779b97f4a7c15ull) >> 24);
+            key.append(k);
+            value.append(static_cast<double>(seed));
+          }
+        }
+        return Table({"key", "value"}, {key.finish(), value.finish()});
+      },
+      "scrambled-keys");
+  const std::string rank = "rank " + std::to_string(runtime().rank());
+  ComputeStats stats;
+  const auto sorted = df.set_index("key").persist({.stats = &stats});
+  EXPECT_LE(stats.peak_memory_bytes, limit + 4 * chunk_bytes) << rank;
+  EXPECT_GT(runtime().sum_over_ranks(static_cast<std::int64_t>(stats.spilled_bytes)), 0);
+  // Each partition sorted, after the one before it, and about as large as the others.
+  const auto summary = sorted.map_partitions(
+      [](const Table& t) {
+        ColumnBuilder n(ColumnType::int64), lo(ColumnType::int64), hi(ColumnType::int64), ok(ColumnType::bool_);
+        const auto k = t.column("key").int64s();
+        n.append(t.num_rows());
+        lo.append(k.empty() ? std::int64_t{0} : k.front());
+        hi.append(k.empty() ? std::int64_t{0} : k.back());
+        ok.append(std::is_sorted(k.begin(), k.end()));
+        return Table({"n", "lo", "hi", "sorted"}, {n.finish(), lo.finish(), hi.finish(), ok.finish()});
+      },
+      "check-sorted").compute({.stats = &stats});
+  EXPECT_LE(stats.peak_memory_bytes, limit + 4 * chunk_bytes) << rank;
+  ASSERT_EQ(summary.num_rows(), parts);
+  std::int64_t total = 0, largest = 0;
+  for (std::int64_t p = 0; p < parts; ++p) {
+    const auto at = static_cast<std::size_t>(p);
+    EXPECT_TRUE(summary.column("sorted").bools()[at]) << "partition " << p;
+    if (p > 0 && summary.column("n").int64s()[at] > 0) {
+      EXPECT_LE(summary.column("hi").int64s()[at - 1], summary.column("lo").int64s()[at]) << "partition " << p;
+    }
+    total += summary.column("n").int64s()[at];
+    largest = std::max(largest, summary.column("n").int64s()[at]);
+  }
+  EXPECT_EQ(total, parts * rows_per_part);
+  EXPECT_LE(largest, 2 * rows_per_part) << "unbalanced: the largest partition has " << largest << " rows";
+  EXPECT_EQ(sorted.divisions().size(), static_cast<std::size_t>(parts) + 1);
 }
 
 TEST(ProgressAcrossRanks, RankZeroPrintsEveryRanksMemory) {
