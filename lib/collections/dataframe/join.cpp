@@ -140,10 +140,8 @@ KeyGroups int_key_groups(const Column& build, const Column& probe) {
   std::size_t slots = 64;
   while (slots < values.size() * 2) slots *= 2;
   const std::size_t mask = slots - 1;
-  // Scratch reused by the thread's next partition: fresh pages fault slowly.
-  thread_local std::vector<std::int64_t> slot, group_key;
-  slot.assign(slots, -1);
-  group_key.clear();
+  std::vector<std::int64_t> slot(slots, -1), group_key;
+  group_key.reserve(values.size());
   k.build_gids.resize(values.size());
   for (std::size_t r = 0; r < values.size(); ++r) {
     const std::int64_t v = values[r];
@@ -205,35 +203,48 @@ Table join_tables(const Table& left, const Table& right, const JoinPlan& plan) {
   const std::vector<std::int64_t>& probe_gids = k.probe_gids;
   const std::int64_t groups = k.groups;
   // The build side's rows by group, in row order.
-  thread_local std::vector<std::int64_t> start, members, next, probe_rows, build_rows;
-  start.assign(static_cast<std::size_t>(groups) + 1, 0);
+  std::vector<std::int64_t> start(static_cast<std::size_t>(groups) + 1, 0);
   for (std::int64_t g : build_gids) ++start[static_cast<std::size_t>(g) + 1];
   for (std::size_t g = 0; g < static_cast<std::size_t>(groups); ++g) start[g + 1] += start[g];
-  members.resize(build_gids.size());
-  next.assign(start.begin(), start.end() - 1);
-  for (std::size_t r = 0; r < build_gids.size(); ++r) {
-    members[static_cast<std::size_t>(next[static_cast<std::size_t>(build_gids[r])]++)] = static_cast<std::int64_t>(r);
+  std::vector<std::int64_t> members(build_gids.size());
+  {
+    std::vector<std::int64_t> next(start.begin(), start.end() - 1);
+    for (std::size_t r = 0; r < build_gids.size(); ++r) {
+      members[static_cast<std::size_t>(next[static_cast<std::size_t>(build_gids[r])]++)] = static_cast<std::int64_t>(r);
+    }
   }
 
+  // The pairs of rows, counted first so that they are written in place.
   const bool keep_unmatched_probe = plan.how != JoinHow::inner;  // left (probe left), right (probe right), outer
-  probe_rows.clear();
-  build_rows.clear();
-  probe_rows.reserve(probe_gids.size());
-  build_rows.reserve(probe_gids.size());
-  std::vector<std::uint8_t> matched(plan.how == JoinHow::outer ? static_cast<std::size_t>(groups) : 0, 0);
+  std::size_t pairs = 0;
   bool missing = false;
-  for (std::size_t p = 0; p < probe_gids.size(); ++p) {
-    const std::int64_t g = probe_gids[p];
+  for (const std::int64_t g : probe_gids) {
     if (g >= 0) {
-      for (auto m = start[static_cast<std::size_t>(g)]; m < start[static_cast<std::size_t>(g) + 1]; ++m) {
-        probe_rows.push_back(static_cast<std::int64_t>(p));
-        build_rows.push_back(members[static_cast<std::size_t>(m)]);
-      }
-      if (!matched.empty()) matched[static_cast<std::size_t>(g)] = 1;
+      pairs += static_cast<std::size_t>(start[static_cast<std::size_t>(g) + 1] - start[static_cast<std::size_t>(g)]);
     } else if (keep_unmatched_probe) {
-      probe_rows.push_back(static_cast<std::int64_t>(p));
-      build_rows.push_back(-1);
+      ++pairs;
       missing = true;
+    }
+  }
+  std::vector<std::int64_t> probe_rows(pairs), build_rows(pairs);
+  std::vector<std::uint8_t> matched(plan.how == JoinHow::outer ? static_cast<std::size_t>(groups) : 0, 0);
+  {
+    std::int64_t* pr = probe_rows.data();
+    std::int64_t* br = build_rows.data();
+    const std::int64_t* st = start.data();
+    const std::int64_t* mem = members.data();
+    for (std::size_t p = 0; p < probe_gids.size(); ++p) {
+      const std::int64_t g = probe_gids[p];
+      if (g >= 0) {
+        for (auto m = st[g]; m < st[g + 1]; ++m) {
+          *pr++ = static_cast<std::int64_t>(p);
+          *br++ = mem[m];
+        }
+        if (!matched.empty()) matched[static_cast<std::size_t>(g)] = 1;
+      } else if (keep_unmatched_probe) {
+        *pr++ = static_cast<std::int64_t>(p);
+        *br++ = -1;
+      }
     }
   }
   bool probe_missing = false;

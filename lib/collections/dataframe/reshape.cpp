@@ -290,11 +290,11 @@ DataFrame DataFrame::merge(const DataFrame& right, const MergeOptions& o) const 
   }
   const std::int64_t parts = o.npartitions > 0 ? o.npartitions : std::max(l->npartitions, r->npartitions);
   const Schema out = plan.out;
+  std::vector<ExchangeSide> sides{{l, hash_partitioner(plan.left_keys)}, {r, hash_partitioner(plan.right_keys)}};
   auto finish = [plan = std::move(plan)](std::int64_t, std::vector<Table> sides) {
     return join_tables(sides[0], sides[1], plan);
   };
-  return DataFrame(exchange_frames({{l, hash_partitioner(plan.left_keys)}, {r, hash_partitioner(plan.right_keys)}},
-                                   parts, out, "merge", h.value(), std::move(finish)));
+  return DataFrame(exchange_frames(sides, parts, out, "merge", h.value(), std::move(finish)));
 }
 
 DataFrame DataFrame::merge(const DataFrame& right, const std::string& on, const std::string& how) const {

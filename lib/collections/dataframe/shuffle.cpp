@@ -37,6 +37,7 @@ namespace {
 class HashPartitioner final : public Partitioner {
  public:
   explicit HashPartitioner(std::vector<int> columns) : columns_(std::move(columns)) {
+    if (columns_.empty()) throw InputError("hash partitioning needs at least one column");
     TokenHasher h;
     h.add(std::string_view("hash"));
     for (int c : columns_) h.add(c);

@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include <cmath>
@@ -183,3 +184,104 @@ TEST(DataFrame, ErrorsNameWhat) {
 }
 
 }  // namespace
+
+namespace {
+
+// Row counts of each partition of `df`.
+std::vector<std::int64_t> partition_rows(const dd::DataFrame& df) {
+  const Table sizes = df.map_partitions(
+                            [](const Table& t) {
+                              ColumnBuilder n(ColumnType::int64);
+                              n.append(t.num_rows());
+                              return Table({"n"}, {n.finish()});
+                            },
+                            "rows")
+                          .compute();
+  const auto n = sizes.column("n").int64s();
+  return {n.begin(), n.end()};
+}
+
+Table keyed(std::initializer_list<std::int64_t> keys, const char* value_name, double first) {
+  ColumnBuilder k(ColumnType::int64), v(ColumnType::float64);
+  double x = first;
+  for (std::int64_t key : keys) {
+    k.append(key);
+    v.append(x++);
+  }
+  return Table({"key", value_name}, {k.finish(), v.finish()});
+}
+
+}  // namespace
+
+TEST(DataFrameShuffle, MergeHowsOnHandComputedRows) {
+  // left keys 1 1 2 3 (a 0..3), right keys 1 3 3 4 (b 10..13)
+  const auto left = dd::from_table(keyed({1, 1, 2, 3}, "a", 0), 2);
+  const auto right = dd::from_table(keyed({1, 3, 3, 4}, "b", 10), 2);
+  auto rows_of = [](const dd::DataFrame& df) {
+    const Table t = df.sort_values({"key", "a", "b"}).compute();
+    std::vector<std::string> out;
+    for (std::int64_t r = 0; r < t.num_rows(); ++r) {
+      out.push_back(t.column("key").format(r) + "," + t.column("a").format(r) + "," + t.column("b").format(r));
+    }
+    return out;
+  };
+  for (int broadcast : {0, 1}) {
+    dd::MergeOptions o;
+    o.on = {"key"};
+    o.broadcast = broadcast;
+    EXPECT_EQ(rows_of(left.merge(right, o)),
+              (std::vector<std::string>{"1,0,10", "1,1,10", "3,3,11", "3,3,12"}));
+    o.how = "left";
+    EXPECT_EQ(rows_of(left.merge(right, o)),
+              (std::vector<std::string>{"1,0,10", "1,1,10", "2,2,NaN", "3,3,11", "3,3,12"}));
+  }
+  dd::MergeOptions o;
+  o.on = {"key"};
+  o.how = "outer";
+  EXPECT_EQ(rows_of(left.merge(right, o)), (std::vector<std::string>{"1,0,10", "1,1,10", "2,2,NaN",
+                                                                     "3,3,11", "3,3,12", "4,NaN,13"}));
+  o.how = "right";
+  EXPECT_EQ(rows_of(left.merge(right, o)),
+            (std::vector<std::string>{"1,0,10", "1,1,10", "3,3,11", "3,3,12", "4,NaN,13"}));
+  // Clashing names get suffixes; the shared key appears once.
+  const auto both = dd::from_table(keyed({1, 2}, "a", 5), 1);
+  EXPECT_EQ(left.merge(both, "key").columns(), (std::vector<std::string>{"key", "a_x", "a_y"}));
+  // Keys of two types: an error naming both.
+  ColumnBuilder s(ColumnType::string);
+  s.append("1");
+  const auto text = dd::from_table(Table({"key"}, {s.finish()}), 1);
+  EXPECT_THAT([&] { left.merge(text, "key"); },
+              testing::ThrowsMessage<tessera::InputError>(testing::HasSubstr("key 'key' is int64 on the left but 'key' is object")));
+}
+
+TEST(DataFrameShuffle, PartsAreBalancedAndSkewAndEmptinessWork) {
+  ColumnBuilder k(ColumnType::int64), v(ColumnType::float64);
+  for (int i = 0; i < 4000; ++i) {
+    k.append(std::int64_t{i});
+    v.append(1.0);
+  }
+  const auto df = dd::from_table(Table({"key", "v"}, {k.finish(), v.finish()}), 8);
+  // A hash shuffle and a merge spread distinct keys over every part.
+  for (const auto& rows : {partition_rows(df.shuffle({"key"}, 8)), partition_rows(df.merge(df, "key"))}) {
+    ASSERT_EQ(rows.size(), 8u);
+    for (std::int64_t n : rows) {
+      EXPECT_GT(n, 300);
+      EXPECT_LT(n, 700);
+    }
+  }
+  // One key everywhere: one part holds every row, the others are empty, and sorting still works.
+  const auto same = df.assign("key", dd::Literal(std::int64_t{7}));
+  const auto sorted = same.sort_values("key", true, 4);
+  EXPECT_EQ(sorted.size(), 4000);
+  const auto rows = partition_rows(same.shuffle({"key"}, 4));
+  EXPECT_EQ(*std::max_element(rows.begin(), rows.end()), 4000);
+  // An empty frame shuffles, sorts and merges to empty frames.
+  const auto none = df[df["key"] < 0];
+  EXPECT_EQ(none.sort_values("key").size(), 0);
+  EXPECT_EQ(none.merge(df, "key").size(), 0);
+  EXPECT_EQ(none.set_index("key").divisions().size(), 0u);
+  // repartition keeps the order.
+  const Table back = df.repartition(3).compute();
+  EXPECT_EQ(back.column("key").int64s()[3999], 3999);
+  EXPECT_EQ(partition_rows(df.repartition(19)).size(), 19u);
+}
