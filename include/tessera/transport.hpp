@@ -44,6 +44,8 @@ class ByteWriter {
     out_.resize(at + n);
     std::memcpy(out_.data() + at, data, n);
   }
+  /// The bytes written so far (for a length patched in after its contents).
+  std::vector<std::byte>& bytes() { return out_; }
   template <class T>
   void put(const T& value) { Transport<T>::encode(value, *this); }
 
@@ -55,6 +57,8 @@ class ByteReader {
  public:
   explicit ByteReader(std::span<const std::byte> in) : in_(in) {}
   void read(void* data, std::size_t n);  // throws InputError past the end
+  /// The next n bytes in place, skipped over (InputError past the end).
+  std::span<const std::byte> take(std::size_t n);
   template <class T>
   void get(T& value) { value = Transport<T>::decode(*this); }
   template <class T>

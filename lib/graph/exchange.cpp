@@ -7,6 +7,7 @@
 #include <tessera/persisted.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 
 namespace tessera {
@@ -74,20 +75,23 @@ NodeId Graph::add_exchange(Key key, std::span<const NodeId> senders, std::int64_
 
 }  // namespace tessera
 
+// Each piece: its type, its encoded length, its encoding, written in place
+// (the length patched in after) and read back from the message in place.
 void tessera::Transport<tessera::Shards>::encode(const Shards& s, ByteWriter& out) {
   out.put(s.parts);
-  std::vector<std::byte> bytes;
   for (const Value& v : s.pieces) {
     const auto* holder = v.holder();
     if (!holder || !holder->codec().travels) {
       throw TypeError("a piece of type " + v.type_name() +
                       " cannot cross ranks in an exchange: give its type a tessera::Transport");
     }
-    bytes.clear();
-    holder->codec().encode(*holder, bytes);
     out.put(holder->codec().type_id);
-    out.put(static_cast<std::uint64_t>(bytes.size()));
-    out.write(bytes.data(), bytes.size());
+    std::vector<std::byte>& bytes = out.bytes();
+    const std::size_t length_at = bytes.size();
+    out.put(std::uint64_t{0});
+    holder->codec().encode(*holder, bytes);
+    const std::uint64_t length = bytes.size() - length_at - sizeof(std::uint64_t);
+    std::memcpy(bytes.data() + length_at, &length, sizeof length);
   }
 }
 
@@ -95,14 +99,12 @@ tessera::Shards tessera::Transport<tessera::Shards>::decode(ByteReader& in) {
   Shards s;
   in.get(s.parts);
   s.pieces.reserve(s.parts.size());
-  std::vector<std::byte> bytes;
   for (std::size_t i = 0; i < s.parts.size(); ++i) {
     const auto type_id = in.get<std::uint64_t>();
     const auto* codec = detail::find_codec(type_id);
     if (!codec || !codec->decode) throw InputError("an exchange piece of an unknown type arrived");
-    bytes.resize(static_cast<std::size_t>(in.get<std::uint64_t>()));
-    in.read(bytes.data(), bytes.size());
-    s.pieces.push_back(Value::from_holder(codec->decode(bytes)));
+    const auto length = in.get<std::uint64_t>();
+    s.pieces.push_back(Value::from_holder(codec->decode(in.take(static_cast<std::size_t>(length)))));
   }
   return s;
 }

@@ -53,6 +53,16 @@ std::uint64_t Value::content_token() const {
   return hash_bytes(bytes, codec.type_id);
 }
 
+std::span<const std::byte> ByteReader::take(std::size_t n) {
+  const std::size_t at = pos_;
+  if (n > remaining()) {
+    throw InputError("truncated value: " + std::to_string(n) + " more bytes needed, " + std::to_string(remaining()) +
+                     " left");
+  }
+  pos_ += n;
+  return in_.subspan(at, n);
+}
+
 void ByteReader::read(void* data, std::size_t n) {
   if (n > remaining()) {
     ErrorInfo info;
