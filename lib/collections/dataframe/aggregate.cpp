@@ -680,7 +680,37 @@ std::vector<std::int64_t> distinct_rows(const Table& t, const std::vector<int>& 
   return index.first_rows();
 }
 
+namespace {
+// One numeric key without nulls (an id, a timestamp, a measurement): sorted
+// as (value, row) pairs, so ties keep their row order with a plain sort.
+template <class T>
+std::vector<std::int64_t> sorted_by_values(std::span<const T> values, bool ascending) {
+  std::vector<std::pair<T, std::int64_t>> pairs(values.size());
+  for (std::size_t r = 0; r < values.size(); ++r) pairs[r] = {values[r], static_cast<std::int64_t>(r)};
+  if (ascending) {
+    std::sort(pairs.begin(), pairs.end());
+  } else {
+    std::sort(pairs.begin(), pairs.end(), [](const auto& a, const auto& b) {
+      return a.first > b.first || (a.first == b.first && a.second < b.second);
+    });
+  }
+  std::vector<std::int64_t> rows(values.size());
+  for (std::size_t r = 0; r < rows.size(); ++r) rows[r] = pairs[r].second;
+  return rows;
+}
+}  // namespace
+
 std::vector<std::int64_t> sorted_rows(const Table& t, const std::vector<int>& columns, const std::vector<bool>& ascending) {
+  if (columns.size() == 1) {
+    const Column& c = t.column(static_cast<std::size_t>(columns[0]));
+    if (!c.has_nulls() && (c.type() == ColumnType::int64 || c.type() == ColumnType::timestamp)) {
+      return sorted_by_values(c.int64s(), ascending[0]);
+    }
+    if (!c.has_nulls() && c.type() == ColumnType::float64 &&
+        std::none_of(c.float64s().begin(), c.float64s().end(), [](double v) { return std::isnan(v); })) {
+      return sorted_by_values(c.float64s(), ascending[0]);
+    }
+  }
   std::vector<std::int64_t> rows(static_cast<std::size_t>(t.num_rows()));
   std::iota(rows.begin(), rows.end(), 0);
   std::stable_sort(rows.begin(), rows.end(), [&](std::int64_t x, std::int64_t y) {

@@ -12,6 +12,7 @@
 #include <tessera/token.hpp>
 
 #include <algorithm>
+#include <functional>
 #include <numeric>
 
 namespace tessera::dataframe::detail {
@@ -86,6 +87,21 @@ class RangePartitioner final : public Partitioner {
   void parts_of(const Table& t, std::int64_t parts, std::vector<std::int32_t>& out) const override {
     const std::int64_t nb = boundaries_.num_rows();
     out.resize(static_cast<std::size_t>(t.num_rows()));
+    if (columns_.size() == 1) {  // one integer key without nulls: a binary search over the values themselves
+      const Column& c = t.column(static_cast<std::size_t>(columns_[0]));
+      const Column& b = boundaries_.column(0);
+      const bool ints = [](ColumnType x) { return x == ColumnType::int64 || x == ColumnType::timestamp; }(c.type());
+      if (ints && b.type() == c.type() && !c.has_nulls() && !b.has_nulls()) {
+        const auto keys = c.int64s();
+        const auto bounds = b.int64s();
+        for (std::size_t r = 0; r < keys.size(); ++r) {
+          const auto at = ascending_[0] ? std::upper_bound(bounds.begin(), bounds.end(), keys[r])
+                                        : std::upper_bound(bounds.begin(), bounds.end(), keys[r], std::greater<>());
+          out[r] = static_cast<std::int32_t>(std::min<std::int64_t>(at - bounds.begin(), parts - 1));
+        }
+        return;
+      }
+    }
     for (std::int64_t r = 0; r < t.num_rows(); ++r) {
       // The number of boundaries at or before the row: rows equal to a boundary
       // go after it, so equal keys always meet in one part.
