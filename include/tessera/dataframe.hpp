@@ -150,6 +150,12 @@ class DataFrame {
   /// or each partition cut into equal pieces (no shuffle).
   DataFrame repartition(std::int64_t npartitions) const;
 
+  /// pandas' describe(): count, mean, std, min, 25%, 50%, 75%, max (rows,
+  /// named in a first column "") of every int64 and float64 column, nulls
+  /// skipped. Quartiles are exact up to 16,384 values a column and within
+  /// about 1/16,384 of their rank beyond, in bounded memory (one partition).
+  DataFrame describe() const;
+
   GroupBy groupby(const std::string& by) const;
   GroupBy groupby(std::vector<std::string> by) const;
   GroupBy groupby(std::initializer_list<std::string> by) const;

@@ -105,6 +105,7 @@ int main(int argc, char** argv) {
                             {"value", "std"}, {"value", "first"}, {"value", "last"}, {"user_id", "nunique"}})
                       .compute());
   put("gb_split_mean", df.groupby("user_id").split_out(3)["value"].mean().compute());
+  put("describe", df.describe().compute());
   put("sort_multi", df.sort_values({"name", "value"}, {true, false}).compute());
   put("sort_desc", df.sort_values("timestamp", false, 5).compute());
   const auto indexed = df.set_index("value");

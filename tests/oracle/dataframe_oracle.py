@@ -151,6 +151,8 @@ def main():
         same_rows("gb_split", ours("gb_split"), multi[["name", "flag", "value_sum", "value_mean", "value_count", "user_id_size",
                                                        "value_std", "value_first", "value_last", "user_id_nunique"]])
         same_rows("gb_split_mean", ours("gb_split_mean"), pdf.groupby("user_id")["value"].mean().reset_index())
+        want = pdf.describe().reset_index().rename(columns={"index": "Unnamed: 0"})
+        same("describe", ours("describe"), want)
         # Sorts: pandas' order exactly (stable, nulls last).
         same("sort_multi", ours("sort_multi", parse_dates=ts),
              pdf.sort_values(["name", "value"], ascending=[True, False], kind="stable", na_position="last"))

@@ -280,6 +280,9 @@ FramePtr exchange_frames(const std::vector<ExchangeSide>& sides, std::int64_t pa
 int compare_rows(const Table& a, std::int64_t i, const Table& b, std::int64_t j, const std::vector<int>& a_columns,
                  const std::vector<int>& b_columns, const std::vector<bool>& ascending);
 
+/// describe(): pandas' statistics of every int64 and float64 column (describe.cpp).
+FramePtr describe_frame(const FramePtr& frame);
+
 // ---- Joins (join.cpp) ----
 
 enum class JoinHow : std::uint8_t { inner, left, right, outer };

@@ -285,3 +285,22 @@ TEST(DataFrameShuffle, PartsAreBalancedAndSkewAndEmptinessWork) {
   EXPECT_EQ(back.column("key").int64s()[3999], 3999);
   EXPECT_EQ(partition_rows(df.repartition(19)).size(), 19u);
 }
+
+TEST(DataFrameShuffle, DescribeQuartilesStayCloseBeyondTheExactSample) {
+  // 200,000 values 0..199,999 in a scrambled order over 16 partitions: the
+  // quartiles are 49,999.75, 99,999.5 and 149,999.25 (pandas' interpolation).
+  ColumnBuilder v(ColumnType::int64);
+  for (std::int64_t i = 0; i < 200000; ++i) v.append((i * 7919) % 200000);
+  const Table d = dd::from_table(Table({"v"}, {v.finish()}), 16).describe().compute();
+  ASSERT_EQ(d.num_rows(), 8);
+  EXPECT_EQ(d.names(), (std::vector<std::string>{"", "v"}));
+  const auto x = d.column("v").float64s();
+  EXPECT_EQ(x[0], 200000);                         // count
+  EXPECT_DOUBLE_EQ(x[1], 99999.5);                 // mean
+  EXPECT_NEAR(x[2], 57735.17, 0.01);               // std (ddof 1)
+  EXPECT_EQ(x[3], 0);                              // min
+  EXPECT_NEAR(x[4], 49999.75, 200000.0 / 4096);    // quartiles: within a rank error of 1/4096
+  EXPECT_NEAR(x[5], 99999.5, 200000.0 / 4096);
+  EXPECT_NEAR(x[6], 149999.25, 200000.0 / 4096);
+  EXPECT_EQ(x[7], 199999);                         // max
+}
