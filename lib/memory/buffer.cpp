@@ -5,8 +5,9 @@
 // (3.4 GB under 1 GiB). Freed blocks are kept for reuse while the rank's
 // tracked bytes plus the cache stay within its limit: chunked workloads
 // allocate the same sizes over and over, and on this VM a reused block costs
-// no page faults (first touch ~0.5 GB/s, reuse ~23 GB/s). Mappings of 2 MiB
-// and more ask for transparent huge pages (see take()).
+// no page faults (first touch ~0.5 GB/s, reuse ~23 GB/s). Every mapping is
+// of transparent huge pages: 2 MiB and more on its own, smaller blocks cut
+// from 2 MiB slabs (see take()).
 #include <tessera/buffer.hpp>
 
 #include "memory/budget.hpp"
@@ -36,6 +37,16 @@ std::size_t page_rounded(std::size_t size) {
   return (size + page - 1) / page * page;
 }
 
+// The size of the block a Buffer of `size` bytes (>= mapped_from) gets:
+// below 2 MiB a power of two, carved from a huge-page slab (see take()),
+// else whole pages.
+std::size_t block_size(std::size_t size) {
+  if (size >= huge_page) return page_rounded(size);
+  std::size_t block = mapped_from;
+  while (block < size) block *= 2;
+  return block;
+}
+
 class BlockCache {
  public:
   std::byte* take(std::size_t size) {
@@ -44,7 +55,7 @@ class BlockCache {
       if (!p) throw std::bad_alloc();
       return static_cast<std::byte*>(p);
     }
-    const std::size_t mapped = page_rounded(size);
+    const std::size_t mapped = block_size(size);
     {
       std::lock_guard lock(mutex_);
       auto it = free_.find(mapped);
@@ -59,17 +70,41 @@ class BlockCache {
       const std::size_t free_room = room(0);
       shrink_to(free_room > mapped ? free_room - mapped : 0);
     }
-    void* p = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mapped >= huge_page) return map_huge(mapped);
+    // Blocks below 2 MiB come from a huge-page slab cut into blocks of this
+    // size, the others kept in the cache: on this VM 256 MB of fresh small
+    // pages took 1.0 s to touch, of huge pages 25 ms, and W7's first merge
+    // spent most of its time faulting in 200 KB pieces page by page.
+    std::byte* slab = map_huge(huge_page);
+    {
+      std::lock_guard lock(mutex_);
+      for (std::size_t at = mapped; at + mapped <= huge_page; at += mapped) {
+        free_[mapped].push_back(slab + at);
+        cached_ += mapped;
+      }
+      memory::Budget::instance().note_cached(cached_);
+    }
+    return slab;
+  }
+
+  // A mapping that starts on a 2 MiB boundary, so that every whole 2 MiB of
+  // it can be a huge page (an unaligned 4 MiB mapping holds one at most).
+  // Transparent huge pages where the kernel only gives them on request
+  // (Debian's default, "madvise"): one fault per 2 MiB instead of 512. On
+  // this VM a fresh 4 KiB page costs ~8 µs (first touch 0.13-0.5 GB/s) and a
+  // fresh huge page ~0.1-0.4 ms (first touch 5-10 GB/s), which made a first
+  // pass over fresh chunks (an HDF5 read into new Buffers) 3-4x slower than
+  // the same pass on reused ones.
+  static std::byte* map_huge(std::size_t mapped) {
+    void* p = ::mmap(nullptr, mapped + huge_page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
-    // Transparent huge pages where the kernel only gives them on request
-    // (Debian's default, "madvise"): one fault per 2 MiB instead of 512.
-    // On this VM a fresh 4 KiB page costs ~8 µs (first touch 0.13-0.5
-    // GB/s) and a fresh huge page ~0.4 ms (first touch ~5 GB/s), which made
-    // a first pass over fresh chunks (an HDF5 read into new Buffers) 3-4x
-    // slower than the same pass on reused ones. Best effort: an error leaves
-    // small pages.
-    if (mapped >= huge_page) ::madvise(p, mapped, MADV_HUGEPAGE);
-    return static_cast<std::byte*>(p);
+    const auto start = reinterpret_cast<std::uintptr_t>(p);
+    const std::uintptr_t aligned = (start + huge_page - 1) / huge_page * huge_page;
+    const std::size_t head = aligned - start, tail = huge_page - head;
+    if (head) ::munmap(p, head);
+    if (tail) ::munmap(reinterpret_cast<void*>(aligned + mapped), tail);
+    ::madvise(reinterpret_cast<void*>(aligned), mapped, MADV_HUGEPAGE);  // best effort: an error leaves small pages
+    return reinterpret_cast<std::byte*>(aligned);
   }
 
   void give(std::byte* p, std::size_t size) {
@@ -77,7 +112,7 @@ class BlockCache {
       std::free(p);
       return;
     }
-    const std::size_t mapped = page_rounded(size);
+    const std::size_t mapped = block_size(size);
     {
       std::lock_guard lock(mutex_);
       // The block's bytes are usually still counted (a result is freed, then

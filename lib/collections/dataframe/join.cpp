@@ -125,8 +125,20 @@ Column coalesce(const Column& l, const std::vector<std::int64_t>& lrows, const C
 // none). One int64 key without nulls (the common case: ids) probes an open
 // addressing table of the values themselves; any other key goes through the
 // GroupIndex that groupby uses.
+// Scratch reused by the thread's next join: on this kind of VM a fresh page
+// costs about as much as the join's work on it, and a part's join needs
+// tens of MB of row numbers.
+struct JoinScratch {
+  std::vector<std::int64_t> build_gids, probe_gids, slot, group_key, start, members, next, probe_rows, build_rows;
+};
+JoinScratch& join_scratch() {
+  thread_local JoinScratch scratch;
+  return scratch;
+}
+
 struct KeyGroups {
-  std::vector<std::int64_t> build_gids, probe_gids;
+  std::vector<std::int64_t>& build_gids;
+  std::vector<std::int64_t>& probe_gids;
   std::int64_t groups = 0;
 };
 
@@ -134,13 +146,16 @@ bool int_key(const Column& c) {
   return (c.type() == ColumnType::int64 || c.type() == ColumnType::timestamp) && !c.has_nulls();
 }
 
-KeyGroups int_key_groups(const Column& build, const Column& probe) {
-  KeyGroups k;
+KeyGroups int_key_groups(const Column& build, const Column& probe, JoinScratch& s) {
+  KeyGroups k{s.build_gids, s.probe_gids};
   const auto values = build.int64s();
   std::size_t slots = 64;
   while (slots < values.size() * 2) slots *= 2;
   const std::size_t mask = slots - 1;
-  std::vector<std::int64_t> slot(slots, -1), group_key;
+  std::vector<std::int64_t>& slot = s.slot;
+  std::vector<std::int64_t>& group_key = s.group_key;
+  slot.assign(slots, -1);
+  group_key.clear();
   group_key.reserve(values.size());
   k.build_gids.resize(values.size());
   for (std::size_t r = 0; r < values.size(); ++r) {
@@ -166,8 +181,8 @@ KeyGroups int_key_groups(const Column& build, const Column& probe) {
 }
 
 KeyGroups general_key_groups(const Table& build, const std::vector<int>& build_keys, const Table& probe,
-                             const std::vector<int>& probe_keys) {
-  KeyGroups k;
+                             const std::vector<int>& probe_keys, JoinScratch& s) {
+  KeyGroups k{s.build_gids, s.probe_gids};
   GroupIndex index(build_keys.size(), /*nulls_are_values=*/true);  // pandas matches null keys to each other
   auto key_columns = [](const Table& t, const std::vector<int>& keys) {
     std::vector<std::shared_ptr<const Column>> cols;
@@ -196,19 +211,23 @@ Table join_tables(const Table& left, const Table& right, const JoinPlan& plan) {
   const auto& probe_keys = build_left ? plan.right_keys : plan.left_keys;
   const bool ints = build_keys.size() == 1 && int_key(build.column(static_cast<std::size_t>(build_keys[0]))) &&
                     int_key(probe.column(static_cast<std::size_t>(probe_keys[0])));
+  JoinScratch& s = join_scratch();
   KeyGroups k = ints ? int_key_groups(build.column(static_cast<std::size_t>(build_keys[0])),
-                                      probe.column(static_cast<std::size_t>(probe_keys[0])))
-                     : general_key_groups(build, build_keys, probe, probe_keys);
+                                      probe.column(static_cast<std::size_t>(probe_keys[0])), s)
+                     : general_key_groups(build, build_keys, probe, probe_keys, s);
   const std::vector<std::int64_t>& build_gids = k.build_gids;
   const std::vector<std::int64_t>& probe_gids = k.probe_gids;
   const std::int64_t groups = k.groups;
   // The build side's rows by group, in row order.
-  std::vector<std::int64_t> start(static_cast<std::size_t>(groups) + 1, 0);
+  std::vector<std::int64_t>& start = s.start;
+  start.assign(static_cast<std::size_t>(groups) + 1, 0);
   for (std::int64_t g : build_gids) ++start[static_cast<std::size_t>(g) + 1];
   for (std::size_t g = 0; g < static_cast<std::size_t>(groups); ++g) start[g + 1] += start[g];
-  std::vector<std::int64_t> members(build_gids.size());
+  std::vector<std::int64_t>& members = s.members;
+  members.resize(build_gids.size());
   {
-    std::vector<std::int64_t> next(start.begin(), start.end() - 1);
+    std::vector<std::int64_t>& next = s.next;
+    next.assign(start.begin(), start.end() - 1);
     for (std::size_t r = 0; r < build_gids.size(); ++r) {
       members[static_cast<std::size_t>(next[static_cast<std::size_t>(build_gids[r])]++)] = static_cast<std::int64_t>(r);
     }
@@ -226,7 +245,10 @@ Table join_tables(const Table& left, const Table& right, const JoinPlan& plan) {
       missing = true;
     }
   }
-  std::vector<std::int64_t> probe_rows(pairs), build_rows(pairs);
+  std::vector<std::int64_t>& probe_rows = s.probe_rows;
+  std::vector<std::int64_t>& build_rows = s.build_rows;
+  probe_rows.resize(pairs);
+  build_rows.resize(pairs);
   std::vector<std::uint8_t> matched(plan.how == JoinHow::outer ? static_cast<std::size_t>(groups) : 0, 0);
   {
     std::int64_t* pr = probe_rows.data();

@@ -46,7 +46,9 @@ class HashPartitioner final : public Partitioner {
   }
   void parts_of(const Table& t, std::int64_t parts, std::vector<std::int32_t>& out) const override {
     const auto rows = static_cast<std::size_t>(t.num_rows());
-    std::vector<std::uint64_t> hashes(rows, 0x9e3779b97f4a7c15ull);
+    thread_local std::vector<std::uint64_t> scratch;  // reused: fresh pages fault slowly
+    std::vector<std::uint64_t>& hashes = scratch;
+    hashes.assign(rows, 0x9e3779b97f4a7c15ull);
     for (int c : columns_) {
       const Column& col = t.column(static_cast<std::size_t>(c));
       for (std::size_t r = 0; r < rows; ++r) {
@@ -131,13 +133,17 @@ class SplitStep final : public PartitionStep {
   Value finish(std::int64_t, Table t) const override {
     Shards shards;
     if (t.num_rows() == 0) return Value::of(std::move(shards));
-    std::vector<std::int32_t> part;
+    thread_local std::vector<std::int32_t> part_scratch;  // reused: fresh pages fault slowly
+    thread_local std::vector<std::int64_t> rows_scratch;
+    std::vector<std::int32_t>& part = part_scratch;
     partitioner_->parts_of(t, parts_, part);
     // Rows of each part, in order: a counting sort of the row numbers.
     std::vector<std::int64_t> start(static_cast<std::size_t>(parts_) + 1, 0);
     for (std::int32_t p : part) ++start[static_cast<std::size_t>(p) + 1];
     std::partial_sum(start.begin(), start.end(), start.begin());
-    std::vector<std::int64_t> rows(part.size()), next(start.begin(), start.end() - 1);
+    std::vector<std::int64_t>& rows = rows_scratch;
+    rows.resize(part.size());
+    std::vector<std::int64_t> next(start.begin(), start.end() - 1);
     for (std::size_t r = 0; r < part.size(); ++r) rows[static_cast<std::size_t>(next[static_cast<std::size_t>(part[r])]++)] = static_cast<std::int64_t>(r);
     for (std::int64_t p = 0; p < parts_; ++p) {
       const auto b = start[static_cast<std::size_t>(p)], e = start[static_cast<std::size_t>(p) + 1];
