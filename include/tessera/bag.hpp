@@ -25,6 +25,7 @@
 /// frequencies, distinct, groupby and foldby need std::hash<K> and ==.
 #include <tessera/collection.hpp>
 #include <tessera/compute.hpp>
+#include <tessera/delayed.hpp>
 #include <tessera/detail/bag_core.hpp>
 
 #include <algorithm>
@@ -492,6 +493,22 @@ Bag<T> from_sequence(std::vector<T> items, std::int64_t npartitions = 1) {
     const auto begin = shared->begin() + i * n / npartitions, end = shared->begin() + (i + 1) * n / npartitions;
     return Value::of(std::vector<T>(begin, end));
   }));
+}
+
+/// A bag whose partitions are the values of `parts` (Dask's from_delayed):
+/// each a Delayed std::vector<T>, computed where the scheduler places it.
+template <class T>
+Bag<T> from_delayed(const std::vector<Delayed<std::vector<T>>>& parts) {
+  std::vector<tessera::detail::DelayedNodePtr> nodes;
+  TokenHasher h;
+  h.add(std::string_view("from-delayed"));
+  for (const auto& p : parts) {
+    nodes.push_back(p.node());
+    h.add(p.key().str());
+  }
+  std::vector<NodeId> ids;
+  auto graph = std::make_shared<const Graph>(tessera::detail::delayed_graph(nodes, ids));
+  return Bag<T>(detail::from_graph(std::move(graph), std::move(ids), h.value()));
 }
 
 }  // namespace tessera::bag

@@ -56,6 +56,9 @@ BagPtr exchange(const BagPtr& input, std::string_view op, std::uint64_t token, s
 /// Partition i of a and b (equally partitioned) made into one by `f`.
 BagPtr zip(const BagPtr& a, const BagPtr& b, std::uint64_t token, ZipPartitions f);
 
+/// A bag whose partition i is the value of `graph`'s node `outputs[i]` (from_delayed).
+BagPtr from_graph(std::shared_ptr<const Graph> graph, std::vector<NodeId> outputs, std::uint64_t token);
+
 /// The graph of the bag computed as itself, and its partitions' keys.
 const Graph& graph_of(const BagExpr& e);
 std::span<const Key> output_keys_of(const BagExpr& e);

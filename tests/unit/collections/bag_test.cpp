@@ -94,4 +94,13 @@ TEST(Bag, ZipAndPersist) {
   EXPECT_EQ(kept.compute(), (std::vector<std::int64_t>{0, 10, 20, 30, 40, 50}));
 }
 
+TEST(Bag, FromDelayedPartitions) {
+  auto make = tessera::delayed([](std::int64_t from, std::int64_t n) { return std::vector<std::int64_t>(static_cast<std::size_t>(n), from); }, "make");
+  std::vector<tessera::Delayed<std::vector<std::int64_t>>> parts{make(1, 2), make(5, 3), make(9, 0)};
+  const auto b = db::from_delayed(parts);
+  EXPECT_EQ(b.npartitions(), 3);
+  EXPECT_EQ(b.compute(), (std::vector<std::int64_t>{1, 1, 5, 5, 5}));
+  EXPECT_EQ(b.map([](std::int64_t x) { return x * 2; }).sum().compute(), 34);
+}
+
 }  // namespace
