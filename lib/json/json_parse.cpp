@@ -1,0 +1,177 @@
+// Json::parse and pluck_field on simdjson's On-Demand API (STYLE.md §8.8).
+//
+// Both walk the document once with one parser per thread (a parser is not
+// thread-safe, and it keeps its buffers between documents). parse() visits
+// every value, which is what makes On-Demand validate all of it, then
+// requires the end of the text; pluck_field() stops at its key. simdjson
+// needs SIMDJSON_PADDING readable bytes after the text: a line inside a
+// larger buffer may be its last bytes, so the text is copied into a padded
+// per-thread buffer first (a memcpy, small next to the parse).
+#include "json/json_node.hpp"
+
+#include <tessera/error.hpp>
+
+#include <simdjson.h>
+
+#include <cstdlib>
+#include <cstring>
+
+namespace tessera {
+
+namespace {
+
+namespace sj = simdjson;
+namespace od = simdjson::ondemand;
+using detail::JsonAccess;
+
+struct ThreadParser {
+  od::parser parser;
+  std::string padded;
+};
+
+ThreadParser& thread_parser() {
+  thread_local ThreadParser p;
+  return p;
+}
+
+sj::padded_string_view padded_copy(ThreadParser& p, std::string_view text) {
+  if (p.padded.size() < text.size() + sj::SIMDJSON_PADDING) p.padded.resize(text.size() + sj::SIMDJSON_PADDING);
+  std::memcpy(p.padded.data(), text.data(), text.size());
+  return sj::padded_string_view(p.padded.data(), text.size(), p.padded.size());
+}
+
+[[noreturn]] void invalid(sj::error_code e) { throw InputError(std::string("json: ").append(sj::error_message(e))); }
+
+template <class T, class R>
+T get_or_throw(R&& result) {
+  if constexpr (std::is_same_v<std::decay_t<R>, T>) {
+    return result;  // a call that cannot fail (value::raw_json_token)
+  } else {
+    T value{};
+    if (auto e = std::forward<R>(result).get(value)) invalid(e);
+    return value;
+  }
+}
+
+// simdjson reads integers of up to 64 bits; Python's json reads any, and here
+// the rest become doubles. Anything else simdjson rejected stays an error.
+Json big_integer(std::string_view token, sj::error_code e) {
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\t' || token.back() == '\n' || token.back() == '\r')) {
+    token.remove_suffix(1);
+  }
+  std::string_view digits = token;
+  if (!digits.empty() && digits.front() == '-') digits.remove_prefix(1);
+  const bool integer = !digits.empty() && (digits.front() != '0' || digits.size() == 1) &&
+                       digits.find_first_not_of("0123456789") == std::string_view::npos;
+  if (!integer) invalid(e);
+  return Json(std::strtod(std::string(token).c_str(), nullptr));
+}
+
+template <class V>
+Json number(V& v) {
+  od::number_type type{};
+  sj::error_code e = v.get_number_type().get(type);
+  if (!e) {
+    if (type == od::number_type::signed_integer) {
+      std::int64_t i = 0;
+      if (!(e = v.get_int64().get(i))) return Json(i);
+    } else if (type == od::number_type::unsigned_integer) {
+      std::uint64_t u = 0;
+      if (!(e = v.get_uint64().get(u))) return Json(u);  // beyond int64: a double
+    } else {
+      double d = 0;
+      if (!(e = v.get_double().get(d))) return Json(d);
+    }
+  }
+  return big_integer(get_or_throw<std::string_view>(v.raw_json_token()), e);
+}
+
+template <class V>
+Json convert(V& v);
+
+Json convert_array(od::array array) {
+  std::vector<Json> items;
+  for (auto element : array) {
+    auto item = get_or_throw<od::value>(std::move(element));
+    items.push_back(convert(item));
+  }
+  return JsonAccess::array(std::move(items));
+}
+
+Json convert_object(od::object object) {
+  std::vector<Json::Member> members;
+  for (auto element : object) {
+    auto field = get_or_throw<od::field>(std::move(element));
+    std::string key(get_or_throw<std::string_view>(field.unescaped_key()));
+    members.emplace_back(std::move(key), convert(field.value()));
+  }
+  return JsonAccess::object(std::move(members));
+}
+
+template <class V>  // od::value or od::document: the same calls, different types
+Json convert(V& v) {
+  switch (get_or_throw<od::json_type>(v.type())) {
+    case od::json_type::array: return convert_array(get_or_throw<od::array>(v.get_array()));
+    case od::json_type::object: return convert_object(get_or_throw<od::object>(v.get_object()));
+    case od::json_type::string: return JsonAccess::string(get_or_throw<std::string_view>(v.get_string()));
+    case od::json_type::boolean: return Json(get_or_throw<bool>(v.get_bool()));
+    case od::json_type::number: return number(v);
+    case od::json_type::null:
+      if (!get_or_throw<bool>(v.is_null())) invalid(sj::N_ATOM_ERROR);  // "nul", "nulls"
+      return Json();
+  }
+  invalid(sj::INCORRECT_TYPE);
+}
+
+std::string_view record_type_name(od::json_type type) {
+  switch (type) {
+    case od::json_type::array: return "an array";
+    case od::json_type::object: return "an object";
+    case od::json_type::number: return "a number";
+    case od::json_type::string: return "a string";
+    case od::json_type::boolean: return "a bool";
+    case od::json_type::null: return "null";
+  }
+  return "?";
+}
+
+// Raw bytes first, as simdjson's own find_field does; an escaped key
+// ("n\u0061me") or a key with a quote or backslash only compares unescaped.
+bool key_matches(od::field& field, std::string_view key) {
+  const od::raw_json_string raw = field.key();
+  const bool plain_key = key.find_first_of("\"\\") == std::string_view::npos;
+  if (plain_key && raw.unsafe_is_equal(key)) return true;
+  const char* p = raw.raw();
+  while (*p != '"' && *p != '\\') ++p;  // within the padded text: the key is quote terminated
+  if (*p == '"') return false;          // no escapes: the bytes said it all
+  return get_or_throw<std::string_view>(field.unescaped_key()) == key;
+}
+
+}  // namespace
+
+Json Json::parse(std::string_view text) {
+  auto& p = thread_parser();
+  auto doc = get_or_throw<od::document>(p.parser.iterate(padded_copy(p, text)));
+  Json value = convert(doc);
+  // Every value has been visited; anything left is a second document or garbage.
+  const char* rest = nullptr;
+  if (!doc.current_location().get(rest)) invalid(sj::TRAILING_CONTENT);
+  return value;
+}
+
+std::optional<Json> pluck_field(std::string_view line, std::string_view key) {
+  auto& p = thread_parser();
+  auto doc = get_or_throw<od::document>(p.parser.iterate(padded_copy(p, line)));
+  const auto type = get_or_throw<od::json_type>(doc.type());
+  if (type != od::json_type::object) {
+    throw TypeError(std::string("json: the record is ").append(record_type_name(type)).append(", not an object (plucking \"")
+                        .append(key).append("\")"));
+  }
+  for (auto element : get_or_throw<od::object>(doc.get_object())) {
+    auto field = get_or_throw<od::field>(std::move(element));
+    if (key_matches(field, key)) return convert(field.value());
+  }
+  return std::nullopt;
+}
+
+}  // namespace tessera
