@@ -27,6 +27,7 @@
 #include <tessera/compute.hpp>
 #include <tessera/delayed.hpp>
 #include <tessera/detail/bag_core.hpp>
+#include <tessera/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -139,6 +140,37 @@ class Bag {
     return Bag<U>(derive<F>("map-partitions", [f = std::move(f)](const Value& v, std::int64_t) {
       return Value::of(R(f(detail::items<T>(v))));
     }));
+  }
+
+  /// For a bag of JSON records: each record's `key` (Dask's pluck). A
+  /// record without it is an InputError naming the key, unless a default is
+  /// given. Straight after read_json, only that field of each line is parsed.
+  Bag<Json> pluck(const std::string& key) const
+    requires std::same_as<T, Json>
+  {
+    return pluck_field_of(key, Value());
+  }
+  Bag<Json> pluck(const std::string& key, Json default_value) const
+    requires std::same_as<T, Json>
+  {
+    return pluck_field_of(key, Value::of(std::move(default_value)));
+  }
+  /// Element `index` of each JSON array record.
+  Bag<Json> pluck(std::int64_t index) const
+    requires std::same_as<T, Json>
+  {
+    return map([index](const Json& record) { return record[index]; });
+  }
+  /// Several keys of each record at once: a vector of their values.
+  Bag<std::vector<Json>> pluck(std::vector<std::string> keys) const
+    requires std::same_as<T, Json>
+  {
+    return map([keys = std::move(keys)](const Json& record) {
+      std::vector<Json> out;
+      out.reserve(keys.size());
+      for (const auto& k : keys) out.push_back(record[k]);
+      return out;
+    });
   }
 
   /// The items of every item (a bag of ranges becomes a bag of their elements).
@@ -415,6 +447,15 @@ class Bag {
   template <class F, class Fn>
   detail::BagPtr derive(std::string_view op, Fn fn) const {
     return detail::derive(e_, op, detail::op_token(op, typeid(F), token()), std::move(fn));
+  }
+
+  Bag<Json> pluck_field_of(const std::string& key, Value default_value) const {
+    if (auto reader = detail::field_reader(*e_)) return Bag<Json>(reader(key, default_value));
+    return map([key, default_value](const Json& record) {
+      if (const Json* v = record.find(key)) return *v;
+      if (default_value) return default_value.get<Json>();
+      return record[key];  // the error: names the key and the record's keys
+    });
   }
 
   struct Moments {

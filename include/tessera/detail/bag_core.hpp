@@ -44,6 +44,12 @@ std::uint64_t token_of(const BagExpr& e);
 std::uint64_t op_token(std::string_view op, const std::type_info& function, std::uint64_t input_token);
 
 BagPtr from_reader(std::int64_t npartitions, std::string_view op, std::uint64_t token, ReadPartition read);
+/// A source that can read one field of each record instead of whole records
+/// (read_json): given the field and a default (an empty Value: none), the bag of that field.
+using FieldReader = std::function<BagPtr(const std::string& field, const Value& default_value)>;
+BagPtr with_field_reader(BagPtr source, FieldReader reader);
+/// The source's field reader, when the bag is that source untransformed; else empty.
+FieldReader field_reader(const BagExpr& e);
 BagPtr derive(const BagPtr& input, std::string_view op, std::uint64_t token, TransformPartition f);
 /// A one-partition bag: `chunk` on each partition, then `combine` on up to
 /// eight results at a time, level by level, in partition order.

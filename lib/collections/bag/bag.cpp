@@ -35,6 +35,7 @@ struct BagExpr {
   ReadPartition read;                        // or
   std::shared_ptr<const NodeSource> nodes;   // the partitions are graph nodes
   TransformPartition transform;              // may be empty
+  FieldReader field_reader;                  // a source that reads single fields (read_json), untransformed
 
   mutable std::shared_ptr<const Graph> graph;
   mutable std::vector<Key> output_keys;
@@ -192,6 +193,20 @@ BagPtr from_reader(std::int64_t npartitions, std::string_view op, std::uint64_t 
   e->read = std::move(read);
   return e;
 }
+
+BagPtr with_field_reader(BagPtr source, FieldReader reader) {
+  auto e = std::make_shared<BagExpr>();
+  e->npartitions = source->npartitions;
+  e->name = source->name;
+  e->token = source->token;
+  e->read = source->read;
+  e->nodes = source->nodes;
+  e->transform = source->transform;
+  e->field_reader = std::move(reader);
+  return e;
+}
+
+FieldReader field_reader(const BagExpr& e) { return e.field_reader; }
 
 BagPtr derive(const BagPtr& input, std::string_view op, std::uint64_t token, TransformPartition f) {
   auto e = new_bag(input->npartitions, op, mixed(input->token, op, token));

@@ -94,6 +94,24 @@ TEST(Bag, ZipAndPersist) {
   EXPECT_EQ(kept.compute(), (std::vector<std::int64_t>{0, 10, 20, 30, 40, 50}));
 }
 
+TEST(Bag, PluckJsonRecords) {
+  std::vector<tessera::Json> records;
+  for (const char* line : {R"({"name": "Ann", "age": 31, "tags": ["a", "b"]})", R"({"name": "Bob", "tags": []})",
+                           R"({"name": "Ann", "age": 5, "tags": ["c"]})"}) {
+    records.push_back(tessera::Json::parse(line));
+  }
+  const auto b = db::from_sequence(records, 2);
+  const auto names = b.pluck("name").map([](const tessera::Json& j) { return std::string(j.as_string()); });
+  EXPECT_EQ(names.frequencies().compute(), (std::vector<Pair>{{"Ann", 2}, {"Bob", 1}}));
+  EXPECT_EQ(b.pluck("age", tessera::Json(-1)).map([](const tessera::Json& j) { return j.as_int64(); }).compute(),
+            (std::vector<std::int64_t>{31, -1, 5}));
+  EXPECT_THAT([&] { b.pluck("age").compute(); }, testing::ThrowsMessage<tessera::Error>(testing::HasSubstr("age")));
+  EXPECT_EQ(b.pluck("tags").map([](const tessera::Json& j) { return static_cast<std::int64_t>(j.size()); }).sum().compute(), 3);
+  const auto pairs = b.pluck(std::vector<std::string>{"name", "tags"}).compute();
+  EXPECT_EQ(pairs[2][1].dump(), R"(["c"])");
+  EXPECT_EQ(b.pluck("name").frequencies().compute().front().second, 2);  // Json items hash and compare
+}
+
 TEST(Bag, FromDelayedPartitions) {
   auto make = tessera::delayed([](std::int64_t from, std::int64_t n) { return std::vector<std::int64_t>(static_cast<std::size_t>(n), from); }, "make");
   std::vector<tessera::Delayed<std::vector<std::int64_t>>> parts{make(1, 2), make(5, 3), make(9, 0)};
