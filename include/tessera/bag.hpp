@@ -25,6 +25,7 @@
 /// frequencies, distinct, groupby and foldby need std::hash<K> and ==.
 #include <tessera/collection.hpp>
 #include <tessera/compute.hpp>
+#include <tessera/dataframe.hpp>
 #include <tessera/delayed.hpp>
 #include <tessera/detail/bag_core.hpp>
 #include <tessera/json.hpp>
@@ -535,6 +536,14 @@ Bag<T> from_sequence(std::vector<T> items, std::int64_t npartitions = 1) {
     return Value::of(std::vector<T>(begin, end));
   }));
 }
+
+/// JSON records as a DataFrame (Dask's to_dataframe): one partition per
+/// partition, columns `columns` (name, type: int64, float64, bool or
+/// string), or, when none are given, the keys of the first record typed by
+/// its values (which computes the first partition that has one). A missing
+/// key or a JSON null is a null; nested values become their JSON text.
+dataframe::DataFrame to_dataframe(const Bag<Json>& records,
+                                  const std::vector<std::pair<std::string, ColumnType>>& columns = {});
 
 /// A bag whose partitions are the values of `parts` (Dask's from_delayed):
 /// each a Delayed std::vector<T>, computed where the scheduler places it.

@@ -112,6 +112,25 @@ TEST(Bag, PluckJsonRecords) {
   EXPECT_EQ(b.pluck("name").frequencies().compute().front().second, 2);  // Json items hash and compare
 }
 
+TEST(Bag, JsonRecordsToADataFrame) {
+  std::vector<tessera::Json> records;
+  for (const char* line : {R"({"name": "Ann", "age": 31, "score": 1.5, "ok": true})", R"({"name": "Bob", "age": null})",
+                           R"({"name": "Cy", "age": 7, "score": 2, "ok": false, "extra": [1]})"}) {
+    records.push_back(tessera::Json::parse(line));
+  }
+  const auto df = db::to_dataframe(db::from_sequence(records, 2));
+  EXPECT_EQ(df.columns(), (std::vector<std::string>{"name", "age", "score", "ok"}));
+  const tessera::Table t = df.compute();
+  ASSERT_EQ(t.num_rows(), 3);
+  EXPECT_EQ(t.column("age").type(), tessera::ColumnType::int64);
+  EXPECT_EQ(t.column("age").null_count(), 1);
+  EXPECT_EQ(t.column("score").float64s()[2], 2.0);
+  EXPECT_EQ(t.column("ok").null_count(), 1);
+  EXPECT_EQ(df["age"].sum().compute(), 38);
+  const auto typed = db::to_dataframe(db::from_sequence(records, 1), {{"name", tessera::ColumnType::string}, {"extra", tessera::ColumnType::string}});
+  EXPECT_EQ(typed.compute().column("extra").string(2), "[1]");
+}
+
 TEST(Bag, FromDelayedPartitions) {
   auto make = tessera::delayed([](std::int64_t from, std::int64_t n) { return std::vector<std::int64_t>(static_cast<std::size_t>(n), from); }, "make");
   std::vector<tessera::Delayed<std::vector<std::int64_t>>> parts{make(1, 2), make(5, 3), make(9, 0)};
