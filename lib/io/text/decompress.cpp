@@ -62,11 +62,11 @@ void ByteBuffer::reserve(std::size_t capacity) {
   capacity_ = capacity;
 }
 
-ByteBuffer inflate_gzip(std::span<const char> in, const std::string& path) {
+ByteBuffer inflate_gzip(std::span<const char> in, const std::string& path, ByteBuffer out) {
   // One decompressor per thread: it is 10s of KiB of tables, set up once.
   thread_local std::unique_ptr<libdeflate_decompressor, FreeDecompressor> decompressor(libdeflate_alloc_decompressor());
   if (!decompressor) throw std::bad_alloc();
-  ByteBuffer out;
+  out.set_size(0);
   if (in.empty()) return out;
   out.reserve(first_size_guess(in));
   std::size_t in_pos = 0;
@@ -91,11 +91,11 @@ ByteBuffer inflate_gzip(std::span<const char> in, const std::string& path) {
   return out;
 }
 
-ByteBuffer decompress_zstd(std::span<const char> in, const std::string& path) {
+ByteBuffer decompress_zstd(std::span<const char> in, const std::string& path, ByteBuffer out) {
   thread_local std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> context(ZSTD_createDCtx(), &ZSTD_freeDCtx);
   if (!context) throw std::bad_alloc();
   ZSTD_DCtx_reset(context.get(), ZSTD_reset_session_only);  // a previous file may have stopped mid-frame
-  ByteBuffer out;
+  out.set_size(0);
   if (in.empty()) return out;
   const unsigned long long declared = ZSTD_getFrameContentSize(in.data(), in.size());
   std::size_t guess = in.size() * 4;
@@ -118,16 +118,16 @@ ByteBuffer decompress_zstd(std::span<const char> in, const std::string& path) {
   return out;
 }
 
-ByteBuffer decompress_file(const std::string& path, Compression compression) {
+ByteBuffer decompress_file(const std::string& path, Compression compression, ByteBuffer out) {
   csv::FileBytes file(path, false);  // mapped: the decoders read the page cache in place
   file.load(0, file.size());
   const std::span<const char> bytes(file.size() > 0 ? file.at(0) : nullptr, static_cast<std::size_t>(file.size()));
   switch (compression) {
-    case Compression::gzip: return inflate_gzip(bytes, path);
-    case Compression::zstd: return decompress_zstd(bytes, path);
+    case Compression::gzip: return inflate_gzip(bytes, path, std::move(out));
+    case Compression::zstd: return decompress_zstd(bytes, path, std::move(out));
     case Compression::none: break;
   }
-  ByteBuffer out;
+  out.set_size(0);
   out.reserve(bytes.size() + 1);
   if (!bytes.empty()) std::memcpy(out.data(), bytes.data(), bytes.size());
   out.set_size(bytes.size());

@@ -44,6 +44,9 @@ class TextReader {
  public:
   /// InputError naming the file when it cannot be opened or decoded.
   explicit TextReader(TextPart part);
+  TextReader(const TextReader&) = delete;
+  TextReader& operator=(const TextReader&) = delete;
+  ~TextReader();
 
   /// Calls f(line, line_number) for every line of the part, in order. The
   /// line has no '\n' and no '\r' before it (a last line without '\n' keeps
