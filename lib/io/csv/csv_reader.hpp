@@ -6,6 +6,8 @@
 #include <tessera/io/csv.hpp>
 #include <tessera/table.hpp>
 
+#include "io/glob.hpp"
+
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
@@ -18,10 +20,7 @@ namespace tessera::csv {
 using dataframe::BadLines;
 using dataframe::CsvOptions;
 
-/// The files `pattern` matches (* ? [...] in any path component), sorted;
-/// a pattern without wildcards is itself (it must exist). InputError naming
-/// the pattern when nothing matches.
-std::vector<std::string> expand_glob(const std::string& pattern);
+using io::expand_glob;  // io/glob.hpp: the CSV and text readers share it
 
 /// What every partition of one read_csv produces: the output columns, their
 /// types, and where each comes from among the file's fields.

@@ -1,5 +1,5 @@
 // expand_glob: the files a pattern names, sorted by Tessera rather than the shell.
-#include "io/csv/csv_reader.hpp"
+#include "io/glob.hpp"
 
 #include <tessera/error.hpp>
 
@@ -8,7 +8,7 @@
 
 #include <algorithm>
 
-namespace tessera::csv {
+namespace tessera::io {
 
 namespace {
 
@@ -25,7 +25,7 @@ std::vector<std::string> expand_glob(const std::string& pattern) {
   if (!has_wildcard(pattern)) {
     struct stat st {};
     if (::stat(pattern.c_str(), &st) != 0) throw InputError(std::string("no file matches '").append(pattern).append("'"));
-    if (S_ISDIR(st.st_mode)) throw InputError(std::string("'").append(pattern).append("' is a directory, not a CSV file"));
+    if (S_ISDIR(st.st_mode)) throw InputError(std::string("'").append(pattern).append("' is a directory, not a file"));
     return {pattern};
   }
   glob_t found{};
@@ -48,4 +48,4 @@ std::vector<std::string> expand_glob(const std::string& pattern) {
   return paths;
 }
 
-}  // namespace tessera::csv
+}  // namespace tessera::io
