@@ -35,6 +35,7 @@ Action add_bench(CLI::App& app, const GlobalOptions& global);
 Action add_run(CLI::App& app, const GlobalOptions& global);
 Action add_h5_reduce(CLI::App& app, const GlobalOptions& global);
 Action add_csv_groupby(CLI::App& app, const GlobalOptions& global);
+Action add_json_topk(CLI::App& app, const GlobalOptions& global);
 SubcommandAction add_bench_spill(CLI::App& bench, const GlobalOptions& global);
 
 }  // namespace tessera::launcher

@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
   const std::vector<std::pair<std::string, Action>> commands = {
       {"info", add_info(app, global)}, {"demo", add_demo(app, global)}, {"bench", add_bench(app, global)},
       {"run", add_run(app, global)}, {"h5-reduce", add_h5_reduce(app, global)},
-      {"csv-groupby", add_csv_groupby(app, global)}};
+      {"csv-groupby", add_csv_groupby(app, global)}, {"json-topk", add_json_topk(app, global)}};
 
   try {
     app.parse(argc, argv);
