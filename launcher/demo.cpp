@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "delayed_files.hpp"
 #include "csv_groupby.hpp"
+#include "json_topk.hpp"
 #include "hdf5_center.hpp"
 
 #include <tessera/array.hpp>
@@ -35,6 +36,8 @@ Action add_demo(CLI::App& app, const GlobalOptions& global) {
     std::vector<std::int64_t> array_chunks{1000, 1250};
     int csv_files = 4;
     std::int64_t csv_rows = 100'000;
+    int json_files = 4;
+    std::int64_t json_records = 50'000;
   };
   auto options = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("demo", "write demo files and run the seed's Delayed and Array examples on them");
@@ -59,6 +62,10 @@ Action add_demo(CLI::App& app, const GlobalOptions& global) {
   cmd->add_option("--csv-files", options->csv_files, "CSV files of the DataFrame example (default 4)")
       ->check(CLI::Range(1, 1000));
   cmd->add_option("--csv-rows", options->csv_rows, "rows per CSV file (default 100000)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{100'000'000}));
+  cmd->add_option("--json-files", options->json_files, "gzip'd JSON-lines files of the Bag example (default 4)")
+      ->check(CLI::Range(1, 1000));
+  cmd->add_option("--json-records", options->json_records, "records per JSON file (default 50000)")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{100'000'000}));
   cmd->add_flag("--keep", options->keep, "keep the files");
   return [options, &global] {
@@ -138,6 +145,14 @@ Action add_demo(CLI::App& app, const GlobalOptions& global) {
     start = std::chrono::steady_clock::now();
     const Table means = examples::user_means(csv_dir + "/2015-*-*.csv", compute_options);
     const double frame_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+    // The Bag example: rank 0 writes daily gzip'd JSON lines, then
+    // read_json("2015-*-*.json.gz").pluck("name").frequencies().topk(10, by count).compute().
+    const std::string json_dir = (fs::path(dir) / "json").string();
+    on_rank_0([&] { examples::write_demo_json(json_dir, options->json_files, options->json_records, options->seed); });
+    start = std::chrono::steady_clock::now();
+    const auto top = examples::top_names(json_dir + "/2015-*-*.json.gz", 10, compute_options);
+    const double bag_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     runtime.barrier();  // nobody reads the files any more
     if (runtime.rank() != 0) return 0;
     const double mb = static_cast<double>(rows) * static_cast<double>(cols) * 8 / 1e6;
@@ -158,6 +173,12 @@ Action add_demo(CLI::App& app, const GlobalOptions& global) {
                 runtime.size(), frame_seconds, static_cast<long long>(means.num_rows()), total,
                 static_cast<long long>(means.num_rows() ? means.column("user_id").int64s()[0] : -1),
                 means.num_rows() ? means.column("value").as_double(0) : 0.0);
+    std::printf("b = read_json(%s/2015-*-*.json.gz); b.pluck(\"name\").frequencies().topk(10, by count).compute()\n",
+                json_dir.c_str());
+    for (const auto& [name, count] : top) std::printf("  %s\t%lld\n", name.to_text().c_str(), static_cast<long long>(count));
+    std::printf("bag ranks=%d seconds=%.3f top_name=%s top_n=%lld names=%zu\n", runtime.size(), bag_seconds,
+                top.empty() ? "" : top[0].first.to_text().c_str(), static_cast<long long>(top.empty() ? 0 : top[0].second),
+                top.size());
     return 0;
   };
 }

@@ -39,7 +39,7 @@ def check(label, name, got, want, rtol, atol=0.0):
 runs = [("sync", None, None), ("threads", None, None), ("threads", (517, 263), (100, 50))]
 for scheduler, shape, chunks in runs:
     with tempfile.TemporaryDirectory(prefix="tessera-oracle-") as d:
-        args = [tessera, "demo", "--dir", d, "--keep", "--files", "6", "--rows", "50000", "--seed", "11", "--csv-rows", "20000",
+        args = [tessera, "demo", "--dir", d, "--keep", "--files", "6", "--rows", "50000", "--seed", "11", "--csv-rows", "20000", "--json-records", "5000",
                 "--scheduler", scheduler]
         if shape:
             args += ["--array-shape", *map(str, shape), "--array-chunks", *map(str, chunks)]
@@ -88,4 +88,23 @@ for scheduler, shape, chunks in runs:
         check(label, "first_user", float(fields["first_user"]), means.index[0], 0.0)
         check(label, "first_mean", float(fields["first_mean"]), means.iloc[0], 1e-12)
         print(f"{label}: {len(means)} users, sum of means {fields['sum_of_means']} vs pandas {means.sum()!r}")
+
+        # The Bag example against Python's json, gzip and collections on the files the demo wrote.
+        import collections
+        import gzip
+        import json
+        counts = collections.Counter()
+        for p in glob.glob(os.path.join(d, "json", "2015-*-*.json.gz")):
+            with gzip.open(p, "rt", encoding="utf-8") as f:
+                counts.update(json.loads(line)["name"] for line in f)
+        order = {}
+        top = counts.most_common()
+        want = ["  %s\t%d" % kv for kv in top[:10]]
+        got = [line for line in out.split("\n") if line.startswith("  ") and "\t" in line]
+        if [g.split("\t")[1] for g in got] != [w.split("\t")[1] for w in want] or set(got) != set(want):
+            print(f"FAIL {label}: the Bag example printed {got}, Python {want}")
+            failures += 1
+        fields = fields_of(out, "top_n=")
+        check(label, "top_n", float(fields["top_n"]), top[0][1], 0.0)
+        print(f"{label}: top name {fields['top_name']} x {fields['top_n']} vs Python {top[0]}")
 sys.exit(1 if failures else 0)
