@@ -5,6 +5,8 @@
 #include <tessera/error.hpp>
 #include <tessera/token.hpp>
 
+#include "graph/layer_builder.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <map>
@@ -61,21 +63,11 @@ class PartitionLayer final : public Layer {
   TransformPartition transform_, step_;
 };
 
-class Builder {
+class Builder : public graph::LayerBuilder {
  public:
-  NodeId add_layer(KeyName name, std::uint64_t token, std::int64_t count, std::shared_ptr<const Layer> layer,
-                   const Graph::LayerInputs& inputs_of) {
-    const auto id = std::make_pair(name.hash(), token);
-    if (auto it = first_.find(id); it != first_.end()) return it->second;
-    const std::int64_t grid[1] = {count};
-    const NodeId first = graph_.add_layer(name, token, grid, std::move(layer), inputs_of);
-    first_.emplace(id, first);
-    return first;
-  }
   // A layer of e.npartitions tasks: source, transform, then `step` (none: the partition itself).
   NodeId add_partitions(const BagExpr& e, KeyName name, std::uint64_t token, TransformPartition step) {
-    const auto id = std::make_pair(name.hash(), token);
-    if (auto it = first_.find(id); it != first_.end()) return it->second;
+    if (auto known = find(name, token)) return *known;
     NodeId input = 0;
     if (e.nodes) input = e.nodes->build(*this);
     auto layer = std::make_shared<PartitionLayer>(e.read, e.transform, std::move(step));
@@ -84,24 +76,6 @@ class Builder {
                        if (e.nodes) deps.push_back(input + static_cast<NodeId>(block[0]));
                      });
   }
-  NodeId add_exchange(KeyName name, std::uint64_t token, NodeId first_sender, std::int64_t count, std::int64_t parts) {
-    const auto id = std::make_pair(name.hash(), token);
-    if (auto it = first_.find(id); it != first_.end()) return it->second;
-    std::vector<NodeId> senders(static_cast<std::size_t>(count));
-    for (std::size_t i = 0; i < senders.size(); ++i) senders[i] = first_sender + static_cast<NodeId>(i);
-    const std::int64_t none[1] = {0};
-    const NodeId node = graph_.add_exchange(Key(name, token, none), senders, parts);
-    first_.emplace(id, node);
-    return node;
-  }
-  /// Nodes added by hand (persisted partitions) that a layer of this name and token stands for.
-  void remember(KeyName name, std::uint64_t token, NodeId first) { first_.emplace(std::make_pair(name.hash(), token), first); }
-  Graph& graph() { return graph_; }
-  Graph take() { return std::move(graph_); }
-
- private:
-  Graph graph_;
-  std::map<std::pair<std::uint64_t, std::uint64_t>, NodeId> first_;
 };
 
 std::shared_ptr<BagExpr> new_bag(std::int64_t npartitions, std::string_view op, std::uint64_t token) {
@@ -227,31 +201,13 @@ BagPtr reduce(const BagPtr& input, std::string_view op, std::uint64_t token, Tra
   const std::uint64_t t = mixed(input->token, op, token);
   const std::string name(op);
   auto build = [input, name, t, chunk = std::move(chunk), combine = std::move(combine)](Builder& b) {
-    constexpr std::int64_t split_every = 8;
-    NodeId level = b.add_partitions(*input, KeyName(name + "-chunk"), t, chunk);
-    std::int64_t count = input->npartitions;
-    if (count == 0) {  // nothing to combine: the final merge of no results
+    const NodeId chunks = b.add_partitions(*input, KeyName(name + "-chunk"), t, chunk);
+    if (input->npartitions == 0) {  // nothing to combine: the final merge of no results
       return b.add_layer(KeyName(name), t, 1, std::make_shared<CombineLayer>(combine, true),
                          [](std::span<const std::int64_t>, std::vector<NodeId>&) {});
     }
-    for (int depth = 0;; ++depth) {
-      const bool final = count <= split_every;
-      const std::int64_t next = final ? 1 : (count + split_every - 1) / split_every;
-      const NodeId below = level;
-      const std::int64_t below_count = count;
-      TokenHasher h;
-      h.mix(t);
-      h.add(depth);
-      level = b.add_layer(KeyName(final ? name : name + "-combine"), final ? t : h.value(), next,
-                          std::make_shared<CombineLayer>(combine, final),
-                          [&](std::span<const std::int64_t> block, std::vector<NodeId>& deps) {
-                            const std::int64_t from = block[0] * split_every;
-                            const std::int64_t to = std::min(below_count, from + split_every);
-                            for (std::int64_t i = from; i < to; ++i) deps.push_back(below + static_cast<NodeId>(i));
-                          });
-      if (final) return level;
-      count = next;
-    }
+    return b.add_merge_tree(chunks, input->npartitions, name, t,
+                            [&](bool final) { return std::make_shared<CombineLayer>(combine, final); });
   };
   auto e = new_bag(1, op, t);
   e->nodes = nodes_of(std::move(build));

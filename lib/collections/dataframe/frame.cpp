@@ -91,20 +91,10 @@ Table empty_table(const Schema& schema) {
   return Table(schema.names, std::move(columns));
 }
 
-NodeId GraphBuilder::add_layer(KeyName name, std::uint64_t token, std::int64_t count, std::shared_ptr<const Layer> layer,
-                               const Graph::LayerInputs& inputs_of) {
-  const auto id = std::make_pair(name.hash(), token);
-  if (auto it = first_.find(id); it != first_.end()) return it->second;
-  const std::int64_t grid[1] = {count};
-  const NodeId first = graph_.add_layer(name, token, grid, std::move(layer), inputs_of);
-  first_.emplace(id, first);
-  return first;
-}
 
 NodeId GraphBuilder::add_partition_layer(const FrameExpr& frame, KeyName name, std::uint64_t token,
                                          std::shared_ptr<const PartitionStep> step, const std::vector<NodeId>& extra) {
-  const auto id = std::make_pair(name.hash(), token);
-  if (auto it = first_.find(id); it != first_.end()) return it->second;
+  if (auto known = find(name, token)) return *known;
   NodeId input_first = 0;
   if (frame.nodes) input_first = frame.nodes->build(*this);
   auto layer = std::make_shared<PartitionLayer>(frame.reader, frame.transform, std::move(step));
@@ -121,23 +111,12 @@ NodeId GraphBuilder::add_partition_layer(const FrameExpr& frame, KeyName name, s
       if (bytes == 0) continue;
       TaskAnnotations hint;
       hint.expected_bytes = bytes;
-      graph_.annotate(first + static_cast<NodeId>(i), std::move(hint));
+      graph().annotate(first + static_cast<NodeId>(i), std::move(hint));
     }
   }
   return first;
 }
 
-NodeId GraphBuilder::add_exchange(KeyName name, std::uint64_t token, NodeId first_sender, std::int64_t count,
-                                  std::int64_t parts) {
-  const auto id = std::make_pair(name.hash(), token);
-  if (auto it = first_.find(id); it != first_.end()) return it->second;
-  std::vector<NodeId> senders(static_cast<std::size_t>(count));
-  for (std::size_t i = 0; i < senders.size(); ++i) senders[i] = first_sender + static_cast<NodeId>(i);
-  const std::int64_t none[1] = {0};
-  const NodeId node = graph_.add_exchange(Key(name, token, none), senders, parts);
-  first_.emplace(id, node);
-  return node;
-}
 
 namespace {
 void fresh_origins(Schema& s, std::uint64_t token) {
@@ -289,25 +268,7 @@ class TableTree final : public NodeSource {
 
 NodeId add_merge_tree(GraphBuilder& builder, NodeId first, std::int64_t count, const std::string& op,
                       std::uint64_t token, const std::function<std::shared_ptr<const Layer>(bool final)>& layer) {
-  constexpr std::int64_t split_every = 8;
-  NodeId level = first;
-  for (int depth = 0;; ++depth) {
-    const bool final = count <= split_every;
-    const std::int64_t next = final ? 1 : (count + split_every - 1) / split_every;
-    const NodeId below = level;
-    const std::int64_t below_count = count;
-    TokenHasher h;
-    h.mix(token);
-    h.add(depth);
-    level = builder.add_layer(KeyName(final ? op : op + "-combine"), final ? token : h.value(), next, layer(final),
-                              [&](std::span<const std::int64_t> block, std::vector<NodeId>& deps) {
-                                const std::int64_t from = block[0] * split_every;
-                                const std::int64_t to = std::min(below_count, from + split_every);
-                                for (std::int64_t i = from; i < to; ++i) deps.push_back(below + static_cast<NodeId>(i));
-                              });
-    if (final) return level;
-    count = next;
-  }
+  return builder.add_merge_tree(first, count, op, token, layer);
 }
 
 FramePtr reduce_tables(const FramePtr& input, Schema out, std::string_view op, std::uint64_t op_token,

@@ -9,6 +9,8 @@
 #include <tessera/graph.hpp>
 #include <tessera/table.hpp>
 
+#include "graph/layer_builder.hpp"
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -117,7 +119,7 @@ class PartitionStep {
 /// The step that hands partition i on as it is (a frame's own partitions).
 std::shared_ptr<const PartitionStep> keep_partition();
 
-class GraphBuilder {
+class GraphBuilder : public graph::LayerBuilder {
  public:
   /// A layer (name, token) of frame.npartitions tasks; task i makes partition
   /// i of `frame` (its source, then its transform) and hands it to `step`.
@@ -125,18 +127,6 @@ class GraphBuilder {
   /// `extra`: nodes every task also reads (a broadcast table, range boundaries).
   NodeId add_partition_layer(const FrameExpr& frame, KeyName name, std::uint64_t token,
                              std::shared_ptr<const PartitionStep> step, const std::vector<NodeId>& extra = {});
-  /// An exchange (include/tessera/exchange.hpp) of the `count` senders from
-  /// `first_sender` on into `parts` parts; added once per (name, token).
-  NodeId add_exchange(KeyName name, std::uint64_t token, NodeId first_sender, std::int64_t count, std::int64_t parts);
-  /// A layer of `count` tasks whose task i reads `inputs_of(i)`.
-  NodeId add_layer(KeyName name, std::uint64_t token, std::int64_t count, std::shared_ptr<const Layer> layer,
-                   const Graph::LayerInputs& inputs_of);
-  Graph& graph() { return graph_; }
-  Graph take() { return std::move(graph_); }
-
- private:
-  Graph graph_;
-  std::map<std::pair<std::uint64_t, std::uint64_t>, NodeId> first_;
 };
 
 /// A frame derived from `input`: same source, `then` composed after its transform.
