@@ -164,6 +164,9 @@ std::optional<Json> pluck_field(std::string_view line, std::string_view key) {
   auto doc = get_or_throw<od::document>(p.parser.iterate(padded_copy(p, line)));
   const auto type = get_or_throw<od::json_type>(doc.type());
   if (type != od::json_type::object) {
+    // On-Demand reads only the first byte to tell the type: "not json" looks
+    // like a null. A full parse says whether the line is JSON at all (InputError).
+    (void)Json::parse(line);
     throw TypeError(std::string("json: the record is ").append(record_type_name(type)).append(", not an object (plucking \"")
                         .append(key).append("\")"));
   }

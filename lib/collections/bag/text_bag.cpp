@@ -107,16 +107,7 @@ Bag<Json> read_json(const std::string& glob, const JsonOptions& options) {
     if (default_value) fallback = default_value.get<Json>();
     return detail::from_reader(n, "read-json-pluck", t.value(), [parts, options, field, fallback](std::int64_t i) {
       return read_records((*parts)[static_cast<std::size_t>(i)], options, [&](std::string_view line) {
-        std::optional<Json> v;
-        try {
-          v = pluck_field(line, field);
-        } catch (const TypeError&) {
-          // pluck_field reads only up to the field: "not json" may look like a
-          // wrong type to it. A full parse tells a bad line (InputError) apart.
-          (void)Json::parse(line);
-          throw;
-        }
-        if (v) return std::move(*v);
+        if (auto v = pluck_field(line, field)) return std::move(*v);
         if (fallback) return *fallback;
         throw TypeError("the record has no key \"" + field + "\"");  // not a bad line: never skipped
       });
