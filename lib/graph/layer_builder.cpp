@@ -50,6 +50,17 @@ NodeId LayerBuilder::add_merge_tree(NodeId first, std::int64_t count, const std:
   }
 }
 
+std::vector<NodeId> LayerBuilder::add_graph(const Graph& other) {
+  std::vector<NodeId> new_id(other.size());
+  std::vector<NodeId> deps;
+  for (NodeId id = 0; id < other.size(); ++id) {
+    deps.clear();
+    for (NodeId d : other.deps(id)) deps.push_back(new_id[d]);
+    new_id[id] = graph_.add_copy(other.node(id), deps);
+  }
+  return new_id;
+}
+
 void LayerBuilder::remember(KeyName name, std::uint64_t token, NodeId first) {
   first_.emplace(std::make_pair(name.hash(), token), first);
 }

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace tessera::graph {
 
@@ -28,6 +29,9 @@ class LayerBuilder {
   /// `op-combine`); returns the last node. `layer(final)` runs a merge.
   NodeId add_merge_tree(NodeId first, std::int64_t count, const std::string& op, std::uint64_t token,
                         const std::function<std::shared_ptr<const Layer>(bool final)>& layer);
+  /// Every node of `other` (a Delayed graph, another collection's), copied
+  /// in; returns each one's id here.
+  std::vector<NodeId> add_graph(const Graph& other);
   /// Nodes added by hand (persisted partitions) that stand for the layer (name, token).
   void remember(KeyName name, std::uint64_t token, NodeId first);
   /// The layer (name, token), if added.

@@ -281,11 +281,12 @@ class DistributedRun final : public ProgressSource {
 
   // A result being sent stays in memory until the send completes: beyond the
   // headroom between the spill target and the limit, pushes wait their turn.
-  bool may_send_now(NodeId node) const {
+  bool may_send_now(NodeId node) const { return may_send_bytes(results_.nbytes(node)); }
+  bool may_send_bytes(std::uint64_t nbytes) const {
     const auto& budget = memory::Budget::instance();
     const std::uint64_t headroom = budget.limit() > budget.target() ? budget.limit() - budget.target() : 0;
     const std::uint64_t in_flight = net_.value_bytes_in_flight();
-    return in_flight == 0 || in_flight + results_.nbytes(node) <= headroom;
+    return in_flight == 0 || in_flight + nbytes <= headroom;
   }
 
   bool send_waiting_pushes() {
@@ -330,12 +331,7 @@ class DistributedRun final : public ProgressSource {
   // (the same headroom as pushes).
   bool send_exchange_pieces() {
     bool any = false;
-    const auto& budget = memory::Budget::instance();
-    const std::uint64_t headroom = budget.limit() > budget.target() ? budget.limit() - budget.target() : 0;
-    auto fits = [&](std::uint64_t nbytes) {
-      const std::uint64_t in_flight = net_.value_bytes_in_flight();
-      return in_flight == 0 || in_flight + nbytes <= headroom;
-    };
+    auto fits = [this](std::uint64_t nbytes) { return may_send_bytes(nbytes); };
     while (auto out = exchanges_.next_outgoing(fits)) {
       any = true;
       if (!out->piece) {

@@ -266,13 +266,7 @@ BagPtr from_graph(std::shared_ptr<const Graph> graph, std::vector<NodeId> output
   auto e = new_bag(static_cast<std::int64_t>(outputs.size()), "from-delayed", token);
   e->nodes = nodes_of([graph, outputs, token](Builder& b) {
     // The delayed graph's nodes, then one task per partition that hands its value on (consecutive ids).
-    std::vector<NodeId> new_id(graph->size());
-    std::vector<NodeId> deps;
-    for (NodeId id = 0; id < graph->size(); ++id) {
-      deps.clear();
-      for (NodeId d : graph->deps(id)) deps.push_back(new_id[d]);
-      new_id[id] = b.graph().add_copy(graph->node(id), deps);
-    }
+    const std::vector<NodeId> new_id = b.add_graph(*graph);
     return b.add_layer(KeyName("from-delayed-parts"), token, static_cast<std::int64_t>(outputs.size()),
                        std::make_shared<SameValue>(), [&](std::span<const std::int64_t> block, std::vector<NodeId>& d) {
                          d.push_back(new_id[outputs[static_cast<std::size_t>(block[0])]]);

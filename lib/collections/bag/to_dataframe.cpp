@@ -62,13 +62,7 @@ class BagPartitions final : public dfd::NodeSource {
       : bag_(std::move(bag)), schema_(std::move(schema)), token_(token) {}
   NodeId build(dfd::GraphBuilder& builder) const override {
     const Graph& g = bag_.graph();
-    std::vector<NodeId> new_id(g.size());
-    std::vector<NodeId> deps;
-    for (NodeId id = 0; id < g.size(); ++id) {
-      deps.clear();
-      for (NodeId d : g.deps(id)) deps.push_back(new_id[d]);
-      new_id[id] = builder.graph().add_copy(g.node(id), deps);
-    }
+    const std::vector<NodeId> new_id = builder.add_graph(g);
     std::vector<NodeId> parts;
     for (const Key& k : bag_.output_keys()) parts.push_back(new_id[g.find(k)]);
     return builder.add_layer(KeyName("to-dataframe"), token_, static_cast<std::int64_t>(parts.size()),

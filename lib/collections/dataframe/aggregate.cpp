@@ -714,17 +714,7 @@ std::vector<std::int64_t> sorted_rows(const Table& t, const std::vector<int>& co
   std::vector<std::int64_t> rows(static_cast<std::size_t>(t.num_rows()));
   std::iota(rows.begin(), rows.end(), 0);
   std::stable_sort(rows.begin(), rows.end(), [&](std::int64_t x, std::int64_t y) {
-    for (std::size_t k = 0; k < columns.size(); ++k) {
-      const Column& c = t.column(static_cast<std::size_t>(columns[k]));
-      const bool nx = c.is_na(x), ny = c.is_na(y);
-      if (nx || ny) {
-        if (nx == ny) continue;
-        return ny;  // nulls last, as pandas' na_position='last'
-      }
-      const int cmp = compare_values(c, x, c, y);
-      if (cmp != 0) return ascending[k] ? cmp < 0 : cmp > 0;
-    }
-    return false;
+    return compare_rows(t, x, t, y, columns, columns, ascending) < 0;  // nulls last, as pandas' na_position='last'
   });
   return rows;
 }
