@@ -14,6 +14,8 @@ struct GlobalOptions {
   unsigned threads = 0;              // 0: TESSERA_THREADS or this rank's share of the cores
   std::string memory_limit;          // empty: TESSERA_MEMORY_LIMIT or this rank's share of the RAM
   std::string spill_dir;             // empty: TESSERA_SPILL_DIR, TMPDIR or /tmp
+  std::string trace;                 // --trace FILE: Chrome trace-event JSON of the whole command
+  std::string report;                // --report FILE: the self-contained HTML performance report
   tessera::Runtime* runtime = nullptr;  // set once the command line is parsed
 };
 

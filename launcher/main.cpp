@@ -4,6 +4,7 @@
 // command; MPI starts only once the command line is known to be good.
 #include "commands.hpp"
 
+#include <tessera/diagnostics.hpp>
 #include <tessera/error.hpp>
 #include <tessera/memory.hpp>
 #include <tessera/progress.hpp>
@@ -34,6 +35,12 @@ std::string unknown_command(const CLI::App& app) {
   return {};
 }
 
+// The files --trace and --report asked for; collective, like the run.
+void write_profile(tessera::Profile& profile, const tessera::launcher::GlobalOptions& global) {
+  if (!global.trace.empty()) profile.write_trace(global.trace);
+  if (!global.report.empty()) profile.write_report(global.report);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -55,6 +62,12 @@ int main(int argc, char** argv) {
       ->check(memory_limit_check);
   app.add_option("--spill-dir", global.spill_dir,
                  "where results spill to (default: TESSERA_SPILL_DIR, else TMPDIR, else /tmp)");
+  app.add_option("--trace", global.trace,
+                 "write a Chrome trace-event JSON file of every task, transfer and resource sample on every rank "
+                 "(open it in Perfetto or chrome://tracing)");
+  app.add_option("--report", global.report,
+                 "write a self-contained HTML performance report (task stream, time per rank, bytes moved, "
+                 "memory, slowest tasks); it opens with no network");
   bool progress = false, no_progress = false;
   auto* progress_flag =
       app.add_flag("--progress", progress, "draw the progress bar in place on rank 0 even when stderr is not a terminal");
@@ -82,6 +95,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::unique_ptr<tessera::Runtime> runtime;
+  std::unique_ptr<tessera::Profile> profile;
   try {
     runtime = std::make_unique<tessera::Runtime>(argc, argv, tessera::RuntimeOptions{.threads = global.threads});
     global.runtime = runtime.get();
@@ -91,8 +105,12 @@ int main(int argc, char** argv) {
     tessera::configure_memory(memory);
     if (progress) tessera::set_default_progress(tessera::ProgressMode::always);
     if (no_progress) tessera::set_default_progress(tessera::ProgressMode::off);
+    if (!global.trace.empty() || !global.report.empty()) profile = std::make_unique<tessera::Profile>();
     for (const auto& [name, action] : commands) {
-      if (app.got_subcommand(name)) return action();
+      if (!app.got_subcommand(name)) continue;
+      const int status = action();
+      if (profile) write_profile(*profile, global);
+      return status;
     }
   } catch (const tessera::Error& e) {
     // Errors of a collective run are thrown alike on every rank: rank 0 says it once.
@@ -104,6 +122,15 @@ int main(int argc, char** argv) {
       // what() names the rank when the error knows it; say it here only otherwise.
       if (runtime && runtime->size() > 1 && e.info().rank < 0) std::cerr << " (rank " << runtime->rank() << ")";
       std::cerr << ": " << e.what() << "\n";
+    }
+    // A failed run's records are kept too: the report says which task failed and where. Only
+    // after an error every rank shares can the ranks still meet to gather them.
+    if (profile && everywhere) {
+      try {
+        write_profile(*profile, global);
+      } catch (const std::exception& write_error) {
+        std::cerr << "tessera: " << write_error.what() << "\n";
+      }
     }
     return 1;
   } catch (const std::exception& e) {

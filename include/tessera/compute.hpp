@@ -46,6 +46,7 @@ struct ComputeStats {
   unsigned threads = 0;
   int rank = 0;                        // the rank these figures are from
   std::size_t bytes_received = 0;      // result bytes this rank received from other ranks
+  std::size_t bytes_transferred_in = 0;  // of which point to point while tasks ran (not the outputs' broadcast)
   /// With ComputeOptions::record_schedule, on every rank: where each task ran,
   /// and the order in which the tasks finished (as rank 0 saw it).
   std::vector<std::pair<Key, int>> placement;

@@ -57,6 +57,9 @@ class Runtime {
   std::string broadcast(const std::string& text, int root = 0) const;
   /// Every rank's `text`, in rank order, on every rank.
   std::vector<std::string> all_gather(const std::string& text) const;
+  /// Every rank's `text`, in rank order, on `root` only (empty elsewhere): sent
+  /// point to point, each rank's at its own pace, of any size.
+  std::vector<std::string> gather(const std::string& text, int root = 0) const;
 
   /// The active Runtime, or nullptr.
   static Runtime* current();

@@ -8,6 +8,7 @@
 #include <tessera/build_info.hpp>
 #include <tessera/compute.hpp>
 #include <tessera/delayed.hpp>
+#include <tessera/diagnostics.hpp>
 #include <tessera/error.hpp>
 #include <tessera/futures.hpp>
 #include <tessera/graph.hpp>

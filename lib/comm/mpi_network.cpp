@@ -436,6 +436,7 @@ bool MpiNetwork::finish_receive(schedule::Message& out) {
       out.source = finished->source;
       out.kind = schedule::MessageKind::data;
       out.node = finished->header.node;
+      out.wire_bytes = finished->header.nbytes;
       if (finished->holder) {
         out.value = Value::from_holder(std::move(finished->holder));
       } else {

@@ -168,4 +168,34 @@ std::vector<std::string> Runtime::all_gather(const std::string& text) const {
   return out;
 }
 
+std::vector<std::string> Runtime::gather(const std::string& text, int root) const {
+  constexpr int tag_gather = 7;  // the network's tags are 1-6 (mpi_network.cpp); gathers run between computes
+  constexpr std::size_t piece = std::size_t{1} << 30;  // MPI counts are ints
+  MPI_Comm comm = state_->comm_;
+  if (rank() != root) {
+    std::uint64_t size = text.size();
+    comm::check_mpi(MPI_Send(&size, 1, MPI_UINT64_T, root, tag_gather, comm), "MPI_Send (gather)", root);
+    for (std::size_t at = 0; at < text.size(); at += piece) {
+      const int n = static_cast<int>(std::min(piece, text.size() - at));
+      comm::check_mpi(MPI_Send(text.data() + at, n, MPI_CHAR, root, tag_gather, comm), "MPI_Send (gather)", root);
+    }
+    return {};
+  }
+  std::vector<std::string> out(static_cast<std::size_t>(size()));
+  out[static_cast<std::size_t>(root)] = text;
+  for (int r = 0; r < size(); ++r) {
+    if (r == root) continue;
+    std::uint64_t size = 0;
+    comm::check_mpi(MPI_Recv(&size, 1, MPI_UINT64_T, r, tag_gather, comm, MPI_STATUS_IGNORE), "MPI_Recv (gather)", r);
+    std::string& text_r = out[static_cast<std::size_t>(r)];
+    text_r.resize(size);
+    for (std::size_t at = 0; at < size; at += piece) {
+      const int n = static_cast<int>(std::min<std::size_t>(piece, size - at));
+      comm::check_mpi(MPI_Recv(text_r.data() + at, n, MPI_CHAR, r, tag_gather, comm, MPI_STATUS_IGNORE),
+                      "MPI_Recv (gather)", r);
+    }
+  }
+  return out;
+}
+
 }  // namespace tessera

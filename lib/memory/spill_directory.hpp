@@ -67,6 +67,11 @@ class SpillDirectory {
 
   /// The directory made for this process, or empty before the first spill.
   std::string path() const;
+  /// Where it is made (configure's `base`).
+  std::string base() const {
+    std::lock_guard lock(mutex_);
+    return base_;
+  }
   /// Removes the directory and everything in it (at exit; also after an error).
   void remove_all() noexcept;
 

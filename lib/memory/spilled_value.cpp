@@ -1,13 +1,31 @@
 #include "memory/spilled_value.hpp"
 
+#include "memory/spill_counters.hpp"
+
+#include <chrono>
 #include <vector>
 
 namespace tessera::memory {
+
+SpillCounters& this_thread_spills() {
+  thread_local SpillCounters counters;
+  return counters;
+}
+
+namespace {
+
+std::uint64_t now_ns() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+
+}  // namespace
 
 SpilledValue spill_value(const Value& value, const std::string& what) {
   const auto* holder = value.holder();
   const auto& codec = holder->codec();
   auto& budget = Budget::instance();
+  const std::uint64_t started = now_ns();
   SpilledValue spilled{{}, &codec};
   if (codec.contiguous) {
     spilled.file = budget.spill().write(codec.view(*holder), what);
@@ -17,11 +35,15 @@ SpilledValue spill_value(const Value& value, const std::string& what) {
     spilled.file = budget.spill().write(bytes, what);
   }
   budget.note_spilled(spilled.file.raw_bytes);
+  auto& counters = this_thread_spills();
+  counters.bytes_written += spilled.file.raw_bytes;
+  counters.nanoseconds += now_ns() - started;
   return spilled;
 }
 
 Value read_spilled(const SpilledValue& spilled, const std::string& what) {
   auto& budget = Budget::instance();
+  const std::uint64_t started = now_ns();
   Value value;
   if (spilled.codec->contiguous) {
     std::span<std::byte> buffer;
@@ -34,6 +56,9 @@ Value read_spilled(const SpilledValue& spilled, const std::string& what) {
     value = Value::from_holder(spilled.codec->decode(bytes));
   }
   budget.note_unspilled(spilled.file.raw_bytes);
+  auto& counters = this_thread_spills();
+  counters.bytes_read += spilled.file.raw_bytes;
+  counters.nanoseconds += now_ns() - started;
   return value;
 }
 

@@ -1,5 +1,6 @@
 #include <tessera/compute.hpp>
 
+#include "diagnostics/task_log.hpp"
 #include "graph/crash_report.hpp"
 #include "memory/budget.hpp"
 #include "schedule/distributed_executor.hpp"
@@ -52,6 +53,7 @@ auto run_here(const Graph& graph, std::span<const NodeId> outputs, const Compute
   graph.validate_structure();
   graph::prepare_crash_reports();
   memory::Budget::instance().reset_peak();
+  const diagnostics::RunScope recorded(graph);
   schedule::RunState state(graph, outputs, persist);
   const int rank = schedule::current_network() ? schedule::current_network()->rank() : 0;
   unsigned threads = options.threads ? options.threads : default_thread_count();
@@ -78,6 +80,7 @@ auto run_here(const Graph& graph, std::span<const NodeId> outputs, const Compute
     options.stats->threads = threads;
     options.stats->rank = rank;
     options.stats->bytes_received = 0;
+    options.stats->bytes_transferred_in = 0;
     options.stats->placement.clear();
     options.stats->completion_order.clear();
     if (options.record_schedule) {

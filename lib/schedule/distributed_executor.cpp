@@ -28,6 +28,7 @@
 // the same TaskError.
 #include "schedule/distributed_executor.hpp"
 
+#include "diagnostics/task_log.hpp"
 #include "graph/crash_report.hpp"
 #include "graph/derived.hpp"
 #include "graph/task_error.hpp"
@@ -74,7 +75,9 @@ class DistributedRun final : public ProgressSource {
         me_(network.rank()),
         ranks_(network.size()),
         results_(graph),
-        exchanges_(graph, me_, ranks_) {
+        exchanges_(graph, me_, ranks_),
+        record_(diagnostics::recording()) {
+    if (record_) received_from_.assign(graph.size(), -1);
     for (NodeId id = 0; id < graph.size(); ++id) {
       const auto& node = graph.node(id);
       if (node.is_data() && (node.location == everywhere || node.location == me_)) {
@@ -106,6 +109,7 @@ class DistributedRun final : public ProgressSource {
       });
     }
     net_.end_run(/*clean=*/!error_);
+    const std::uint64_t transferred_in = net_.value_bytes_received() - received_before;
     if (error_) throw_error(*error_);
 
     DistributedOutputs out;
@@ -133,6 +137,7 @@ class DistributedRun final : public ProgressSource {
       stats.threads = threads;
       stats.rank = me_;
       stats.bytes_received = net_.value_bytes_received() - received_before + inline_bytes_received_;
+      stats.bytes_transferred_in = transferred_in;
       stats.peak_live_results = results_.peak_live_results();
       stats.peak_live_bytes = results_.peak_live_bytes();
       stats.spilled_bytes = results_.spilled_bytes();
@@ -208,6 +213,7 @@ class DistributedRun final : public ProgressSource {
     switch (msg.kind) {
       case MessageKind::assign: on_assign(decode_body<AssignBatch>(msg.body)); break;
       case MessageKind::data:
+        if (record_ && msg.source != me_) record_arrival(msg);
         if (exchanges_.is_sender(msg.node)) {
           exchanges_.received(msg.source, msg.node, msg.value);
         } else {
@@ -258,12 +264,14 @@ class DistributedRun final : public ProgressSource {
     for (NodeId task : batch.tasks) {
       if (exchanges_.is_exchange(task)) {  // every rank runs it: see finish_exchanges
         exchanges_.close(task);
+        if (record_) waiting_since_.emplace(task, diagnostics::now());
         continue;
       }
       bool waits = false;
       for (NodeId dep : graph_.deps(task)) {
         if (results_.has(dep)) continue;
         input_waits_.wait(task, dep);
+        if (record_) waiting_since_.emplace(dep, diagnostics::now());
         waits = true;
       }
       if (!waits) runnable_.push(task);
@@ -319,7 +327,12 @@ class DistributedRun final : public ProgressSource {
       return;
     }
     try {
-      net_.send_value(target, node, results_.get(node), graph_.node(node).key);
+      const diagnostics::Nanoseconds started = record_ ? diagnostics::now() : 0;
+      const Value value = results_.get(node);
+      net_.send_value(target, node, value, graph_.node(node).key);
+      if (record_ && target != me_) {
+        diagnostics::record_transfer(graph_.node(node).key, me_, target, value.nbytes(), started, /*outgoing=*/true);
+      }
     } catch (const Error& e) {
       ErrorInfo info = e.info();
       info.rank = me_;
@@ -339,7 +352,13 @@ class DistributedRun final : public ProgressSource {
         continue;
       }
       try {
-        net_.send_value(out->dest, out->sender, out->piece.get(), graph_.node(out->sender).key);
+        const diagnostics::Nanoseconds started = record_ ? diagnostics::now() : 0;
+        const Value piece = out->piece.get();
+        net_.send_value(out->dest, out->sender, piece, graph_.node(out->sender).key);
+        if (record_ && out->dest != me_) {
+          diagnostics::record_transfer(graph_.node(out->sender).key, me_, out->dest, piece.nbytes(), started,
+                                       /*outgoing=*/true);
+        }
       } catch (const Error& e) {
         ErrorInfo info = e.info();
         info.rank = me_;
@@ -354,6 +373,13 @@ class DistributedRun final : public ProgressSource {
     auto done = exchanges_.take_complete();
     if (done.empty()) return false;
     for (auto& [exchange, inbox] : done) {
+      if (record_) {  // on this thread: the exchange is the progress thread's work
+        auto since = waiting_since_.find(exchange);
+        diagnostics::TaskClock::record_span(graph_.node(exchange).key,
+                                            since != waiting_since_.end() ? since->second : diagnostics::now(),
+                                            inbox.nbytes());
+        if (since != waiting_since_.end()) waiting_since_.erase(since);
+      }
       store(exchange, std::move(inbox));
       std::lock_guard lock(done_mutex_);
       completed_.push_back({exchange, std::nullopt});
@@ -411,12 +437,15 @@ class DistributedRun final : public ProgressSource {
       if (!runnable_.pop(task)) return;
       const auto& node = graph_.node(task);
       Completion done{task, std::nullopt};
+      const diagnostics::TaskClock clock(record_);
       try {
         inputs.clear();
         for (NodeId dep : graph_.deps(task)) inputs.push_back(results_.get(dep));
         args.clear();
         for (const Value& input : inputs) args.push_back(&input);
         Value result = graph::run_task(node, TaskArgs(args.data(), args.size()));
+        const std::uint64_t output_bytes = result.nbytes();
+        const Fetched fetched = record_ ? fetched_inputs(task, inputs) : Fetched{};
         inputs.clear();
         if (exchanges_.is_sender(task)) {
           exchanges_.route(task, result);  // its pieces go to their parts' ranks, not into the store
@@ -425,14 +454,51 @@ class DistributedRun final : public ProgressSource {
         } else {
           results_.put(task, std::move(result), /*spillable=*/!is_output_[task]);
         }
+        if (record_) clock.record(node.key, output_bytes, fetched.bytes, fetched.from);
       } catch (...) {
         inputs.clear();
         done.error = graph::task_error_info(node.key, std::current_exception());
         done.error->rank = me_;
+        if (record_) clock.record(node.key, 0, 0, -1, done.error->message);
       }
       std::lock_guard lock(done_mutex_);
       completed_.push_back(std::move(done));
     }
+  }
+
+  // ---- every rank: records (diagnostics/task_log.hpp) ------------------------------------
+  // A result from another rank: the transfer as this rank saw it, from when
+  // a task here first waited for it.
+  void record_arrival(const Message& msg) {
+    diagnostics::Nanoseconds since = diagnostics::now();
+    if (auto it = waiting_since_.find(msg.node); it != waiting_since_.end()) {
+      since = it->second;
+      waiting_since_.erase(it);
+    }
+    if (!exchanges_.is_sender(msg.node)) received_from_[msg.node] = msg.source;
+    diagnostics::record_transfer(graph_.node(msg.node).key, msg.source, me_, msg.wire_bytes, since, /*outgoing=*/false);
+  }
+
+  // The bytes of a task's inputs that came from other ranks, and the rank that sent most of them.
+  struct Fetched {
+    std::uint64_t bytes = 0;
+    int from = -1;
+  };
+  Fetched fetched_inputs(NodeId task, const std::vector<Value>& inputs) const {
+    Fetched fetched;
+    std::uint64_t most = 0;
+    const auto deps = graph_.deps(task);
+    for (std::size_t i = 0; i < deps.size(); ++i) {
+      const int from = received_from_[deps[i]];
+      if (from < 0) continue;
+      const std::uint64_t n = inputs[i].nbytes();
+      fetched.bytes += n;
+      if (n >= most) {
+        most = n;
+        fetched.from = from;
+      }
+    }
+    return fetched;
   }
 
   // Hands finished tasks to the scheduler: directly on rank 0, in one message elsewhere.
@@ -682,6 +748,9 @@ class DistributedRun final : public ProgressSource {
   std::vector<int> placement_;
   std::vector<NodeId> completed_order_;
   std::size_t tasks_run_ = 0;
+  const bool record_;                   // task records, decided once per run
+  std::vector<int> received_from_;      // per result received: the rank that sent it (when recording)
+  std::map<NodeId, diagnostics::Nanoseconds> waiting_since_;  // results (and exchanges) waited for since
 
   // Rank 0.
   std::vector<std::uint32_t> remaining_, consumers_;
@@ -723,6 +792,7 @@ DistributedOutputs run_distributed(const Graph& graph, std::span<const NodeId> o
   network.check_same_graph(graph, persist ? "persist()" : "compute()");
   network.begin_run();
   memory::Budget::instance().reset_peak();
+  const diagnostics::RunScope recorded(graph);
   DistributedRun run(graph, outputs, options, network, persist, pool);
   return run.run();
 }

@@ -20,6 +20,7 @@
 // a holder (`tracked`) and frees it.
 #include <tessera/detail/future_service.hpp>
 
+#include "diagnostics/task_log.hpp"
 #include "graph/task_error.hpp"
 #include "memory/budget.hpp"
 #include "schedule/inline_value.hpp"
@@ -652,6 +653,9 @@ class Service final : public FutureService {
 
   void run(const Runnable& task) {
     Value result;
+    const bool record = diagnostics::recording();  // futures have no run: each task asks
+    const diagnostics::TaskClock clock(record);
+    std::string error;
     try {
       std::vector<Value> inputs;
       std::vector<const Value*> args;
@@ -659,10 +663,13 @@ class Service final : public FutureService {
       for (const Value& v : inputs) args.push_back(&v);
       result = task.fn(TaskArgs(args.data(), args.size()), task.key);
     } catch (...) {
-      result = Value::of(FutureError{graph::task_error_info(task.key, std::current_exception())});
+      ErrorInfo info = graph::task_error_info(task.key, std::current_exception());
+      if (record) error = info.message;
+      result = Value::of(FutureError{std::move(info)});
     }
     const std::uint64_t nbytes = result.nbytes();
     store(task.entry, std::move(result), /*tracked=*/true);
+    if (record) clock.record(task.key, error.empty() ? nbytes : 0, 0, -1, std::move(error));
     std::lock_guard lock(finished_mutex_);
     finished_.push_back({task.entry, nbytes});
   }

@@ -209,7 +209,8 @@ class LoopbackNetwork final : public Network {
       box.messages.erase(it);
       lock.unlock();
       if (out.kind == MessageKind::data && out.source != rank_) {
-        bytes_received_.fetch_add(wire_bytes(out.value), std::memory_order_relaxed);
+        out.wire_bytes = wire_bytes(out.value);
+        bytes_received_.fetch_add(out.wire_bytes, std::memory_order_relaxed);
       }
       return true;
     }

@@ -42,6 +42,7 @@ struct Message {
   std::vector<std::byte> body;  // control messages
   NodeId node = 0;              // data messages: whose result
   Value value;                  // data messages: the result
+  std::uint64_t wire_bytes = 0; // data messages from another rank: the bytes that travelled
 };
 
 class Network {

@@ -1,5 +1,6 @@
 #include "schedule/run_state.hpp"
 
+#include "diagnostics/task_log.hpp"
 #include "graph/task_error.hpp"
 
 #include <algorithm>
@@ -12,7 +13,8 @@ RunState::RunState(const Graph& graph, std::span<const NodeId> outputs, bool per
       priority_(graph::order_of(graph, outputs)),
       dependents_(graph::dependents_of(graph)),
       store_(graph),
-      exchanges_(graph, 0, 1) {
+      exchanges_(graph, 0, 1),
+      record_(diagnostics::recording()) {
   const std::size_t n = graph.size();
   waiting_ = std::make_unique<std::atomic<std::uint32_t>[]>(n);
   holds_ = std::make_unique<std::atomic<std::uint32_t>[]>(n);
@@ -40,6 +42,7 @@ std::vector<NodeId> RunState::sequence() const {
 
 bool RunState::execute(NodeId id) {
   const Graph::Node& node = graph_.node(id);
+  const diagnostics::TaskClock clock(record_);
   try {
     if (node.persisted) {
       store_.put_persisted(id, node.persisted);
@@ -71,6 +74,7 @@ bool RunState::execute(NodeId id) {
       Value result = exchanges_.is_exchange(id) ? exchanges_.finish_here(id)
                                                 : graph::run_task(node, TaskArgs(args, deps.size()));
       for (std::size_t i = 0; i < deps.size(); ++i) values[i] = Value();  // spillable again
+      const std::uint64_t output_bytes = result.nbytes();
       if (exchanges_.is_sender(id)) {
         exchanges_.route(id, result);
         result = Value::of(Shards{});
@@ -80,12 +84,14 @@ bool RunState::execute(NodeId id) {
       if (!persisted_output_.empty() && persisted_output_[id]) {
         store_.put_persisted(id, PersistedValue(std::move(result), node.key.str()));
       } else {
-        store_.put(id, std::move(result));
+        store_.put(id, std::move(result));  // may spill others: part of this task's record
       }
+      if (record_) clock.record(node.key, output_bytes);
       for (NodeId dep : deps) release(dep);
     }
   } catch (...) {
     ErrorInfo info = graph::task_error_info(node.key, std::current_exception());
+    if (record_) clock.record(node.key, 0, 0, -1, info.message);
     std::lock_guard lock(error_mutex_);
     if (!error_) error_ = std::move(info);
     failed_.store(true, std::memory_order_release);

@@ -69,6 +69,7 @@ class RunState final : public ProgressSource {
   std::unique_ptr<std::atomic<std::uint32_t>[]> holds_;
   ResultStore store_;
   ExchangeRouter exchanges_;  // one rank: an exchange gathers its senders' pieces as they finish
+  const bool record_;         // task records (diagnostics/task_log.hpp), decided once per run
 
   std::atomic<std::size_t> tasks_run_{0};
   std::unique_ptr<std::atomic<std::uint32_t>[]> finished_as_;  // 1 + position among finished tasks, 0: not run

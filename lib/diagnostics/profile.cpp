@@ -1,0 +1,377 @@
+// Profile (include/tessera/diagnostics.hpp): starts the task records
+// (task_log.hpp) and a resource sampler, and at the first write gathers
+// every rank's records to rank 0 with Runtime::gather (point to point).
+#include <tessera/diagnostics.hpp>
+#include <tessera/error.hpp>
+#include <tessera/runtime.hpp>
+#include <tessera/transport.hpp>
+
+#include "diagnostics/profile_data.hpp"
+#include "diagnostics/task_log.hpp"
+#include "memory/budget.hpp"
+#include "schedule/progress.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unistd.h>
+#include <sys/resource.h>
+
+namespace tessera {
+namespace diagnostics {
+namespace {
+
+std::atomic<bool> a_profile_exists{false};
+
+std::int64_t system_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::uint64_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::uint64_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+std::int64_t cpu_time_ns() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  auto ns = [](const timeval& t) { return std::int64_t{t.tv_sec} * 1'000'000'000 + std::int64_t{t.tv_usec} * 1000; };
+  return ns(usage.ru_utime) + ns(usage.ru_stime);
+}
+
+std::string command_line() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::replace(all.begin(), all.end(), '\0', ' ');
+  while (!all.empty() && all.back() == ' ') all.pop_back();
+  if (auto slash = all.find_last_of('/', all.find(' ')); slash != std::string::npos) all.erase(0, slash + 1);
+  return all.empty() ? "tessera" : all;
+}
+
+std::string utc_iso(std::int64_t system_ns) {
+  const std::time_t seconds = static_cast<std::time_t>(system_ns / 1'000'000'000);
+  std::tm tm{};
+  ::gmtime_r(&seconds, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+// ---- the bytes one rank sends rank 0 ------------------------------------------------------
+
+void put_string(ByteWriter& out, const std::string& s) { out.put(s); }
+
+}  // namespace
+
+std::int64_t ProfileData::duration() const {
+  std::int64_t end = 0;
+  for (const auto& r : ranks) {
+    end = std::max(end, r.end);
+    for (const auto& t : r.tasks) end = std::max(end, t.end);
+  }
+  return end;
+}
+
+std::string encode_rank(const RankProfile& r) {
+  std::vector<std::byte> bytes;
+  ByteWriter out(bytes);
+  out.put(r.rank);
+  out.put(r.threads);
+  put_string(out, r.host);
+  out.put(r.memory_limit);
+  put_string(out, r.spill_dir);
+  out.put(r.end);
+  out.put(static_cast<std::uint64_t>(r.thread_rows.size()));
+  for (const auto& t : r.thread_rows) {
+    out.put(t.id);
+    out.put(static_cast<std::uint8_t>(t.scheduler));
+  }
+  out.put(static_cast<std::uint64_t>(r.tasks.size()));
+  for (const auto& t : r.tasks) {
+    out.put(t.thread);
+    put_string(out, t.key);
+    put_string(out, t.prefix);
+    out.put(t.start);
+    out.put(t.end);
+    out.put(t.output_bytes);
+    out.put(t.fetched_bytes);
+    out.put(t.fetched_from);
+    out.put(t.spill_written);
+    out.put(t.spill_read);
+    out.put(t.spill_ns);
+    put_string(out, t.error);
+  }
+  out.put(static_cast<std::uint64_t>(r.transfers.size()));
+  for (const auto& t : r.transfers) {
+    out.put(t.thread);
+    put_string(out, t.key);
+    out.put(t.from);
+    out.put(t.to);
+    out.put(t.bytes);
+    out.put(t.start);
+    out.put(t.end);
+    out.put(static_cast<std::uint8_t>(t.outgoing));
+  }
+  out.put(static_cast<std::uint64_t>(r.samples.size()));
+  for (const auto& s : r.samples) {
+    out.put(s.time);
+    out.put(s.rss);
+    out.put(s.cpu_percent);
+    out.put(s.memory);
+    out.put(s.spilled);
+  }
+  out.put(static_cast<std::uint64_t>(r.runs.size()));
+  for (const auto& run : r.runs) {
+    out.put(run.start);
+    out.put(run.end);
+    out.put(static_cast<std::uint64_t>(run.tasks_by_prefix.size()));
+    for (const auto& [prefix, count] : run.tasks_by_prefix) {
+      put_string(out, prefix);
+      out.put(count);
+    }
+  }
+  return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+RankProfile decode_rank(const std::string& text, std::int64_t origin) {
+  ByteReader in(std::span<const std::byte>(reinterpret_cast<const std::byte*>(text.data()), text.size()));
+  RankProfile r;
+  auto count = [&] { return static_cast<std::size_t>(in.get<std::uint64_t>()); };
+  in.get(r.rank);
+  in.get(r.threads);
+  in.get(r.host);
+  in.get(r.memory_limit);
+  in.get(r.spill_dir);
+  r.end = in.get<std::int64_t>() - origin;
+  r.thread_rows.resize(count());
+  for (auto& t : r.thread_rows) {
+    in.get(t.id);
+    t.scheduler = in.get<std::uint8_t>() != 0;
+  }
+  r.tasks.resize(count());
+  for (auto& t : r.tasks) {
+    in.get(t.thread);
+    in.get(t.key);
+    in.get(t.prefix);
+    t.start = in.get<std::int64_t>() - origin;
+    t.end = in.get<std::int64_t>() - origin;
+    in.get(t.output_bytes);
+    in.get(t.fetched_bytes);
+    in.get(t.fetched_from);
+    in.get(t.spill_written);
+    in.get(t.spill_read);
+    in.get(t.spill_ns);
+    in.get(t.error);
+  }
+  r.transfers.resize(count());
+  for (auto& t : r.transfers) {
+    in.get(t.thread);
+    in.get(t.key);
+    in.get(t.from);
+    in.get(t.to);
+    in.get(t.bytes);
+    t.start = in.get<std::int64_t>() - origin;
+    t.end = in.get<std::int64_t>() - origin;
+    t.outgoing = in.get<std::uint8_t>() != 0;
+  }
+  r.samples.resize(count());
+  for (auto& s : r.samples) {
+    s.time = in.get<std::int64_t>() - origin;
+    in.get(s.rss);
+    in.get(s.cpu_percent);
+    in.get(s.memory);
+    in.get(s.spilled);
+  }
+  r.runs.resize(count());
+  for (auto& run : r.runs) {
+    run.start = in.get<std::int64_t>() - origin;
+    run.end = in.get<std::int64_t>() - origin;
+    run.tasks_by_prefix.resize(count());
+    for (auto& [prefix, n] : run.tasks_by_prefix) {
+      in.get(prefix);
+      in.get(n);
+    }
+  }
+  return r;
+}
+
+}  // namespace diagnostics
+
+// ---- the resource sampler -------------------------------------------------------------------
+
+struct Profile::Sampler {
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool stop = false;
+  std::vector<diagnostics::SampleRow> samples;  // times on the steady clock
+  std::thread thread;
+
+  explicit Sampler(double interval) {
+    const auto period = std::chrono::nanoseconds(static_cast<std::int64_t>(interval * 1e9));
+    thread = std::thread([this, period] {
+      auto& budget = memory::Budget::instance();
+      std::int64_t last_wall = diagnostics::now(), last_cpu = diagnostics::cpu_time_ns();
+      std::unique_lock lock(mutex);
+      for (;;) {
+        const std::int64_t wall = diagnostics::now(), cpu = diagnostics::cpu_time_ns();
+        const double percent = wall > last_wall ? 100.0 * double(cpu - last_cpu) / double(wall - last_wall) : 0.0;
+        samples.push_back({wall, diagnostics::resident_bytes(), percent, budget.tracked(), budget.spilled_now()});
+        last_wall = wall;
+        last_cpu = cpu;
+        if (wake.wait_for(lock, period, [this] { return stop; })) return;
+      }
+    });
+  }
+  ~Sampler() { finish(); }
+  void finish() {
+    {
+      std::lock_guard lock(mutex);
+      stop = true;
+    }
+    wake.notify_all();
+    if (thread.joinable()) thread.join();
+  }
+};
+
+// ---- Profile ----------------------------------------------------------------------------------
+
+Profile::Profile(ProfileOptions options) : options_(std::move(options)) {
+  if (diagnostics::a_profile_exists.exchange(true)) {
+    throw_error(ErrorKind::input, "a Profile is already recording in this process",
+                "finish with the first one (let it go out of scope) before making another");
+  }
+  if (options_.title.empty()) options_.title = diagnostics::command_line();
+  diagnostics::start_recording();
+  start_steady_ns_ = diagnostics::now();
+  start_system_ns_ = diagnostics::system_now_ns();
+  if (options_.sample_interval > 0) sampler_ = std::make_unique<Sampler>(options_.sample_interval);
+}
+
+Profile::~Profile() {
+  stop();
+  diagnostics::a_profile_exists.store(false);
+}
+
+void Profile::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  diagnostics::stop_recording();
+  if (sampler_) sampler_->finish();
+}
+
+const diagnostics::ProfileData& Profile::gathered() {
+  using namespace diagnostics;
+  if (gathered_) return *data_;
+  stop();
+  const auto* runtime = Runtime::current();
+  const std::int64_t to_system = start_system_ns_ - start_steady_ns_;  // steady -> system clock
+  RankProfile mine;
+  mine.rank = runtime ? runtime->rank() : 0;
+  mine.threads = runtime ? runtime->threads() : 0;
+  mine.host = runtime ? runtime->host() : std::string();
+  auto& budget = memory::Budget::instance();
+  mine.memory_limit = budget.limit();
+  mine.spill_dir = budget.spill().base();
+  mine.end = now() + to_system;
+  std::map<std::string, std::string> prefixes;  // key name -> prefix, computed once per name
+  auto prefix_of = [&](KeyName key_name) -> const std::string& {
+    auto name = key_name.str();
+    auto it = prefixes.find(std::string(name));
+    if (it == prefixes.end()) it = prefixes.emplace(std::string(name), schedule::key_prefix(name)).first;
+    return it->second;
+  };
+  for_each_log([&](const ThreadLog& log) {
+    if (log.tasks.size() == 0 && log.transfers.size() == 0) return;
+    mine.thread_rows.push_back({log.id, log.scheduler.load(std::memory_order_relaxed)});
+    log.tasks.for_each([&](const TaskRecord& t) {
+      mine.tasks.push_back({log.id, t.key.str(), prefix_of(t.key.name()), t.start + to_system, t.end + to_system,
+                            t.output_bytes, t.fetched_bytes, t.fetched_from, t.spill_written, t.spill_read,
+                            t.spill_ns, t.error});
+    });
+    log.transfers.for_each([&](const TransferRecord& t) {
+      mine.transfers.push_back(
+          {log.id, t.key.str(), t.from, t.to, t.bytes, t.start + to_system, t.end + to_system, t.outgoing});
+    });
+  });
+  if (sampler_) {
+    for (auto s : sampler_->samples) {
+      s.time += to_system;
+      mine.samples.push_back(s);
+    }
+  }
+  for (const auto& run : runs()) {
+    RunRow row{run.start + to_system, run.end + to_system, {}};
+    std::map<std::string, std::uint64_t> by_prefix;
+    for (const auto& [id, named] : run.tasks_by_name) by_prefix[prefix_of(named.first)] += named.second;
+    row.tasks_by_prefix.assign(by_prefix.begin(), by_prefix.end());
+    mine.runs.push_back(std::move(row));
+  }
+
+  const std::string bytes = encode_rank(mine);
+  std::vector<std::string> all = runtime ? runtime->gather(bytes, 0) : std::vector<std::string>{bytes};
+  std::int64_t origin = start_system_ns_;
+  if (runtime && runtime->size() > 1) origin = std::stoll(runtime->broadcast(std::to_string(start_system_ns_), 0));
+  gathered_ = true;
+  if (!all.empty()) {
+    data_ = std::make_unique<ProfileData>();
+    data_->title = options_.title;
+    data_->started_utc = utc_iso(origin);
+    data_->sample_interval = options_.sample_interval;
+    for (const auto& rank_bytes : all) data_->ranks.push_back(decode_rank(rank_bytes, origin));
+  }
+  return data_ ? *data_ : *(data_ = std::make_unique<ProfileData>());
+}
+
+namespace {
+
+void write_file(const std::string& path, const std::string& text, const char* what) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  out.close();
+  if (!out) {
+    throw_error(ErrorKind::input, std::string("cannot write the ").append(what).append(" to ").append(path),
+                "check that its directory exists and is writable");
+  }
+}
+
+bool is_root() { return !Runtime::current() || Runtime::current()->rank() == 0; }
+
+}  // namespace
+
+void Profile::write_trace(const std::string& path) {
+  const auto& data = gathered();
+  if (is_root()) write_file(path, diagnostics::chrome_trace(data), "trace");
+}
+
+void Profile::write_report(const std::string& path) {
+  const auto& data = gathered();
+  if (is_root()) write_file(path, diagnostics::html_report(data), "report");
+}
+
+std::size_t Profile::tasks_recorded() const {
+  std::size_t n = 0;
+  if (data_) {
+    for (const auto& r : data_->ranks) n += r.tasks.size();
+  }
+  return n;
+}
+
+std::size_t Profile::transfers_recorded() const {
+  std::size_t n = 0;
+  if (data_) {
+    for (const auto& r : data_->ranks) {
+      for (const auto& t : r.transfers) n += t.outgoing ? 0 : 1;
+    }
+  }
+  return n;
+}
+
+}  // namespace tessera
