@@ -37,7 +37,7 @@ class Graph;
 
 struct ProfileOptions {
   double sample_interval = 0.1;  // seconds between resource samples; 0: no sampler thread
-  std::string title;             // names the run in the report; empty: the program's command line
+  std::string title{};           // names the run in the report; empty: the program's command line
 };
 
 namespace diagnostics {

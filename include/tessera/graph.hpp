@@ -115,7 +115,7 @@ KeyRef<T> ref(Key key) {
 /// spread as their collection asks.
 struct TaskAnnotations {
   int restricted_to = -1;            // run on this rank only (Dask's `workers=`), or -1
-  std::vector<int> preferred_ranks;  // run on one of these when it has a free slot
+  std::vector<int> preferred_ranks{};  // run on one of these when it has a free slot
   std::uint64_t expected_bytes = 0;  // the output's expected size: the weight of a preference
   bool empty() const { return restricted_to < 0 && preferred_ranks.empty() && expected_bytes == 0; }
 };

@@ -301,6 +301,7 @@ const diagnostics::ProfileData& Profile::gathered() {
           {log.id, t.key.str(), t.from, t.to, t.bytes, t.start + to_system, t.end + to_system, t.outgoing});
     });
   });
+  if (mine.thread_rows.empty()) mine.thread_rows.push_back({this_thread_log().id, false});  // a rank with nothing to show still shows
   if (sampler_) {
     for (auto s : sampler_->samples) {
       s.time += to_system;
