@@ -291,10 +291,29 @@ const diagnostics::ProfileData& Profile::gathered() {
   for_each_log([&](const ThreadLog& log) {
     if (log.tasks.size() == 0 && log.transfers.size() == 0) return;
     mine.thread_rows.push_back({log.id, log.scheduler.load(std::memory_order_relaxed)});
+    std::vector<const TaskExtra*> extras;  // in task order
+    log.extras.for_each([&](const TaskExtra& e) { extras.push_back(&e); });
+    std::size_t position = 0, next_extra = 0;
     log.tasks.for_each([&](const TaskRecord& t) {
-      mine.tasks.push_back({log.id, t.key.str(), prefix_of(t.key.name()), t.start + to_system, t.end + to_system,
-                            t.output_bytes, t.fetched_bytes, t.fetched_from, t.spill_written, t.spill_read,
-                            t.spill_ns, t.error});
+      const TaskExtra* extra = nullptr;
+      if (next_extra < extras.size() && extras[next_extra]->task == position) extra = extras[next_extra++];
+      ++position;
+      TaskRow row;
+      row.thread = log.id;
+      row.key = t.key(extra).str();
+      row.prefix = prefix_of(t.name);
+      row.start = t.start + to_system;
+      row.end = t.end + to_system;
+      row.output_bytes = t.output_bytes;
+      if (extra) {
+        row.fetched_bytes = extra->fetched_bytes;
+        row.fetched_from = extra->fetched_from;
+        row.spill_written = extra->spill_written;
+        row.spill_read = extra->spill_read;
+        row.spill_ns = extra->spill_ns;
+        row.error = extra->error;
+      }
+      mine.tasks.push_back(std::move(row));
     });
     log.transfers.for_each([&](const TransferRecord& t) {
       mine.transfers.push_back(

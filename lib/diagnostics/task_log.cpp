@@ -1,6 +1,10 @@
 #include "diagnostics/task_log.hpp"
 
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
+#include <sys/mman.h>
 
 namespace tessera::diagnostics {
 namespace {
@@ -20,6 +24,53 @@ Registry& registry() {
 
 }  // namespace
 
+namespace {
+
+// Blocks whose pages are already touched: freed blocks return here (up to a
+// cap), and a Profile's start tops the pool up.
+constexpr std::size_t pool_blocks_kept = 64;
+constexpr std::size_t pool_blocks_ready = 8;  // 16 MiB: ~250k tasks without a fresh page
+std::mutex pool_mutex;
+std::vector<void*> pool;
+
+void* fresh_block() {
+  void* block = std::aligned_alloc(log_block_bytes, log_block_bytes);
+  if (!block) throw std::bad_alloc();
+  ::madvise(block, log_block_bytes, MADV_HUGEPAGE);  // best effort: an error leaves small pages
+  std::memset(block, 0, log_block_bytes);
+  return block;
+}
+
+void fill_pool() {
+  std::lock_guard lock(pool_mutex);
+  while (pool.size() < pool_blocks_ready) pool.push_back(fresh_block());
+}
+
+}  // namespace
+
+void* allocate_log_block() {
+  {
+    std::lock_guard lock(pool_mutex);
+    if (!pool.empty()) {
+      void* block = pool.back();
+      pool.pop_back();
+      return block;
+    }
+  }
+  return fresh_block();
+}
+
+void free_log_block(void* block) noexcept {
+  {
+    std::lock_guard lock(pool_mutex);
+    if (pool.size() < pool_blocks_kept) {
+      pool.push_back(block);
+      return;
+    }
+  }
+  std::free(block);
+}
+
 bool recording() { return recording_now.load(std::memory_order_relaxed); }
 
 void start_recording() {
@@ -27,9 +78,11 @@ void start_recording() {
   std::lock_guard lock(r.mutex);
   for (auto& log : r.logs) {
     log->tasks.clear();
+    log->extras.clear();
     log->transfers.clear();
   }
   r.runs.clear();
+  fill_pool();
   recording_now.store(true, std::memory_order_relaxed);
 }
 
@@ -65,33 +118,61 @@ std::vector<RunRecord> runs() {
   return r.runs;
 }
 
+namespace {
+
+// `extra_done`: the task's extra is already appended (it then holds a long key too).
+void append_task(ThreadLog& log, const Key& key, Nanoseconds start, Nanoseconds end, std::uint64_t output_bytes,
+                 bool extra_done) {
+  TaskRecord& rec = log.tasks.next();
+  const auto index = key.index();
+  rec.name = key.name();
+  rec.index_count = static_cast<std::uint32_t>(index.size());
+  rec.token = key.token();
+  for (std::size_t i = 0; i < index.size() && i < TaskRecord::short_key; ++i) rec.index[i] = index[i];
+  rec.start = start;
+  rec.end = end;
+  rec.output_bytes = output_bytes;
+  if (!extra_done && index.size() > TaskRecord::short_key) {
+    TaskExtra& more = log.extras.next();
+    more.task = log.tasks.size();
+    if (index.size() > TaskRecord::short_key) more.key = key;
+    log.extras.publish();  // before its task: a reader that sees the task sees its extra
+  }
+  log.tasks.publish();
+}
+
+}  // namespace
+
+Key TaskRecord::key(const TaskExtra* extra) const {
+  if (index_count > short_key && extra) return extra->key;
+  return Key(name, token, std::span<const std::int64_t>(index, std::min<std::size_t>(index_count, short_key)));
+}
+
 void TaskClock::record(const Key& key, std::uint64_t output_bytes, std::uint64_t fetched_bytes, int fetched_from,
                        std::string error) const {
-  auto& log = this_thread_log().tasks;
-  TaskRecord& rec = log.next();
+  const Nanoseconds end = now();
+  ThreadLog& log = this_thread_log();
   const auto& spills = memory::this_thread_spills();
-  rec.key = key;
-  rec.start = start_;
-  rec.end = now();
-  rec.output_bytes = output_bytes;
-  rec.fetched_bytes = fetched_bytes;
-  rec.fetched_from = fetched_from;
-  rec.spill_written = spills.bytes_written - spills_.bytes_written;
-  rec.spill_read = spills.bytes_read - spills_.bytes_read;
-  rec.spill_ns = spills.nanoseconds - spills_.nanoseconds;
-  rec.error = std::move(error);
-  log.publish();
+  const bool spilled = spills.nanoseconds != spills_.nanoseconds || spills.bytes_written != spills_.bytes_written ||
+                       spills.bytes_read != spills_.bytes_read;
+  const bool extra = fetched_bytes != 0 || spilled || !error.empty();
+  if (extra) {  // filled in first; append_task publishes it with the task
+    TaskExtra& more = log.extras.next();
+    more.task = log.tasks.size();
+    if (key.index().size() > TaskRecord::short_key) more.key = key;
+    more.fetched_bytes = fetched_bytes;
+    more.fetched_from = fetched_from;
+    more.spill_written = spills.bytes_written - spills_.bytes_written;
+    more.spill_read = spills.bytes_read - spills_.bytes_read;
+    more.spill_ns = spills.nanoseconds - spills_.nanoseconds;
+    more.error = std::move(error);
+    log.extras.publish();
+  }
+  append_task(log, key, start_, end, output_bytes, /*extra_done=*/extra);
 }
 
 void TaskClock::record_span(const Key& key, Nanoseconds start, std::uint64_t output_bytes) {
-  auto& log = this_thread_log().tasks;
-  TaskRecord& rec = log.next();
-  rec = TaskRecord{};
-  rec.key = key;
-  rec.start = start;
-  rec.end = now();
-  rec.output_bytes = output_bytes;
-  log.publish();
+  append_task(this_thread_log(), key, start, now(), output_bytes, /*extra_done=*/false);
 }
 
 void record_transfer(const Key& key, int from, int to, std::uint64_t bytes, Nanoseconds start, bool outgoing) {

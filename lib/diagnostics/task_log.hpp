@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <new>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,10 +27,29 @@ inline Nanoseconds now() {
       .count();
 }
 
+struct TaskExtra;
+
+/// One task, in 64 bytes: recording a task costs little memory to touch,
+/// which on a VM is most of its price. What most tasks lack is in TaskExtra.
 struct TaskRecord {
-  Key key;
+  static constexpr std::size_t short_key = 3;  // indices kept here; a longer key is in the extra
+  KeyName name;
+  std::uint32_t index_count = 0;
+  std::uint64_t token = 0;
+  std::int64_t index[short_key] = {};
   Nanoseconds start = 0, end = 0;
   std::uint64_t output_bytes = 0;
+
+  /// Its key; `extra` is the task's extra, if it has one.
+  Key key(const TaskExtra* extra) const;
+};
+static_assert(sizeof(TaskRecord) == 64);
+
+/// The rest of a task's record, for tasks that fetched inputs, spilled,
+/// failed or have a long key.
+struct TaskExtra {
+  std::size_t task = 0;             // the TaskRecord's position in its thread's log
+  Key key;                          // when it has more than TaskRecord::short_key indices
   std::uint64_t fetched_bytes = 0;  // inputs received from other ranks
   int fetched_from = -1;            // the rank that sent most of them, -1: none
   std::uint64_t spill_written = 0, spill_read = 0, spill_ns = 0;  // during the task, on its thread
@@ -51,8 +71,15 @@ struct RunRecord {
   std::map<std::uint32_t, std::pair<KeyName, std::uint64_t>> tasks_by_name;
 };
 
-/// Appended by one thread, read by others: a list of fixed-size chunks whose
-/// published length only grows, so a reader never sees a record half written.
+/// Memory for a log's blocks: 2 MiB, on a huge page where the kernel allows,
+/// touched when a Profile starts and reused by the next, so that a run
+/// rarely pays for fresh pages while it records.
+constexpr std::size_t log_block_bytes = std::size_t{2} << 20;
+void* allocate_log_block();
+void free_log_block(void* block) noexcept;
+
+/// Appended by one thread, read by others: a list of blocks whose published
+/// length only grows, so a reader never sees a record half written.
 template <class T>
 class AppendLog {
  public:
@@ -62,14 +89,14 @@ class AppendLog {
   ~AppendLog() { clear(); }
 
   T& next() {  // the writer fills it, then publish()es
-    if (!tail_ || tail_used_ == chunk_size) {
-      auto* chunk = new Chunk;
-      if (tail_) tail_->next.store(chunk, std::memory_order_release);
-      else head_.store(chunk, std::memory_order_release);
-      tail_ = chunk;
+    if (!tail_ || tail_used_ == per_block) {
+      auto* block = new (allocate_log_block()) Block;
+      if (tail_) tail_->next.store(block, std::memory_order_release);
+      else head_.store(block, std::memory_order_release);
+      tail_ = block;
       tail_used_ = 0;
     }
-    return tail_->items[tail_used_];
+    return *new (&tail_->items()[tail_used_]) T();
   }
   void publish() {
     ++tail_used_;
@@ -78,19 +105,24 @@ class AppendLog {
   template <class Fn>
   void for_each(Fn&& fn) const {
     std::size_t left = size_.load(std::memory_order_acquire);
-    for (Chunk* c = head_.load(std::memory_order_acquire); c && left; c = c->next.load(std::memory_order_acquire)) {
-      const std::size_t n = left < chunk_size ? left : chunk_size;
-      for (std::size_t i = 0; i < n; ++i) fn(c->items[i]);
+    for (Block* b = head_.load(std::memory_order_acquire); b && left; b = b->next.load(std::memory_order_acquire)) {
+      const std::size_t n = left < per_block ? left : per_block;
+      for (std::size_t i = 0; i < n; ++i) fn(b->items()[i]);
       left -= n;
     }
   }
   std::size_t size() const { return size_.load(std::memory_order_acquire); }
   /// Only while nobody appends.
   void clear() {
-    for (Chunk* c = head_.load(); c;) {
-      Chunk* next = c->next.load();
-      delete c;
-      c = next;
+    std::size_t left = size_.load();
+    for (Block* b = head_.load(); b;) {
+      const std::size_t n = left < per_block ? left : per_block;
+      for (std::size_t i = 0; i < n; ++i) b->items()[i].~T();
+      left -= n;
+      Block* next = b->next.load();
+      b->~Block();
+      free_log_block(b);
+      b = next;
     }
     head_.store(nullptr);
     tail_ = nullptr;
@@ -99,13 +131,14 @@ class AppendLog {
   }
 
  private:
-  static constexpr std::size_t chunk_size = 256;
-  struct Chunk {
-    T items[chunk_size];
-    std::atomic<Chunk*> next{nullptr};
+  struct Block {
+    std::atomic<Block*> next{nullptr};
+    T* items() { return reinterpret_cast<T*>(reinterpret_cast<char*>(this) + items_offset); }
   };
-  std::atomic<Chunk*> head_{nullptr};
-  Chunk* tail_ = nullptr;  // the writer's
+  static constexpr std::size_t items_offset = (sizeof(Block) + alignof(T) - 1) / alignof(T) * alignof(T);
+  static constexpr std::size_t per_block = (log_block_bytes - items_offset) / sizeof(T);
+  std::atomic<Block*> head_{nullptr};
+  Block* tail_ = nullptr;  // the writer's
   std::size_t tail_used_ = 0;
   std::atomic<std::size_t> size_{0};
 };
@@ -114,6 +147,7 @@ struct ThreadLog {
   unsigned id = 0;             // in the order threads first recorded
   std::atomic<bool> scheduler{false};  // the distributed progress thread (else a worker)
   AppendLog<TaskRecord> tasks;
+  AppendLog<TaskExtra> extras;  // in task order
   AppendLog<TransferRecord> transfers;
 };
 
