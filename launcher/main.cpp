@@ -6,6 +6,7 @@
 
 #include <tessera/diagnostics.hpp>
 #include <tessera/error.hpp>
+#include <tessera/log.hpp>
 #include <tessera/memory.hpp>
 #include <tessera/progress.hpp>
 #include <tessera/version.hpp>
@@ -68,6 +69,18 @@ int main(int argc, char** argv) {
   app.add_option("--report", global.report,
                  "write a self-contained HTML performance report (task stream, time per rank, bytes moved, "
                  "memory, slowest tasks); it opens with no network");
+  std::string log_level;
+  app.add_option("--log-level", log_level,
+                 "error, warn, info or debug: what to log on stderr, each line with its rank and time "
+                 "(default: TESSERA_LOG_LEVEL, else warn)")
+      ->check([](const std::string& text) {
+        try {
+          tessera::parse_log_level(text);
+          return std::string();
+        } catch (const tessera::Error& e) {
+          return std::string(e.what());
+        }
+      });
   bool progress = false, no_progress = false;
   auto* progress_flag =
       app.add_flag("--progress", progress, "draw the progress bar in place on rank 0 even when stderr is not a terminal");
@@ -96,6 +109,7 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<tessera::Runtime> runtime;
   std::unique_ptr<tessera::Profile> profile;
+  if (!log_level.empty()) tessera::set_log_level(tessera::parse_log_level(log_level));
   try {
     runtime = std::make_unique<tessera::Runtime>(argc, argv, tessera::RuntimeOptions{.threads = global.threads});
     global.runtime = runtime.get();

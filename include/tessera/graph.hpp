@@ -233,10 +233,20 @@ class Graph {
   /// fingerprint() from node_tokens() already at hand.
   static std::uint64_t fingerprint(std::span<const std::uint64_t> node_tokens);
 
+  /// What a drawing can show beyond the graph, from a run's records
+  /// (Profile::visualize): the rank that ran each task and the bytes of its
+  /// result, by key text (Key::str()).
+  struct RunFacts {
+    std::unordered_map<std::string, int> rank;
+    std::unordered_map<std::string, std::uint64_t> bytes;
+  };
   /// Graphviz: .dot is written directly; .svg/.png/.pdf are drawn with `dot`.
-  /// Graphs over `summarise_above` nodes are drawn one node per key name.
-  void visualize(const std::string& path, std::size_t summarise_above = 2000) const;
-  std::string to_dot(std::size_t summarise_above = 2000) const;
+  /// Tasks are coloured by key prefix, or by the rank that ran them when
+  /// `facts` says. Graphs over `summarise_above` nodes are drawn one node per
+  /// key name, with edges labelled by their count and, when known, the bytes
+  /// that moved along them (from `facts`, else the tasks' expected bytes).
+  void visualize(const std::string& path, std::size_t summarise_above = 2000, const RunFacts* facts = nullptr) const;
+  std::string to_dot(std::size_t summarise_above = 2000, const RunFacts* facts = nullptr) const;
 
  private:
   struct PendingDep {

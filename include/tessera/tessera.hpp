@@ -9,6 +9,7 @@
 #include <tessera/compute.hpp>
 #include <tessera/delayed.hpp>
 #include <tessera/diagnostics.hpp>
+#include <tessera/log.hpp>
 #include <tessera/error.hpp>
 #include <tessera/futures.hpp>
 #include <tessera/graph.hpp>

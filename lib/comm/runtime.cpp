@@ -7,7 +7,9 @@
 // the memory budget's default is likewise the node's RAM shared among them.
 #include <tessera/compute.hpp>
 #include <tessera/mpi.hpp>
+#include <tessera/log.hpp>
 #include <tessera/runtime.hpp>
+#include <tessera/size.hpp>
 
 #include "comm/mpi_network.hpp"
 #include "comm/native_handle.hpp"
@@ -63,6 +65,11 @@ class RuntimeState {
     char name[256] = {};
     ::gethostname(name, sizeof name - 1);
     host_ = name;
+    if (log_enabled(LogLevel::info)) {
+      log(LogLevel::info, "runtime: rank " + std::to_string(rank_) + " of " + std::to_string(size_) + " on " + host_ +
+                              ", " + std::to_string(threads_) + " worker threads, memory limit " +
+                              format_size(memory::Budget::instance().limit()));
+    }
   }
 
   ~RuntimeState() {

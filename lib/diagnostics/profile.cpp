@@ -3,6 +3,8 @@
 // every rank's records to rank 0 with Runtime::gather (point to point).
 #include <tessera/diagnostics.hpp>
 #include <tessera/error.hpp>
+#include <tessera/graph.hpp>
+#include <tessera/log.hpp>
 #include <tessera/runtime.hpp>
 #include <tessera/transport.hpp>
 
@@ -368,12 +370,29 @@ bool is_root() { return !Runtime::current() || Runtime::current()->rank() == 0; 
 
 void Profile::write_trace(const std::string& path) {
   const auto& data = gathered();
-  if (is_root()) write_file(path, diagnostics::chrome_trace(data), "trace");
+  if (!is_root()) return;
+  write_file(path, diagnostics::chrome_trace(data), "trace");
+  log(LogLevel::info, "wrote the trace to " + path);
 }
 
 void Profile::write_report(const std::string& path) {
   const auto& data = gathered();
-  if (is_root()) write_file(path, diagnostics::html_report(data), "report");
+  if (!is_root()) return;
+  write_file(path, diagnostics::html_report(data), "report");
+  log(LogLevel::info, "wrote the report to " + path);
+}
+
+void Profile::visualize(const Graph& graph, const std::string& path) {
+  const auto& data = gathered();
+  if (!is_root()) return;
+  Graph::RunFacts facts;
+  for (const auto& r : data.ranks) {
+    for (const auto& t : r.tasks) {
+      facts.rank[t.key] = r.rank;
+      facts.bytes[t.key] = t.output_bytes;
+    }
+  }
+  graph.visualize(path, 2000, &facts);
 }
 
 std::size_t Profile::tasks_recorded() const {

@@ -1,5 +1,7 @@
 #include "memory/budget.hpp"
 
+#include <tessera/log.hpp>
+
 #include <tessera/error.hpp>
 #include <tessera/size.hpp>
 
@@ -64,7 +66,7 @@ Budget::Budget() {
   try {
     configure({});
   } catch (const Error& e) {  // a bad environment variable: say so, run with the defaults
-    std::fprintf(stderr, "tessera: %s\n", e.what());
+    log(LogLevel::error, e.what());
     limit_ = node_memory();
     target_ = static_cast<std::uint64_t>(static_cast<double>(limit_) * default_target);
   }
@@ -157,9 +159,7 @@ void Budget::make_room() {
   }
 }
 
-void Budget::warn(const std::string& message) const {
-  std::fprintf(stderr, "tessera: warning: rank %d: %s\n", rank(), message.c_str());
-}
+void Budget::warn(const std::string& message) const { log(LogLevel::warn, message); }
 
 }  // namespace tessera::memory
 

@@ -2,6 +2,8 @@
 
 #include "memory/spill_counters.hpp"
 
+#include <tessera/log.hpp>
+
 #include <chrono>
 #include <vector>
 
@@ -35,6 +37,9 @@ SpilledValue spill_value(const Value& value, const std::string& what) {
     spilled.file = budget.spill().write(bytes, what);
   }
   budget.note_spilled(spilled.file.raw_bytes);
+  if (log_enabled(LogLevel::debug)) {
+    log(LogLevel::debug, std::string("spilled ").append(what).append(", ").append(std::to_string(spilled.file.raw_bytes)).append(" bytes"));
+  }
   auto& counters = this_thread_spills();
   counters.bytes_written += spilled.file.raw_bytes;
   counters.nanoseconds += now_ns() - started;

@@ -1,4 +1,6 @@
 #include <tessera/compute.hpp>
+#include <tessera/log.hpp>
+#include <tessera/size.hpp>
 
 #include "diagnostics/task_log.hpp"
 #include "graph/crash_report.hpp"
@@ -71,6 +73,16 @@ auto run_here(const Graph& graph, std::span<const NodeId> outputs, const Compute
     ErrorInfo info = e.info();
     info.rank = rank;
     throw_error(std::move(info));
+  }
+  if (log_enabled(LogLevel::info) && !schedule::ThreadPool::in_worker()) {
+    ComputeStats here;
+    state.fill_stats(here);
+    log(LogLevel::info, std::string(persist ? "persist(): " : "compute(): ")
+                            .append(std::to_string(here.tasks_run))
+                            .append(" tasks on ")
+                            .append(std::to_string(threads))
+                            .append(threads == 1 ? " thread" : " threads")
+                            .append(here.spilled_bytes ? ", spilled " + format_size(here.spilled_bytes) : std::string()));
   }
   if (options.stats) {
     state.fill_stats(*options.stats);

@@ -28,6 +28,8 @@
 // the same TaskError.
 #include "schedule/distributed_executor.hpp"
 
+#include <tessera/log.hpp>
+
 #include "diagnostics/task_log.hpp"
 #include "graph/crash_report.hpp"
 #include "graph/derived.hpp"
@@ -793,8 +795,20 @@ DistributedOutputs run_distributed(const Graph& graph, std::span<const NodeId> o
   network.begin_run();
   memory::Budget::instance().reset_peak();
   const diagnostics::RunScope recorded(graph);
+  const auto started = std::chrono::steady_clock::now();
   DistributedRun run(graph, outputs, options, network, persist, pool);
-  return run.run();
+  auto out = run.run();
+  if (network.rank() == 0 && log_enabled(LogLevel::info)) {
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    log(LogLevel::info, std::string(persist ? "persist(): " : "compute(): ")
+                            .append(std::to_string(graph.size()))
+                            .append(" nodes on ")
+                            .append(std::to_string(network.size()))
+                            .append(" ranks in ")
+                            .append(std::to_string(seconds))
+                            .append(" s"));
+  }
+  return out;
 }
 
 }  // namespace tessera::schedule

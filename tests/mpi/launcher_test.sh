@@ -52,6 +52,16 @@ out=$(timeout 60 "$mpiexec" -n "$np" $flags "$tessera" --no-progress demo --file
 left=$(ls -d "$tmp"/tessera-demo-* 2>/dev/null)
 [ -z "$left" ] || fail "the demo left $left"
 
+# Logging: quiet by default; --log-level info names every rank's runtime, each line with rank and time.
+out=$(run "$tessera" --no-progress bench tasks --n 100 2>&1) || fail "bench tasks exited $?: $out"
+! grep -q "info:" <<<"$out" || fail "info lines without --log-level: $out"
+out=$(run "$tessera" --log-level info --no-progress bench tasks --n 100 2>&1) || fail "--log-level info exited $?: $out"
+lines=$(grep -c "^tessera \[rank [0-9]* +[0-9.]*s\] info: runtime: rank [0-9]* of $np " <<<"$out")
+[ "$lines" = "$np" ] || fail "--log-level info printed $lines runtime lines, expected $np: $out"
+grep -q "info: compute(): " <<<"$out" || fail "--log-level info did not log the computes: $out"
+out=$(run "$tessera" --log-level loud info 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "--log-level loud exited $rc, expected 2"
+
 out=$(run "$own_runtime" 2>&1) || fail "own_runtime exited $?: $out"
 grep -q "^ranks=$np count=4000 " <<<"$out" || fail "own_runtime printed: $out"
 

@@ -6,6 +6,7 @@
 #include "io/csv/row_scanner.hpp"
 
 #include <tessera/error.hpp>
+#include <tessera/log.hpp>
 
 #include <sys/stat.h>
 
@@ -82,7 +83,7 @@ struct BlockReader::Parser {
     if (options.on_bad_lines == BadLines::error) throw InputError(where(row_offset).append(reason));
     ++bad_rows;
     if (options.on_bad_lines == BadLines::warn) {
-      std::cerr << std::string("tessera: skipping ").append(where(row_offset)).append(reason).append("\n");
+      log(LogLevel::warn, std::string("skipping ").append(where(row_offset)).append(reason));
     }
   }
 

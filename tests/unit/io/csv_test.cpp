@@ -177,8 +177,8 @@ TEST_F(Csv, BadLinesWarnOrSkip) {
   const std::string err = ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(warned.num_rows(), 2);
   EXPECT_EQ(warned.column("a").int64s()[1], 7);
-  EXPECT_THAT(err, HasSubstr(std::string("tessera: skipping ").append(path).append(", line 3: expected 2 fields, saw 3")));
-  EXPECT_THAT(err, HasSubstr(std::string("tessera: skipping ").append(path).append(", line 4, column 'b': 'x' is not an int64")));
+  EXPECT_THAT(err, HasSubstr(std::string("warning: skipping ").append(path).append(", line 3: expected 2 fields, saw 3")));
+  EXPECT_THAT(err, HasSubstr(std::string("warning: skipping ").append(path).append(", line 4, column 'b': 'x' is not an int64")));
   options.on_bad_lines = BadLines::skip;
   ::testing::internal::CaptureStderr();
   EXPECT_EQ(read_one(path, options).num_rows(), 2);
