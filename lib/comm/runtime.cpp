@@ -18,6 +18,7 @@
 #include "memory/budget.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <thread>
 #include <unistd.h>
@@ -175,16 +176,39 @@ std::vector<std::string> Runtime::all_gather(const std::string& text) const {
   return out;
 }
 
+// Point to point, each message waited for with a deadline: a rank that
+// never calls gather() (a Profile written on rank 0 only) is an error that
+// names it, not a hang.
 std::vector<std::string> Runtime::gather(const std::string& text, int root) const {
   constexpr int tag_gather = 7;  // the network's tags are 1-6 (mpi_network.cpp); gathers run between computes
   constexpr std::size_t piece = std::size_t{1} << 30;  // MPI counts are ints
+  constexpr auto patience = std::chrono::seconds(300);
   MPI_Comm comm = state_->comm_;
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  auto wait = [&](MPI_Request& request, int peer) {
+    for (int done = 0;;) {
+      comm::check_mpi(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test (gather)", peer);
+      if (done) return;
+      if (std::chrono::steady_clock::now() > deadline) {
+        MPI_Cancel(&request);
+        throw_error(ErrorKind::comm,
+                    "rank " + std::to_string(rank()) + " waited 300 s for rank " + std::to_string(peer) +
+                        " in a gather (the writing of a Profile's trace or report)",
+                    "every rank must call Profile::write_trace/write_report, in the same order, not rank 0 only");
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  };
   if (rank() != root) {
     std::uint64_t size = text.size();
-    comm::check_mpi(MPI_Send(&size, 1, MPI_UINT64_T, root, tag_gather, comm), "MPI_Send (gather)", root);
+    MPI_Request request;
+    comm::check_mpi(MPI_Issend(&size, 1, MPI_UINT64_T, root, tag_gather, comm, &request), "MPI_Issend (gather)", root);
+    wait(request, root);
     for (std::size_t at = 0; at < text.size(); at += piece) {
       const int n = static_cast<int>(std::min(piece, text.size() - at));
-      comm::check_mpi(MPI_Send(text.data() + at, n, MPI_CHAR, root, tag_gather, comm), "MPI_Send (gather)", root);
+      comm::check_mpi(MPI_Isend(text.data() + at, n, MPI_CHAR, root, tag_gather, comm, &request), "MPI_Isend (gather)",
+                      root);
+      wait(request, root);
     }
     return {};
   }
@@ -193,13 +217,15 @@ std::vector<std::string> Runtime::gather(const std::string& text, int root) cons
   for (int r = 0; r < size(); ++r) {
     if (r == root) continue;
     std::uint64_t size = 0;
-    comm::check_mpi(MPI_Recv(&size, 1, MPI_UINT64_T, r, tag_gather, comm, MPI_STATUS_IGNORE), "MPI_Recv (gather)", r);
+    MPI_Request request;
+    comm::check_mpi(MPI_Irecv(&size, 1, MPI_UINT64_T, r, tag_gather, comm, &request), "MPI_Irecv (gather)", r);
+    wait(request, r);
     std::string& text_r = out[static_cast<std::size_t>(r)];
     text_r.resize(size);
     for (std::size_t at = 0; at < size; at += piece) {
       const int n = static_cast<int>(std::min<std::size_t>(piece, size - at));
-      comm::check_mpi(MPI_Recv(text_r.data() + at, n, MPI_CHAR, r, tag_gather, comm, MPI_STATUS_IGNORE),
-                      "MPI_Recv (gather)", r);
+      comm::check_mpi(MPI_Irecv(text_r.data() + at, n, MPI_CHAR, r, tag_gather, comm, &request), "MPI_Irecv (gather)", r);
+      wait(request, r);
     }
   }
   return out;

@@ -30,8 +30,14 @@ namespace {
 // cap), and a Profile's start tops the pool up.
 constexpr std::size_t pool_blocks_kept = 64;
 constexpr std::size_t pool_blocks_ready = 8;  // 16 MiB: ~250k tasks without a fresh page
-std::mutex pool_mutex;
-std::vector<void*> pool;
+struct Pool {
+  std::mutex mutex;
+  std::vector<void*> blocks;
+};
+Pool& pool() {
+  static Pool* p = new Pool;  // never destroyed: its blocks stay reachable until exit
+  return *p;
+}
 
 void* fresh_block() {
   void* block = std::aligned_alloc(log_block_bytes, log_block_bytes);
@@ -42,18 +48,20 @@ void* fresh_block() {
 }
 
 void fill_pool() {
-  std::lock_guard lock(pool_mutex);
-  while (pool.size() < pool_blocks_ready) pool.push_back(fresh_block());
+  auto& p = pool();
+  std::lock_guard lock(p.mutex);
+  while (p.blocks.size() < pool_blocks_ready) p.blocks.push_back(fresh_block());
 }
 
 }  // namespace
 
 void* allocate_log_block() {
   {
-    std::lock_guard lock(pool_mutex);
-    if (!pool.empty()) {
-      void* block = pool.back();
-      pool.pop_back();
+    auto& p = pool();
+    std::lock_guard lock(p.mutex);
+    if (!p.blocks.empty()) {
+      void* block = p.blocks.back();
+      p.blocks.pop_back();
       return block;
     }
   }
@@ -62,9 +70,10 @@ void* allocate_log_block() {
 
 void free_log_block(void* block) noexcept {
   {
-    std::lock_guard lock(pool_mutex);
-    if (pool.size() < pool_blocks_kept) {
-      pool.push_back(block);
+    auto& p = pool();
+    std::lock_guard lock(p.mutex);
+    if (p.blocks.size() < pool_blocks_kept) {
+      p.blocks.push_back(block);
       return;
     }
   }
