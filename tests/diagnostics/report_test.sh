@@ -35,6 +35,21 @@ PY
 "$python" "$here/check_report_page.py" r.html --ranks "$np" --screenshot "$out/report.png" ||
   fail "the report did not open cleanly in Chromium"
 
+# Another built-in command, and one that fails in a task: its report names the failure.
+"$mpiexec" -n "$np" $flags "$tessera" --no-progress --trace bench.json bench tasks --n 2000 > bench.log 2>&1 ||
+  fail "bench tasks with --trace exited $?: $(tail -5 bench.log)"
+"$python" -c "import json, sys; e = json.load(open('bench.json'))['traceEvents']; \
+n = sum(1 for x in e if x['ph'] == 'X' and x.get('cat') == 'task'); \
+sys.exit(0 if n >= 1999 else f'bench trace has {n} tasks')" || fail "bench trace"
+printf '{"name":"a"}\n{"name":"b"}\nnot json\n' > bad.json
+"$mpiexec" -n "$np" $flags "$tessera" --no-progress --report bad.html json-topk bad.json --pluck name > bad.log 2>&1
+rc=$?
+[ $rc -eq 1 ] || fail "json-topk on a bad line exited $rc, expected 1: $(tail -5 bad.log)"
+grep -q '"failure":{"key":"(.frequencies-chunk-[0-9a-f]*., 0)","rank":[0-9]*,"thread":[0-9]*,"message":"bad.json, line 3: json: ' bad.html ||
+  fail "the failed json-topk's report does not name the task, its rank and the bad line"
+"$python" "$here/check_report_page.py" bad.html --ranks 1 --expect-failure --screenshot "$out/bad.png" ||
+  fail "the failed json-topk's report did not open cleanly"
+
 "$mpiexec" -n "$np" $flags "$diag_test" --gtest_filter='*FailedRun*' > failed.log 2>&1 ||
   fail "diagnostics_mpi_test (failed run) exited $?: $(tail -20 failed.log)"
 "$python" "$here/check_report_page.py" "diagnostics_failed.np$np.html" --ranks "$np" --expect-failure \
