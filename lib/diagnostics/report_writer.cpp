@@ -2,6 +2,7 @@
 // page's script and the profile's data inlined, so that it opens anywhere
 // with no network. report.js documents the DATA object written here.
 #include <tessera/build_info.hpp>
+#include <tessera/size.hpp>
 
 #include "diagnostics/profile_data.hpp"
 
@@ -22,19 +23,6 @@ void append_us(std::string& out, std::int64_t ns) {
   char text[32];
   std::snprintf(text, sizeof text, "%.3f", static_cast<double>(ns) / 1000.0);
   out += text;
-}
-
-std::string bytes_text(std::uint64_t n) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(n);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  char text[32];
-  std::snprintf(text, sizeof text, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return text;
 }
 
 std::string settings_json(const ProfileData& data) {
@@ -58,7 +46,7 @@ std::string settings_json(const ProfileData& data) {
   row("ranks", std::to_string(data.ranks.size()));
   row("worker threads per rank", per_rank([](const RankProfile& r) { return std::to_string(r.threads); }));
   row("hosts", per_rank([](const RankProfile& r) { return r.host.empty() ? std::string("-") : r.host; }));
-  row("memory limit per rank", per_rank([](const RankProfile& r) { return bytes_text(r.memory_limit); }));
+  row("memory limit per rank", per_rank([](const RankProfile& r) { return format_size(r.memory_limit); }));
   row("spill directory", data.ranks.empty() || data.ranks[0].spill_dir.empty() ? std::string_view("(default)")
                                                                                : data.ranks[0].spill_dir);
   char interval[32];

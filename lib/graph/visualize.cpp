@@ -3,6 +3,7 @@
 // drawing would be unreadable and slow to lay out, so it shows one node per
 // key name with its task count, and edges between names with their counts.
 #include <tessera/graph.hpp>
+#include <tessera/size.hpp>
 
 #include <cstdio>
 #include <fstream>
@@ -38,19 +39,6 @@ constexpr const char* palette[] = {"#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "
                                    "#b3de69", "#fccde5", "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f",
                                    "#fbb4ae", "#b3cde3", "#decbe4", "#fed9a6", "#e5d8bd", "#f2f2f2"};
 constexpr std::size_t palette_size = sizeof palette / sizeof palette[0];
-
-std::string bytes_label(std::uint64_t n) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(n);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  char text[32];
-  std::snprintf(text, sizeof text, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return text;
-}
 
 }  // namespace
 
@@ -91,7 +79,7 @@ std::string Graph::to_dot(std::size_t summarise_above, const RunFacts* facts) co
         const std::uint64_t moved = bytes_of(dep, keys[dep]);
         // With facts: an edge between ranks is a transfer, drawn bold with its bytes.
         if (facts && rank >= 0 && rank_of(keys[dep]) >= 0 && rank_of(keys[dep]) != rank) {
-          dot += " [style=bold, label=" + quoted(bytes_label(moved)) + "]";
+          dot += " [style=bold, label=" + quoted(format_size(moved)) + "]";
         }
         dot += ";\n";
       }
@@ -142,7 +130,7 @@ std::string Graph::to_dot(std::size_t summarise_above, const RunFacts* facts) co
   }
   for (const auto& [edge, total] : edges) {
     std::string label = std::to_string(total.count);
-    if (total.bytes) label.append("\n").append(bytes_label(total.bytes));
+    if (total.bytes) label.append("\n").append(format_size(total.bytes));
     dot += "  " + quoted(edge.first) + " -> " + quoted(edge.second) + " [label=" + quoted(label) + "];\n";
   }
   return dot + "}\n";
