@@ -7,6 +7,8 @@
 
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace tessera::launcher {
 
@@ -14,6 +16,9 @@ struct GlobalOptions {
   unsigned threads = 0;              // 0: TESSERA_THREADS or this rank's share of the cores
   std::string memory_limit;          // empty: TESSERA_MEMORY_LIMIT or this rank's share of the RAM
   std::string spill_dir;             // empty: TESSERA_SPILL_DIR, TMPDIR or /tmp
+  std::string config;                // --config FILE (else TESSERA_CONFIG): settings no flag gave
+  std::string log_level;             // --log-level
+  bool progress = false, no_progress = false;
   std::string trace;                 // --trace FILE: Chrome trace-event JSON of the whole command
   std::string report;                // --report FILE: the self-contained HTML performance report
   tessera::Runtime* runtime = nullptr;  // set once the command line is parsed
@@ -30,6 +35,10 @@ struct SubcommandAction {
 std::string size_check(const std::string& text);
 /// The same for a memory limit (parse_memory_limit: a size or a percentage of RAM).
 std::string memory_limit_check(const std::string& text);
+
+/// Fills `global` from the config file where no flag and no TESSERA_* variable
+/// did; returns (setting, source) for what the flags and the file set.
+std::vector<std::pair<std::string, std::string>> resolve_settings(GlobalOptions& global);
 
 Action add_info(CLI::App& app, const GlobalOptions& global);
 Action add_demo(CLI::App& app, const GlobalOptions& global);

@@ -3,6 +3,7 @@
 #include <tessera/build_info.hpp>
 #include <tessera/memory.hpp>
 #include <tessera/runtime.hpp>
+#include <tessera/settings.hpp>
 #include <tessera/size.hpp>
 
 #include <iostream>
@@ -20,6 +21,7 @@ Action add_info(CLI::App& app, const GlobalOptions& global) {
                                     " host=" + runtime.host() + " threads=" + std::to_string(runtime.threads()) +
                                     " memory_limit=" + format_size(memory.limit) +
                                     " spill_above=" + format_size(memory.target));
+    const auto settings = effective_settings();
     if (runtime.rank() != 0) return 0;
     const BuildInfo info = build_info();
     std::cout << "tessera " << info.tessera << " (" << info.build_type << ", " << info.compiler << ")\n"
@@ -30,6 +32,10 @@ Action add_info(CLI::App& app, const GlobalOptions& global) {
               << "eigen: " << info.eigen << "\n"
               << "boost: " << info.boost << "\n";
     for (const auto& line : lines) std::cout << line << "\n";
+    std::cout << "settings (rank 0), each with where it came from:\n";
+    for (const auto& setting : settings) {
+      std::cout << "  " << setting.name << " = " << setting.value << "  (" << setting.source << ")\n";
+    }
     return 0;
   };
 }

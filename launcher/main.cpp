@@ -9,6 +9,7 @@
 #include <tessera/log.hpp>
 #include <tessera/memory.hpp>
 #include <tessera/progress.hpp>
+#include <tessera/settings.hpp>
 #include <tessera/version.hpp>
 
 #include <iostream>
@@ -69,8 +70,10 @@ int main(int argc, char** argv) {
   app.add_option("--report", global.report,
                  "write a self-contained HTML performance report (task stream, time per rank, bytes moved, "
                  "memory, slowest tasks); it opens with no network");
-  std::string log_level;
-  app.add_option("--log-level", log_level,
+  app.add_option("--config", global.config,
+                 "a file of settings (name = value lines: threads, memory_limit, spill_dir, progress, log_level) "
+                 "for what no flag and no TESSERA_* variable sets (default: TESSERA_CONFIG)");
+  app.add_option("--log-level", global.log_level,
                  "error, warn, info or debug: what to log on stderr, each line with its rank and time "
                  "(default: TESSERA_LOG_LEVEL, else warn)")
       ->check([](const std::string& text) {
@@ -81,10 +84,9 @@ int main(int argc, char** argv) {
           return std::string(e.what());
         }
       });
-  bool progress = false, no_progress = false;
-  auto* progress_flag =
-      app.add_flag("--progress", progress, "draw the progress bar in place on rank 0 even when stderr is not a terminal");
-  app.add_flag("--no-progress", no_progress, "no progress bar or progress lines")->excludes(progress_flag);
+  auto* progress_flag = app.add_flag("--progress", global.progress,
+                                     "draw the progress bar in place on rank 0 even when stderr is not a terminal");
+  app.add_flag("--no-progress", global.no_progress, "no progress bar or progress lines")->excludes(progress_flag);
 
   const std::vector<std::pair<std::string, Action>> commands = {
       {"info", add_info(app, global)}, {"demo", add_demo(app, global)}, {"bench", add_bench(app, global)},
@@ -107,9 +109,16 @@ int main(int argc, char** argv) {
     }
     return 2;
   }
+  std::vector<std::pair<std::string, std::string>> sources;
+  try {
+    sources = tessera::launcher::resolve_settings(global);
+  } catch (const tessera::Error& e) {  // a bad config file is a bad command line
+    std::cerr << "tessera: " << e.what() << "\n";
+    return 2;
+  }
   std::unique_ptr<tessera::Runtime> runtime;
   std::unique_ptr<tessera::Profile> profile;
-  if (!log_level.empty()) tessera::set_log_level(tessera::parse_log_level(log_level));
+  if (!global.log_level.empty()) tessera::set_log_level(tessera::parse_log_level(global.log_level));
   try {
     runtime = std::make_unique<tessera::Runtime>(argc, argv, tessera::RuntimeOptions{.threads = global.threads});
     global.runtime = runtime.get();
@@ -117,8 +126,9 @@ int main(int argc, char** argv) {
     if (!global.memory_limit.empty()) memory.limit = tessera::parse_memory_limit(global.memory_limit);
     memory.spill_dir = global.spill_dir;
     tessera::configure_memory(memory);
-    if (progress) tessera::set_default_progress(tessera::ProgressMode::always);
-    if (no_progress) tessera::set_default_progress(tessera::ProgressMode::off);
+    if (global.progress) tessera::set_default_progress(tessera::ProgressMode::always);
+    if (global.no_progress) tessera::set_default_progress(tessera::ProgressMode::off);
+    for (const auto& [setting, source] : sources) tessera::note_setting_source(setting, source);
     if (!global.trace.empty() || !global.report.empty()) profile = std::make_unique<tessera::Profile>();
     for (const auto& [name, action] : commands) {
       if (!app.got_subcommand(name)) continue;

@@ -12,6 +12,7 @@
 #include <tessera/size.hpp>
 
 #include "comm/mpi_network.hpp"
+#include "config/setting_sources.hpp"
 #include "comm/native_handle.hpp"
 #include "graph/crash_report.hpp"
 #include "graph/task_error.hpp"
@@ -56,9 +57,18 @@ class RuntimeState {
     memory::Budget::instance().set_placement(ranks_on_node, rank_);  // the default limit is a share of the node
     graph::set_process_rank(rank_);  // task errors and crash reports name it
     threads_ = options.threads;
-    if (threads_ == 0 && std::getenv("TESSERA_THREADS")) threads_ = default_thread_count();
+    config::note_source("threads", "RuntimeOptions::threads");
+    if (threads_ == 0 && std::getenv("TESSERA_THREADS")) {
+      threads_ = default_thread_count();
+      config::note_source("threads", "TESSERA_THREADS");
+    }
+    if (const auto slurm = config::slurm_number("SLURM_CPUS_PER_TASK"); threads_ == 0 && slurm > 0 && slurm <= 4096) {
+      threads_ = static_cast<unsigned>(slurm);  // the CPUs Slurm gave each task
+      config::note_source("threads", "SLURM_CPUS_PER_TASK");
+    }
     if (threads_ == 0) {
       threads_ = std::max(1u, std::thread::hardware_concurrency() / static_cast<unsigned>(ranks_on_node));
+      config::note_source("threads", "default: the node's cores / ranks on the node");
     }
     std::vector<unsigned> all(static_cast<std::size_t>(size_));
     check_mpi(MPI_Allgather(&threads_, 1, MPI_UNSIGNED, all.data(), 1, MPI_UNSIGNED, comm_), "MPI_Allgather");

@@ -4,6 +4,7 @@
 #include <tessera/error.hpp>
 #include <tessera/log.hpp>
 
+#include "config/setting_sources.hpp"
 #include "graph/task_error.hpp"
 
 #include <atomic>
@@ -22,6 +23,7 @@ std::atomic<std::uint8_t> level_now{unset};
 
 LogLevel from_environment() {
   const char* text = std::getenv("TESSERA_LOG_LEVEL");
+  config::note_source("log_level", text && *text ? "TESSERA_LOG_LEVEL" : "default");
   if (!text || !*text) return LogLevel::warn;
   try {
     return parse_log_level(text);
@@ -52,7 +54,10 @@ LogLevel parse_log_level(std::string_view text) {
               "use error, warn, info or debug");
 }
 
-void set_log_level(LogLevel level) { level_now.store(static_cast<std::uint8_t>(level), std::memory_order_relaxed); }
+void set_log_level(LogLevel level) {
+  level_now.store(static_cast<std::uint8_t>(level), std::memory_order_relaxed);
+  config::note_source("log_level", "set_log_level()");
+}
 
 LogLevel log_level() {
   std::uint8_t level = level_now.load(std::memory_order_relaxed);

@@ -1,5 +1,7 @@
 #include "memory/budget.hpp"
 
+#include "config/setting_sources.hpp"
+
 #include <tessera/log.hpp>
 
 #include <tessera/error.hpp>
@@ -92,16 +94,34 @@ void Budget::set_placement(int ranks_on_node, int rank) {
 void Budget::configure(const MemoryOptions& options) {
   options_ = options;
   std::uint64_t limit = options.limit;
+  std::string source = "configure_memory()";
   if (limit == 0) {
     if (const char* text = env("TESSERA_MEMORY_LIMIT")) {
       try {
         limit = parse_memory_limit(text);
+        source = "TESSERA_MEMORY_LIMIT";
       } catch (const Error& e) {
         throw_error(ErrorKind::input, std::string("TESSERA_MEMORY_LIMIT: ") + e.info().message, e.info().hint);
       }
     }
   }
-  if (limit == 0) limit = node_memory() / static_cast<std::uint64_t>(ranks_on_node_.load());
+  // Under Slurm, what the job asked for: --mem-per-cpu times the task's CPUs, or --mem shared by the node's ranks.
+  if (limit == 0) {
+    constexpr std::uint64_t mib = std::uint64_t{1} << 20;
+    if (const auto per_cpu = config::slurm_number("SLURM_MEM_PER_CPU")) {
+      const auto cpus = std::max<unsigned long long>(1, config::slurm_number("SLURM_CPUS_PER_TASK"));
+      limit = per_cpu * cpus * mib;
+      source = "SLURM_MEM_PER_CPU x SLURM_CPUS_PER_TASK";
+    } else if (const auto per_node = config::slurm_number("SLURM_MEM_PER_NODE")) {
+      limit = per_node * mib / static_cast<std::uint64_t>(ranks_on_node_.load());
+      source = "SLURM_MEM_PER_NODE / ranks on the node";
+    }
+  }
+  if (limit == 0) {
+    limit = node_memory() / static_cast<std::uint64_t>(ranks_on_node_.load());
+    source = "default: the node's memory / ranks on the node";
+  }
+  config::note_source("memory_limit", source);
   double target = options.target;
   if (target == 0) {
     target = default_target;
@@ -113,8 +133,10 @@ void Budget::configure(const MemoryOptions& options) {
   bool force = options.force_spill;
   if (const char* text = env("TESSERA_FORCE_SPILL")) force = force || std::string(text) != "0";
   std::string dir = options.spill_dir;
+  config::note_source("spill_dir", "configure_memory()");
   if (dir.empty()) {
     const char* from = env("TESSERA_SPILL_DIR");
+    config::note_source("spill_dir", from ? "TESSERA_SPILL_DIR" : env("TMPDIR") ? "TMPDIR" : "default");
     if (!from) from = env("TMPDIR");
     dir = from ? from : "/tmp";
   }

@@ -2,6 +2,7 @@
 
 #include <tessera/size.hpp>
 
+#include "config/setting_sources.hpp"
 #include "memory/budget.hpp"
 
 #include <algorithm>
@@ -21,6 +22,7 @@ namespace {
 
 ProgressMode mode_from_environment() {
   const char* text = std::getenv("TESSERA_PROGRESS");
+  config::note_source("progress", text && *text ? "TESSERA_PROGRESS" : "default");
   if (!text || !*text) return ProgressMode::automatic;
   const std::string s(text);
   if (s == "0" || s == "off" || s == "no") return ProgressMode::off;
@@ -35,7 +37,10 @@ std::atomic<ProgressMode>& default_mode() {
 
 }  // namespace
 
-void set_default_progress(ProgressMode mode) { default_mode().store(mode); }
+void set_default_progress(ProgressMode mode) {
+  default_mode().store(mode);
+  config::note_source("progress", "set_default_progress()");
+}
 ProgressMode default_progress() { return default_mode().load(); }
 
 namespace schedule {

@@ -62,6 +62,33 @@ grep -q "info: compute(): " <<<"$out" || fail "--log-level info did not log the 
 out=$(run "$tessera" --log-level loud info 2>&1); rc=$?
 [ $rc -eq 2 ] || fail "--log-level loud exited $rc, expected 2"
 
+# Settings: flag > TESSERA_* > config file > Slurm > default; `tessera info` names each one's source.
+conf=$(mktemp)
+printf 'threads = 1\n# a comment\nspill_dir = /tmp/tessera-conf-spill   # where to spill\nlog_level = warn\n' > "$conf"
+out=$(run "$tessera" --config "$conf" info 2>&1) || fail "info --config exited $?: $out"
+grep -q "^  threads = 1  (config $conf:1)$" <<<"$out" || fail "threads from the config file: $out"
+grep -q "^  spill_dir = /tmp/tessera-conf-spill  (config $conf:3)$" <<<"$out" || fail "spill_dir from the config file: $out"
+out=$(TESSERA_THREADS=2 run "$tessera" --config "$conf" info 2>&1) || fail "info with TESSERA_THREADS exited $?"
+grep -q "^  threads = 2  (TESSERA_THREADS)$" <<<"$out" || fail "TESSERA_THREADS over the config file: $out"
+out=$(TESSERA_THREADS=2 TESSERA_CONFIG="$conf" run "$tessera" --threads 1 info 2>&1) || fail "info --threads exited $?"
+grep -q "^  threads = 1  (--threads)$" <<<"$out" || fail "--threads over TESSERA_THREADS: $out"
+grep -q "^  spill_dir = /tmp/tessera-conf-spill  (config $conf:3)$" <<<"$out" || fail "TESSERA_CONFIG: $out"
+# Slurm's variables as defaults (one process: no mpiexec between Slurm's variables and the rank).
+out=$(SLURM_CPUS_PER_TASK=1 SLURM_MEM_PER_CPU=700 "$tessera" info 2>&1) || fail "info under Slurm variables exited $?"
+grep -q "^  threads = 1  (SLURM_CPUS_PER_TASK)$" <<<"$out" || fail "threads from SLURM_CPUS_PER_TASK: $out"
+grep -q "^  memory_limit = 700.0 MiB  (SLURM_MEM_PER_CPU x SLURM_CPUS_PER_TASK)$" <<<"$out" ||
+  fail "memory limit from SLURM_MEM_PER_CPU: $out"
+out=$(SLURM_MEM_PER_NODE=2048 "$tessera" info 2>&1) || fail "info under SLURM_MEM_PER_NODE exited $?"
+grep -q "^  memory_limit = 2.0 GiB  (SLURM_MEM_PER_NODE / ranks on the node)$" <<<"$out" ||
+  fail "memory limit from SLURM_MEM_PER_NODE: $out"
+printf 'threads = lots\n' > "$conf"
+out=$("$tessera" --config "$conf" info 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q "$conf:1: threads = lots" <<<"$out" || fail "a bad config value: exit $rc: $out"
+printf '\ncolour = blue\n' > "$conf"
+out=$("$tessera" --config "$conf" info 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q "$conf:2: unknown setting 'colour'" <<<"$out" || fail "an unknown config setting: exit $rc: $out"
+rm -f "$conf"
+
 out=$(run "$own_runtime" 2>&1) || fail "own_runtime exited $?: $out"
 grep -q "^ranks=$np count=4000 " <<<"$out" || fail "own_runtime printed: $out"
 
