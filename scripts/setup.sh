@@ -17,7 +17,7 @@ packages=(
   libeigen3-dev libboost-serialization-dev libcli11-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   zlib1g-dev libdeflate-dev liblz4-dev libzstd-dev libxxhash-dev libfast-float-dev libsimdjson-dev
-  graphviz time libjs-d3 chromium
+  graphviz time libjs-d3 chromium slurm-wlm munge
   python3 python3-numpy python3-pandas python3-dask python3-distributed python3-h5py
 )
 
