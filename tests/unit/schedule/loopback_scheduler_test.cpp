@@ -2,6 +2,7 @@
 // (LoopbackCluster): the run, placement, result transfers, errors and
 // collective checks of lib/schedule without MPI, so that ThreadSanitizer
 // sees every rank at once (scripts/setup.sh test runs it under TSan).
+#include <tessera/diagnostics.hpp>
 #include <tessera/error.hpp>
 #include <tessera/exchange.hpp>
 #include <tessera/graph.hpp>
@@ -15,6 +16,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -225,6 +228,36 @@ TEST_P(LoopbackScheduler, LargeResultsTravelAsValues) {
     EXPECT_EQ(last.bytes_received, 2u * (n - 1) * 8000u);
     EXPECT_EQ(outcomes[0].stats.bytes_received, 8000u);
   }
+}
+
+// Task and transfer records while the ranks (threads here, under ThreadSanitizer
+// in CI) run: every task is recorded once, and what the receivers recorded is
+// what their runs received.
+TEST_P(LoopbackScheduler, ProfileRecordsEveryTaskAndTransfer) {
+  const int n = ranks();
+  Profile profile({.sample_interval = 0.001});
+  auto outcomes = run_on(n, [n](int) { return large_blocks(n); });
+  expect_no_errors(outcomes);
+  std::size_t tasks = 0;
+  for (const auto& o : outcomes) tasks += o.stats.tasks_run;
+  const std::string path = (std::filesystem::temp_directory_path() / "tessera-loopback-profile.json").string();
+  profile.write_trace(path);  // one process: the records of every rank are here
+  EXPECT_EQ(profile.tasks_recorded(), tasks);
+  std::uint64_t received = 0;
+  for (const auto& o : outcomes) received += o.stats.bytes_transferred_in;
+  if (n > 1) {
+    EXPECT_GT(profile.transfers_recorded(), 0u);
+  }
+  std::ifstream in(path);
+  std::string trace((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::uint64_t receive_bytes = 0;
+  for (std::size_t at = trace.find("\"name\":\"receive\""); at != std::string::npos;
+       at = trace.find("\"name\":\"receive\"", at + 1)) {
+    const auto bytes = trace.find("\"bytes\":", at);
+    receive_bytes += std::stoull(trace.substr(bytes + 8));
+  }
+  EXPECT_EQ(receive_bytes, received);
+  std::filesystem::remove(path);
 }
 
 TEST_P(LoopbackScheduler, PersistedOutputsStayOnTheirHolders) {
