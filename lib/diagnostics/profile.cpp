@@ -67,10 +67,6 @@ std::string utc_iso(std::int64_t system_ns) {
   return text;
 }
 
-// ---- the bytes one rank sends rank 0 ------------------------------------------------------
-
-void put_string(ByteWriter& out, const std::string& s) { out.put(s); }
-
 }  // namespace
 
 std::int64_t ProfileData::duration() const {
@@ -82,125 +78,115 @@ std::int64_t ProfileData::duration() const {
   return end;
 }
 
+namespace {
+
+// One list of a RankProfile's fields for both directions, so that the
+// encoder and the decoder cannot disagree: `io(field)` puts or gets it, and
+// `io.each(vector, fn)` its length and then each item.
+struct Put {
+  ByteWriter& out;
+  template <class T>
+  void operator()(const T& value) { out.put(value); }
+  template <class T, class Fn>
+  void each(std::vector<T>& items, Fn&& fn) {
+    out.put(static_cast<std::uint64_t>(items.size()));
+    for (auto& item : items) fn(item);
+  }
+};
+
+struct Get {
+  ByteReader& in;
+  template <class T>
+  void operator()(T& value) { in.get(value); }
+  template <class T, class Fn>
+  void each(std::vector<T>& items, Fn&& fn) {
+    items.resize(static_cast<std::size_t>(in.get<std::uint64_t>()));
+    for (auto& item : items) fn(item);
+  }
+};
+
+template <class Io>
+void fields(Io& io, RankProfile& r) {
+  io(r.rank);
+  io(r.threads);
+  io(r.host);
+  io(r.memory_limit);
+  io(r.spill_dir);
+  io(r.end);
+  io.each(r.thread_rows, [&](ThreadRow& t) {
+    io(t.id);
+    io(t.scheduler);
+  });
+  io.each(r.tasks, [&](TaskRow& t) {
+    io(t.thread);
+    io(t.key);
+    io(t.prefix);
+    io(t.start);
+    io(t.end);
+    io(t.output_bytes);
+    io(t.fetched_bytes);
+    io(t.fetched_from);
+    io(t.spill_written);
+    io(t.spill_read);
+    io(t.spill_ns);
+    io(t.error);
+  });
+  io.each(r.transfers, [&](TransferRow& t) {
+    io(t.thread);
+    io(t.key);
+    io(t.from);
+    io(t.to);
+    io(t.bytes);
+    io(t.start);
+    io(t.end);
+    io(t.outgoing);
+  });
+  io.each(r.samples, [&](SampleRow& s) {
+    io(s.time);
+    io(s.rss);
+    io(s.cpu_percent);
+    io(s.memory);
+    io(s.spilled);
+  });
+  io.each(r.runs, [&](RunRow& run) {
+    io(run.start);
+    io(run.end);
+    io.each(run.tasks_by_prefix, [&](std::pair<std::string, std::uint64_t>& named) {
+      io(named.first);
+      io(named.second);
+    });
+  });
+}
+
+}  // namespace
+
 std::string encode_rank(const RankProfile& r) {
   std::vector<std::byte> bytes;
   ByteWriter out(bytes);
-  out.put(r.rank);
-  out.put(r.threads);
-  put_string(out, r.host);
-  out.put(r.memory_limit);
-  put_string(out, r.spill_dir);
-  out.put(r.end);
-  out.put(static_cast<std::uint64_t>(r.thread_rows.size()));
-  for (const auto& t : r.thread_rows) {
-    out.put(t.id);
-    out.put(static_cast<std::uint8_t>(t.scheduler));
-  }
-  out.put(static_cast<std::uint64_t>(r.tasks.size()));
-  for (const auto& t : r.tasks) {
-    out.put(t.thread);
-    put_string(out, t.key);
-    put_string(out, t.prefix);
-    out.put(t.start);
-    out.put(t.end);
-    out.put(t.output_bytes);
-    out.put(t.fetched_bytes);
-    out.put(t.fetched_from);
-    out.put(t.spill_written);
-    out.put(t.spill_read);
-    out.put(t.spill_ns);
-    put_string(out, t.error);
-  }
-  out.put(static_cast<std::uint64_t>(r.transfers.size()));
-  for (const auto& t : r.transfers) {
-    out.put(t.thread);
-    put_string(out, t.key);
-    out.put(t.from);
-    out.put(t.to);
-    out.put(t.bytes);
-    out.put(t.start);
-    out.put(t.end);
-    out.put(static_cast<std::uint8_t>(t.outgoing));
-  }
-  out.put(static_cast<std::uint64_t>(r.samples.size()));
-  for (const auto& s : r.samples) {
-    out.put(s.time);
-    out.put(s.rss);
-    out.put(s.cpu_percent);
-    out.put(s.memory);
-    out.put(s.spilled);
-  }
-  out.put(static_cast<std::uint64_t>(r.runs.size()));
-  for (const auto& run : r.runs) {
-    out.put(run.start);
-    out.put(run.end);
-    out.put(static_cast<std::uint64_t>(run.tasks_by_prefix.size()));
-    for (const auto& [prefix, count] : run.tasks_by_prefix) {
-      put_string(out, prefix);
-      out.put(count);
-    }
-  }
+  Put put{out};
+  fields(put, const_cast<RankProfile&>(r));  // Put only reads
   return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
 
 RankProfile decode_rank(const std::string& text, std::int64_t origin) {
   ByteReader in(std::span<const std::byte>(reinterpret_cast<const std::byte*>(text.data()), text.size()));
+  Get get{in};
   RankProfile r;
-  auto count = [&] { return static_cast<std::size_t>(in.get<std::uint64_t>()); };
-  in.get(r.rank);
-  in.get(r.threads);
-  in.get(r.host);
-  in.get(r.memory_limit);
-  in.get(r.spill_dir);
-  r.end = in.get<std::int64_t>() - origin;
-  r.thread_rows.resize(count());
-  for (auto& t : r.thread_rows) {
-    in.get(t.id);
-    t.scheduler = in.get<std::uint8_t>() != 0;
-  }
-  r.tasks.resize(count());
+  fields(get, r);
+  // Times arrive on the system clock; the trace counts from rank 0's start.
+  r.end -= origin;
   for (auto& t : r.tasks) {
-    in.get(t.thread);
-    in.get(t.key);
-    in.get(t.prefix);
-    t.start = in.get<std::int64_t>() - origin;
-    t.end = in.get<std::int64_t>() - origin;
-    in.get(t.output_bytes);
-    in.get(t.fetched_bytes);
-    in.get(t.fetched_from);
-    in.get(t.spill_written);
-    in.get(t.spill_read);
-    in.get(t.spill_ns);
-    in.get(t.error);
+    t.start -= origin;
+    t.end -= origin;
   }
-  r.transfers.resize(count());
   for (auto& t : r.transfers) {
-    in.get(t.thread);
-    in.get(t.key);
-    in.get(t.from);
-    in.get(t.to);
-    in.get(t.bytes);
-    t.start = in.get<std::int64_t>() - origin;
-    t.end = in.get<std::int64_t>() - origin;
-    t.outgoing = in.get<std::uint8_t>() != 0;
+    t.start -= origin;
+    t.end -= origin;
   }
-  r.samples.resize(count());
-  for (auto& s : r.samples) {
-    s.time = in.get<std::int64_t>() - origin;
-    in.get(s.rss);
-    in.get(s.cpu_percent);
-    in.get(s.memory);
-    in.get(s.spilled);
-  }
-  r.runs.resize(count());
+  for (auto& sample : r.samples) sample.time -= origin;
   for (auto& run : r.runs) {
-    run.start = in.get<std::int64_t>() - origin;
-    run.end = in.get<std::int64_t>() - origin;
-    run.tasks_by_prefix.resize(count());
-    for (auto& [prefix, n] : run.tasks_by_prefix) {
-      in.get(prefix);
-      in.get(n);
-    }
+    run.start -= origin;
+    run.end -= origin;
   }
   return r;
 }
