@@ -328,12 +328,20 @@ class DistributedRun final : public ProgressSource {
       report_error(std::move(e));
       return;
     }
+    send_result(target, node, [&] { return results_.get(node); });
+  }
+
+  // Sends what `value()` gives, a result of `node` (whole, or an exchange
+  // piece of it), to `dest` and records the transfer; reading it back from
+  // spill or sending it may fail, which ends the run.
+  template <class GetValue>
+  void send_result(int dest, NodeId node, GetValue&& value) {
     try {
       const diagnostics::Nanoseconds started = record_ ? diagnostics::now() : 0;
-      const Value value = results_.get(node);
-      net_.send_value(target, node, value, graph_.node(node).key);
-      if (record_ && target != me_) {
-        diagnostics::record_transfer(graph_.node(node).key, me_, target, value.nbytes(), started, /*outgoing=*/true);
+      const Value sent = value();
+      net_.send_value(dest, node, sent, graph_.node(node).key);
+      if (record_ && dest != me_) {
+        diagnostics::record_transfer(graph_.node(node).key, me_, dest, sent.nbytes(), started, /*outgoing=*/true);
       }
     } catch (const Error& e) {
       ErrorInfo info = e.info();
@@ -353,19 +361,7 @@ class DistributedRun final : public ProgressSource {
         send(out->dest, ExchangeEnd{out->exchange, out->pieces});
         continue;
       }
-      try {
-        const diagnostics::Nanoseconds started = record_ ? diagnostics::now() : 0;
-        const Value piece = out->piece.get();
-        net_.send_value(out->dest, out->sender, piece, graph_.node(out->sender).key);
-        if (record_ && out->dest != me_) {
-          diagnostics::record_transfer(graph_.node(out->sender).key, me_, out->dest, piece.nbytes(), started,
-                                       /*outgoing=*/true);
-        }
-      } catch (const Error& e) {
-        ErrorInfo info = e.info();
-        info.rank = me_;
-        report_error(std::move(info));
-      }
+      send_result(out->dest, out->sender, [&] { return out->piece.get(); });
     }
     return any;
   }
