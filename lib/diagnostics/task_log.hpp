@@ -22,10 +22,7 @@ namespace tessera::diagnostics {
 
 /// Nanoseconds on the steady clock: cheap to read, comparable within a node.
 using Nanoseconds = std::int64_t;
-inline Nanoseconds now() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
+inline Nanoseconds now() { return memory::steady_ns(); }
 
 struct TaskExtra;
 

@@ -4,7 +4,6 @@
 
 #include <tessera/log.hpp>
 
-#include <chrono>
 #include <vector>
 
 namespace tessera::memory {
@@ -14,20 +13,11 @@ SpillCounters& this_thread_spills() {
   return counters;
 }
 
-namespace {
-
-std::uint64_t now_ns() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
-}
-
-}  // namespace
-
 SpilledValue spill_value(const Value& value, const std::string& what) {
   const auto* holder = value.holder();
   const auto& codec = holder->codec();
   auto& budget = Budget::instance();
-  const std::uint64_t started = now_ns();
+  const std::int64_t started = steady_ns();
   SpilledValue spilled{{}, &codec};
   if (codec.contiguous) {
     spilled.file = budget.spill().write(codec.view(*holder), what);
@@ -38,17 +28,18 @@ SpilledValue spill_value(const Value& value, const std::string& what) {
   }
   budget.note_spilled(spilled.file.raw_bytes);
   if (log_enabled(LogLevel::debug)) {
-    log(LogLevel::debug, std::string("spilled ").append(what).append(", ").append(std::to_string(spilled.file.raw_bytes)).append(" bytes"));
+    log(LogLevel::debug,
+        std::string("spilled ").append(what).append(", ").append(std::to_string(spilled.file.raw_bytes)).append(" bytes"));
   }
   auto& counters = this_thread_spills();
   counters.bytes_written += spilled.file.raw_bytes;
-  counters.nanoseconds += now_ns() - started;
+  counters.nanoseconds += static_cast<std::uint64_t>(steady_ns() - started);
   return spilled;
 }
 
 Value read_spilled(const SpilledValue& spilled, const std::string& what) {
   auto& budget = Budget::instance();
-  const std::uint64_t started = now_ns();
+  const std::int64_t started = steady_ns();
   Value value;
   if (spilled.codec->contiguous) {
     std::span<std::byte> buffer;
@@ -63,7 +54,7 @@ Value read_spilled(const SpilledValue& spilled, const std::string& what) {
   budget.note_unspilled(spilled.file.raw_bytes);
   auto& counters = this_thread_spills();
   counters.bytes_read += spilled.file.raw_bytes;
-  counters.nanoseconds += now_ns() - started;
+  counters.nanoseconds += static_cast<std::uint64_t>(steady_ns() - started);
   return value;
 }
 
