@@ -92,6 +92,13 @@ void append(std::string& out, const Parts&... parts) {
   (append_part(out, parts), ...);
 }
 
+/// A number with `digits` decimals (a JSON number; the trace's and the report's format).
+void append_decimal(std::string& out, double value, int digits);
+/// Nanoseconds as microseconds to the nanosecond: the time unit of the trace and of the report's data.
+inline void append_microseconds(std::string& out, std::int64_t ns) {
+  append_decimal(out, static_cast<double>(ns) / 1000.0, 3);
+}
+
 /// A JSON string: quotes, backslashes and control characters escaped, and
 /// '<' as \u003c so that the text can sit inside an HTML script element.
 void append_json_string(std::string& out, std::string_view text);

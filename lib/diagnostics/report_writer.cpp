@@ -19,12 +19,6 @@ extern const std::string_view d3_js;
 
 namespace {
 
-void append_us(std::string& out, std::int64_t ns) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.3f", static_cast<double>(ns) / 1000.0);
-  out += text;
-}
-
 std::string settings_json(const ProfileData& data) {
   std::string out = "[";
   auto row = [&out](std::string_view name, std::string_view value) {
@@ -67,7 +61,7 @@ std::string data_json(const ProfileData& data) {
   append_json_string(out, data.title);
   append(out, ",\"settings\":", settings_json(data), ",\"ranks\":", data.ranks.size());
   out += ",\"duration_us\":";
-  append_us(out, data.duration());
+  append_microseconds(out, data.duration());
 
   out += ",\"threads\":[";
   bool first = true;
@@ -95,9 +89,9 @@ std::string data_json(const ProfileData& data) {
       }
       out += first ? "[" : ",[";
       first = false;
-      append_us(out, run.start);
+      append_microseconds(out, run.start);
       out += ",";
-      append_us(out, run.end);
+      append_microseconds(out, run.end);
       append(out, ',', tasks, ']');
     }
   }
@@ -135,12 +129,12 @@ std::string data_json(const ProfileData& data) {
       append(out, r.rank, ',', t.thread, ',', index[t.prefix], ',');
       append_json_string(out, t.key);
       out += ",";
-      append_us(out, t.start);
+      append_microseconds(out, t.start);
       out += ",";
-      append_us(out, t.end);
+      append_microseconds(out, t.end);
       append(out, ',', t.output_bytes, ',', t.fetched_bytes, ',', t.fetched_from, ',', t.spill_written, ',',
              t.spill_read, ',');
-      append_us(out, static_cast<std::int64_t>(t.spill_ns));
+      append_microseconds(out, static_cast<std::int64_t>(t.spill_ns));
       out += t.error.empty() ? ",0]" : ",1]";
       if (!t.error.empty() && (!failed || t.end < failed->end)) {
         failed = &t;
@@ -158,9 +152,9 @@ std::string data_json(const ProfileData& data) {
       out += first ? "[" : ",\n[";
       first = false;
       append(out, t.from, ',', t.to, ',', t.bytes, ',');
-      append_us(out, t.start);
+      append_microseconds(out, t.start);
       out += ",";
-      append_us(out, t.end);
+      append_microseconds(out, t.end);
       out += ",";
       append_json_string(out, t.key);
       out += "]";
@@ -175,10 +169,10 @@ std::string data_json(const ProfileData& data) {
       out += first ? "[" : ",\n[";
       first = false;
       append(out, r.rank, ',');
-      append_us(out, s.time);
-      char cpu[32];
-      std::snprintf(cpu, sizeof cpu, "%.1f", s.cpu_percent);
-      append(out, ',', s.rss, ',', std::string_view(cpu), ',', s.memory, ',', s.spilled, ']');
+      append_microseconds(out, s.time);
+      append(out, ',', s.rss, ',');
+      append_decimal(out, s.cpu_percent, 1);
+      append(out, ',', s.memory, ',', s.spilled, ']');
     }
   }
   out += "]";

@@ -36,6 +36,12 @@ void append_json_string(std::string& out, std::string_view text) {
   out += '"';
 }
 
+void append_decimal(std::string& out, double value, int digits) {
+  char text[48];
+  const int n = std::snprintf(text, sizeof text, "%.*f", digits, value);
+  out.append(text, n > 0 ? static_cast<std::size_t>(n) : 0);
+}
+
 std::string thread_name(const ThreadRow& thread) {
   std::string name = thread.scheduler ? "scheduler" : "worker ";
   if (!thread.scheduler) append(name, thread.id);
@@ -43,13 +49,6 @@ std::string thread_name(const ThreadRow& thread) {
 }
 
 namespace {
-
-// Microseconds, the trace format's unit, with nanosecond precision.
-void append_us(std::string& out, std::int64_t ns) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.3f", static_cast<double>(ns) / 1000.0);
-  out += text;
-}
 
 class EventWriter {
  public:
@@ -131,8 +130,8 @@ std::string chrome_trace(const ProfileData& data) {
       ev.open('X', r.rank, t.thread);
       ev.field("cat") += t.error.empty() ? "\"task\"" : "\"task,failed\"";
       append_json_string(ev.field("name"), t.prefix);
-      append_us(ev.field("ts"), t.start);
-      append_us(ev.field("dur"), std::max<std::int64_t>(t.end - t.start, 0));
+      append_microseconds(ev.field("ts"), t.start);
+      append_microseconds(ev.field("dur"), std::max<std::int64_t>(t.end - t.start, 0));
       ev.field("args") += "{\"key\":";
       append_json_string(out, t.key);
       append(out, ",\"output_bytes\":", t.output_bytes);
@@ -155,8 +154,8 @@ std::string chrome_trace(const ProfileData& data) {
       ev.open('X', r.rank, t.thread);
       ev.field("cat") += "\"transfer\"";
       ev.field("name") += t.outgoing ? "\"send\"" : "\"receive\"";
-      append_us(ev.field("ts"), start);
-      append_us(ev.field("dur"), end - start);
+      append_microseconds(ev.field("ts"), start);
+      append_microseconds(ev.field("dur"), end - start);
       ev.field("args") += "{\"key\":";
       append_json_string(out, t.key);
       append(out, ",\"from\":", t.from, ",\"to\":", t.to, ",\"bytes\":", t.bytes, "}");
@@ -177,21 +176,21 @@ std::string chrome_trace(const ProfileData& data) {
       ev.field("name") += "\"transfer\"";
       append(ev.field("id"), id);
       if (!t.outgoing) ev.field("bp") += "\"e\"";
-      append_us(ev.field("ts"), t.outgoing ? start : end - 500);
+      append_microseconds(ev.field("ts"), t.outgoing ? start : end - 500);
       ev.close();
     }
     for (const auto& s : r.samples) {
       ev.open('C', r.rank);
       ev.field("name") += "\"memory\"";
-      append_us(ev.field("ts"), s.time);
+      append_microseconds(ev.field("ts"), s.time);
       append(ev.field("args"), "{\"rss\":", s.rss, ",\"tracked\":", s.memory, ",\"spilled\":", s.spilled, "}");
       ev.close();
       ev.open('C', r.rank);
       ev.field("name") += "\"cpu %\"";
-      append_us(ev.field("ts"), s.time);
-      char cpu[32];
-      std::snprintf(cpu, sizeof cpu, "%.1f", s.cpu_percent);
-      append(ev.field("args"), "{\"cpu\":", std::string_view(cpu), "}");
+      append_microseconds(ev.field("ts"), s.time);
+      ev.field("args") += "{\"cpu\":";
+      append_decimal(out, s.cpu_percent, 1);
+      out += '}';
       ev.close();
     }
   }
