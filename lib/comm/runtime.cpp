@@ -6,14 +6,14 @@
 // TESSERA_THREADS, else the node's cores shared among the ranks on the node;
 // the memory budget's default is likewise the node's RAM shared among them.
 #include <tessera/compute.hpp>
-#include <tessera/mpi.hpp>
 #include <tessera/log.hpp>
+#include <tessera/mpi.hpp>
 #include <tessera/runtime.hpp>
 #include <tessera/size.hpp>
 
 #include "comm/mpi_network.hpp"
-#include "config/setting_sources.hpp"
 #include "comm/native_handle.hpp"
+#include "config/setting_sources.hpp"
 #include "graph/crash_report.hpp"
 #include "graph/task_error.hpp"
 #include "memory/budget.hpp"

@@ -1,11 +1,10 @@
 #include "memory/budget.hpp"
 
-#include "config/setting_sources.hpp"
-
-#include <tessera/log.hpp>
-
 #include <tessera/error.hpp>
+#include <tessera/log.hpp>
 #include <tessera/size.hpp>
+
+#include "config/setting_sources.hpp"
 
 #include <cstdio>
 #include <cstdlib>
