@@ -15,7 +15,8 @@ import os
 import random
 import subprocess
 import sys
-import tempfile
+
+from expressions_run import expressions_run
 
 failures = []
 
@@ -84,16 +85,7 @@ def same(name, got, want, ordered=True):
 
 def main():
     program, mpiexec = sys.argv[1], sys.argv[2:]
-    with tempfile.TemporaryDirectory() as d:
-        data, out = os.path.join(d, "data"), os.path.join(d, "out")
-        os.makedirs(data)
-        os.makedirs(out)
-        write_inputs(data)
-        run = subprocess.run(mpiexec + [program, os.path.join(data, "*.json*"), out, "300"],
-                             capture_output=True, text=True, timeout=240)
-        if run.returncode != 0:
-            print(run.stdout, run.stderr)
-            sys.exit("the program failed: %d" % run.returncode)
+    with expressions_run(program, mpiexec, write_inputs, "*.json*", 300) as (d, data, out):
         recs = read_all(data)
         same("count", lines_of(out, "count"), [str(len(recs))])
         names = collections.Counter(dump(r["name"]) for r in recs)

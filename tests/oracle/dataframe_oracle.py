@@ -7,14 +7,13 @@
     compares each OUTDIR/NAME.csv with pandas on the same files.
 """
 import glob
-import math
 import os
-import subprocess
 import sys
-import tempfile
 
 import numpy as np
 import pandas as pd
+
+from expressions_run import expressions_run
 
 
 def write_inputs(d):
@@ -83,16 +82,7 @@ def same_rows(name, got, want):
 
 def main():
     program, mpiexec = sys.argv[1], sys.argv[2:]
-    with tempfile.TemporaryDirectory() as d:
-        data, out = os.path.join(d, "data"), os.path.join(d, "out")
-        os.makedirs(data)
-        os.makedirs(out)
-        write_inputs(data)
-        run = subprocess.run(mpiexec + [program, os.path.join(data, "2015-*.csv"), out, "2000"],
-                             capture_output=True, text=True, timeout=240)
-        if run.returncode != 0:
-            print(run.stdout, run.stderr)
-            sys.exit("the program failed: %d" % run.returncode)
+    with expressions_run(program, mpiexec, write_inputs, "2015-*.csv", 2000) as (d, data, out):
         pdf = read_all(data)
 
         def ours(name, **kw):
