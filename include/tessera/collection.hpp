@@ -11,6 +11,7 @@
 /// A collection is a graph, the keys of its chunks, and how the chunks' values
 /// become the user's value (Dask's __dask_postcompute__). A persistable one also
 /// says how to become itself again over results that stay on their ranks.
+#include <tessera/checkpoint.hpp>
 #include <tessera/compute.hpp>
 #include <tessera/graph.hpp>
 
@@ -56,6 +57,14 @@ auto compute(const C& collection, const ComputeOptions& options = {}) {
 template <PersistableCollection C>
 C persist(const C& collection, const ComputeOptions& options = {}) {
   return collection.from_persisted(persist_nodes(collection.graph(), detail::output_nodes(collection), options));
+}
+
+/// The same, writing the chunks to `checkpoint_dir` as they are made and
+/// reading back those a previous run wrote (include/tessera/checkpoint.hpp).
+template <PersistableCollection C>
+C persist(const C& collection, const std::string& checkpoint_dir, ComputeOptions options = {}) {
+  options.checkpoint_dir = checkpoint_dir;
+  return persist(collection, options);
 }
 
 /// Graphviz drawing of the collection's graph (.dot, or .svg/.png/.pdf with `dot`).

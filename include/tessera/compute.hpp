@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -61,6 +62,9 @@ struct ComputeOptions {
   ComputeStats* stats = nullptr;  // filled in when given
   bool record_schedule = false;   // fill stats->placement and stats->completion_order
   std::optional<ProgressMode> progress{};  // unset: default_progress()
+  /// persist() only: where to checkpoint its outputs (include/tessera/checkpoint.hpp);
+  /// unset: default_checkpoint_dir(); empty: none.
+  std::optional<std::string> checkpoint_dir{};
 };
 
 /// A result kept where it was computed: `value` is set on `holder` only

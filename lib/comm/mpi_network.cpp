@@ -135,6 +135,17 @@ void MpiNetwork::check_same_graph(const Graph& graph, const char* call) {
   if (all[0] != ~all[1] || all[2] != ~all[3]) throw_mismatch(graph, tokens);
 }
 
+std::string MpiNetwork::broadcast_text(const std::string& text, int root, const char* call) {
+  ++collectives_;
+  std::uint64_t size = text.size();
+  MPI_Request request;
+  check_mpi(MPI_Ibcast(&size, 1, MPI_UINT64_T, root, comm_, &request), "MPI_Ibcast (size)", root);
+  wait_for_all(request, call);
+  std::string out = rank_ == root ? text : std::string(size, '\0');
+  broadcast_bytes(reinterpret_cast<std::byte*>(out.data()), size, root);
+  return out;
+}
+
 // One int64 from anyone on `tag`, if one has arrived.
 bool MpiNetwork::receive_number(int tag, std::int64_t& value, int& source) {
   int found = 0;

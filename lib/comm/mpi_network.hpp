@@ -27,6 +27,7 @@ class MpiNetwork final : public schedule::Network {
   const std::vector<unsigned>& threads_per_rank() const override { return threads_; }
 
   void check_same_graph(const Graph& graph, const char* call) override;
+  std::string broadcast_text(const std::string& text, int root, const char* call) override;
   /// Tells every other rank this one is leaving (its Runtime ends): a rank
   /// still waiting at a compute()/persist() entry then fails with a message
   /// instead of waiting forever (a compute() made on rank 0 only).

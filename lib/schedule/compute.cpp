@@ -1,3 +1,4 @@
+#include <tessera/checkpoint.hpp>
 #include <tessera/compute.hpp>
 #include <tessera/log.hpp>
 #include <tessera/size.hpp>
@@ -5,6 +6,7 @@
 #include "diagnostics/task_log.hpp"
 #include "graph/crash_report.hpp"
 #include "memory/budget.hpp"
+#include "schedule/checkpoint.hpp"
 #include "schedule/distributed_executor.hpp"
 #include "schedule/executors.hpp"
 #include "schedule/network.hpp"
@@ -141,6 +143,18 @@ std::vector<Value> compute_nodes(const Graph& graph, std::span<const NodeId> out
 
 std::vector<PersistedResult> persist_nodes(const Graph& graph, std::span<const NodeId> outputs,
                                            const ComputeOptions& options) {
+  const std::string checkpoint_dir = options.checkpoint_dir ? *options.checkpoint_dir : default_checkpoint_dir();
+  if (!checkpoint_dir.empty() && !schedule::ThreadPool::in_worker()) {
+    auto* network = distributed_network(options);
+    graph.validate_structure();
+    auto checkpointed = schedule::plan_checkpoint(graph, outputs, checkpoint_dir, network);
+    auto persisted = network ? schedule::run_distributed(checkpointed.graph, checkpointed.outputs, options, *network,
+                                                         /*persist=*/true)
+                                   .persisted
+                             : schedule::persist_here(checkpointed.graph, checkpointed.outputs, options, nullptr);
+    checkpointed.writer->sync();  // on the disk before persist() returns
+    return persisted;
+  }
   if (auto* network = distributed_network(options)) {
     graph.validate_structure();
     return schedule::run_distributed(graph, outputs, options, *network, /*persist=*/true).persisted;

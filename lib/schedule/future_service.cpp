@@ -65,6 +65,7 @@ class LocalNetwork final : public Network {
   int size() const override { return 1; }
   const std::vector<unsigned>& threads_per_rank() const override { return threads_; }
   void check_same_graph(const Graph&, const char*) override {}
+  std::string broadcast_text(const std::string& text, int, const char*) override { return text; }
   void begin_run() override {}
   void end_run(bool) override { queue_.clear(); }
   void broadcast_outputs(std::span<Value>, std::span<const int>, std::span<const Key>) override {}

@@ -131,6 +131,10 @@ class LoopbackNetwork final : public Network {
     throw_graph_mismatch(index, keys[0], keys[static_cast<std::size_t>(other)], other);
   }
 
+  std::string broadcast_text(const std::string& text, int root, const char*) override {
+    return fabric_->rendezvous.all_gather(rank_, text)[static_cast<std::size_t>(root)];
+  }
+
   void begin_run() override {
     ++epoch_;
     draining_ = false;

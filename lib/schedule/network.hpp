@@ -60,6 +60,9 @@ class Network {
   /// A rank kept waiting here by ranks that do not arrive says so
   /// (TESSERA_COLLECTIVE_WARN) and may end the job (TESSERA_COLLECTIVE_TIMEOUT).
   virtual void check_same_graph(const Graph& graph, const char* call) = 0;
+  /// `text` from `root`, on every rank: an entry like check_same_graph (a
+  /// rank that does not arrive is named, not waited for in silence).
+  virtual std::string broadcast_text(const std::string& text, int root, const char* call) = 0;
   /// Starts a run: messages of earlier runs still in flight are dropped from now on.
   virtual void begin_run() = 0;
   /// Ends a run: completes this rank's sends. After a failed run (`clean`

@@ -284,11 +284,13 @@ FramePtr reduce_tables(const FramePtr& input, Schema out, std::string_view op, s
 
 namespace {
 
-// Persisted partitions: graph literals that live on their holders.
+// Persisted partitions: graph literals that live on their holders. Their
+// keys are not the frame's own: its graph reads them through a layer of the
+// frame's name (ensure_graph), and two nodes may not share a key.
 class PersistedNodes final : public NodeSource {
  public:
-  PersistedNodes(KeyName name, std::uint64_t token, std::vector<PersistedResult> parts)
-      : name_(name), token_(token), parts_(std::move(parts)) {}
+  PersistedNodes(const KeyName& name, std::uint64_t token, std::vector<PersistedResult> parts)
+      : name_(std::string(name.str()).append("-persisted")), token_(token), parts_(std::move(parts)) {}
   NodeId build(GraphBuilder& builder) const override {
     NodeId first = 0;
     for (std::size_t i = 0; i < parts_.size(); ++i) {
