@@ -18,6 +18,7 @@ struct GlobalOptions {
   std::string spill_dir;             // empty: TESSERA_SPILL_DIR, TMPDIR or /tmp
   std::string config;                // --config FILE (else TESSERA_CONFIG): settings no flag gave
   std::string log_level;             // --log-level
+  std::string checkpoint_dir;        // --checkpoint-dir: where persist() checkpoints (include/tessera/checkpoint.hpp)
   bool progress = false, no_progress = false;
   std::string trace;                 // --trace FILE: Chrome trace-event JSON of the whole command
   std::string report;                // --report FILE: the self-contained HTML performance report

@@ -4,6 +4,7 @@
 // command; MPI starts only once the command line is known to be good.
 #include "commands.hpp"
 
+#include <tessera/checkpoint.hpp>
 #include <tessera/diagnostics.hpp>
 #include <tessera/error.hpp>
 #include <tessera/log.hpp>
@@ -64,6 +65,9 @@ int main(int argc, char** argv) {
       ->check(memory_limit_check);
   app.add_option("--spill-dir", global.spill_dir,
                  "where results spill to (default: TESSERA_SPILL_DIR, else TMPDIR, else /tmp)");
+  app.add_option("--checkpoint-dir", global.checkpoint_dir,
+                 "where persist() writes its chunks as they are made and reads them back when the job is started "
+                 "again, on a filesystem every rank sees (default: TESSERA_CHECKPOINT_DIR, else none)");
   app.add_option("--trace", global.trace,
                  "write a Chrome trace-event JSON file of every task, transfer and resource sample on every rank "
                  "(open it in Perfetto or chrome://tracing)");
@@ -71,7 +75,8 @@ int main(int argc, char** argv) {
                  "write a self-contained HTML performance report (task stream, time per rank, bytes moved, "
                  "memory, slowest tasks); it opens with no network");
   app.add_option("--config", global.config,
-                 "a file of settings (name = value lines: threads, memory_limit, spill_dir, progress, log_level) "
+                 "a file of settings (name = value lines: threads, memory_limit, spill_dir, progress, log_level, "
+                 "checkpoint_dir) "
                  "for what no flag and no TESSERA_* variable sets (default: TESSERA_CONFIG)");
   app.add_option("--log-level", global.log_level,
                  "error, warn, info or debug: what to log on stderr, each line with its rank and time "
@@ -126,6 +131,7 @@ int main(int argc, char** argv) {
     if (!global.memory_limit.empty()) memory.limit = tessera::parse_memory_limit(global.memory_limit);
     memory.spill_dir = global.spill_dir;
     tessera::configure_memory(memory);
+    if (!global.checkpoint_dir.empty()) tessera::set_default_checkpoint_dir(global.checkpoint_dir);
     if (global.progress) tessera::set_default_progress(tessera::ProgressMode::always);
     if (global.no_progress) tessera::set_default_progress(tessera::ProgressMode::off);
     for (const auto& [setting, source] : sources) tessera::note_setting_source(setting, source);

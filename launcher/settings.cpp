@@ -34,6 +34,7 @@ std::vector<std::pair<std::string, std::string>> resolve_settings(GlobalOptions&
   if (!global.spill_dir.empty()) sources.emplace_back("spill_dir", "--spill-dir");
   if (global.progress || global.no_progress) sources.emplace_back("progress", global.progress ? "--progress" : "--no-progress");
   if (!global.log_level.empty()) sources.emplace_back("log_level", "--log-level");
+  if (!global.checkpoint_dir.empty()) sources.emplace_back("checkpoint_dir", "--checkpoint-dir");
 
   std::string path = global.config;
   if (path.empty() && env_set("TESSERA_CONFIG")) path = std::getenv("TESSERA_CONFIG");
@@ -93,9 +94,15 @@ std::vector<std::pair<std::string, std::string>> resolve_settings(GlobalOptions&
         global.log_level = value;
         sources.emplace_back(name, source);
       }
+    } else if (name == "checkpoint_dir") {
+      if (value.empty()) bad("no directory");
+      if (global.checkpoint_dir.empty() && !env_set("TESSERA_CHECKPOINT_DIR")) {
+        global.checkpoint_dir = value;
+        sources.emplace_back(name, source);
+      }
     } else {
       throw_error(ErrorKind::input, where + ": unknown setting '" + name + "'",
-                  "the settings are threads, memory_limit, spill_dir, progress and log_level");
+                  "the settings are threads, memory_limit, spill_dir, progress, log_level and checkpoint_dir");
     }
   }
   return sources;

@@ -8,8 +8,8 @@
 ///
 /// A setting comes from the first of: the `tessera` command's flag
 /// (--threads, --memory-limit, --spill-dir, --progress/--no-progress,
-/// --log-level) or the program's own call (RuntimeOptions, configure_memory,
-/// set_default_progress, set_log_level); its TESSERA_* variable; the config
+/// --log-level, --checkpoint-dir) or the program's own call (RuntimeOptions,
+/// configure_memory, set_default_progress, set_log_level, set_default_checkpoint_dir); its TESSERA_* variable; the config
 /// file (`tessera --config FILE`, or TESSERA_CONFIG: `name = value` lines with
 /// these names, `#` comments); Slurm's variables where they say something
 /// (SLURM_CPUS_PER_TASK for threads; SLURM_MEM_PER_CPU times the task's CPUs,
@@ -21,7 +21,7 @@
 namespace tessera {
 
 struct Setting {
-  std::string name;    // threads, memory_limit, memory_target, spill_dir, progress, log_level
+  std::string name;    // threads, memory_limit, memory_target, spill_dir, progress, log_level, checkpoint_dir
   std::string value;
   std::string source;  // "--threads", "TESSERA_THREADS", "config tessera.conf:3", "SLURM_CPUS_PER_TASK", "default..."
 };

@@ -1,5 +1,6 @@
 // effective_settings() (include/tessera/settings.hpp): the values from the
 // layers that hold them, the sources from config/setting_sources.hpp.
+#include <tessera/checkpoint.hpp>
 #include <tessera/compute.hpp>
 #include <tessera/log.hpp>
 #include <tessera/memory.hpp>
@@ -38,6 +39,8 @@ std::vector<Setting> effective_settings() {
       "default");
   const char* levels[] = {"error", "warn", "info", "debug"};
   add("log_level", levels[static_cast<int>(log_level())], "default");
+  const std::string checkpoints = default_checkpoint_dir();
+  add("checkpoint_dir", checkpoints.empty() ? "none" : checkpoints, "default");
   return out;
 }
 

@@ -37,6 +37,7 @@ std::string default_checkpoint_dir() {
   if (!default_dir()) {
     const char* env = std::getenv("TESSERA_CHECKPOINT_DIR");
     default_dir() = env ? env : "";
+    if (env && *env) config::note_source("checkpoint_dir", "TESSERA_CHECKPOINT_DIR");
   }
   return *default_dir();
 }

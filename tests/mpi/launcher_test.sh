@@ -64,10 +64,20 @@ out=$(run "$tessera" --log-level loud info 2>&1); rc=$?
 
 # Settings: flag > TESSERA_* > config file > Slurm > default; `tessera info` names each one's source.
 conf=$(mktemp)
-printf 'threads = 1\n# a comment\nspill_dir = /tmp/tessera-conf-spill   # where to spill\nlog_level = warn\n' > "$conf"
+printf 'threads = 1\n# a comment\nspill_dir = /tmp/tessera-conf-spill   # where to spill\nlog_level = warn\ncheckpoint_dir = /tmp/tessera-conf-ckpt\n' > "$conf"
 out=$(run "$tessera" --config "$conf" info 2>&1) || fail "info --config exited $?: $out"
 grep -q "^  threads = 1  (config $conf:1)$" <<<"$out" || fail "threads from the config file: $out"
 grep -q "^  spill_dir = /tmp/tessera-conf-spill  (config $conf:3)$" <<<"$out" || fail "spill_dir from the config file: $out"
+grep -q "^  checkpoint_dir = /tmp/tessera-conf-ckpt  (config $conf:5)$" <<<"$out" || fail "checkpoint_dir from the config file: $out"
+out=$(TESSERA_CHECKPOINT_DIR=/tmp/tessera-env-ckpt run "$tessera" --config "$conf" info 2>&1) || fail "info exited $?"
+grep -q "^  checkpoint_dir = /tmp/tessera-env-ckpt  (TESSERA_CHECKPOINT_DIR)$" <<<"$out" ||
+  fail "TESSERA_CHECKPOINT_DIR over the config file: $out"
+out=$(TESSERA_CHECKPOINT_DIR=/tmp/tessera-env-ckpt run "$tessera" --checkpoint-dir /tmp/tessera-flag-ckpt info 2>&1) ||
+  fail "info --checkpoint-dir exited $?"
+grep -q "^  checkpoint_dir = /tmp/tessera-flag-ckpt  (--checkpoint-dir)$" <<<"$out" ||
+  fail "--checkpoint-dir over TESSERA_CHECKPOINT_DIR: $out"
+out=$(run "$tessera" info 2>&1) || fail "info exited $?"
+grep -q "^  checkpoint_dir = none  (default)$" <<<"$out" || fail "no checkpoint directory by default: $out"
 out=$(TESSERA_THREADS=2 run "$tessera" --config "$conf" info 2>&1) || fail "info with TESSERA_THREADS exited $?"
 grep -q "^  threads = 2  (TESSERA_THREADS)$" <<<"$out" || fail "TESSERA_THREADS over the config file: $out"
 out=$(TESSERA_THREADS=2 TESSERA_CONFIG="$conf" run "$tessera" --threads 1 info 2>&1) || fail "info --threads exited $?"
