@@ -3,6 +3,9 @@
 // again. Each block it computes (rather than reads back) is logged.
 //
 //   checkpoint_job DIR BLOCKS BLOCK_MS LOG_DIR     prints "sum S" on rank 0
+//
+// DIR "-" persists into the default directory (TESSERA_CHECKPOINT_DIR), as
+// under jobs/slurm/resumable.sbatch.
 #include <tessera/array.hpp>
 #include <tessera/checkpoint.hpp>
 #include <tessera/collection.hpp>
@@ -39,7 +42,7 @@ int main(int argc, char** argv) {
                                std::lock_guard lock(log_mutex);
                                log << info.index[0] << std::endl;
                              }, "slow_field");
-  const auto y = tessera::persist(x * 2.0 + 1.0, dir);
+  const auto y = dir == "-" ? tessera::persist(x * 2.0 + 1.0) : tessera::persist(x * 2.0 + 1.0, dir);
   const double sum = tessera::compute(y.sum()).item<double>();
   if (runtime.rank() == 0) std::printf("sum %.17g\n", sum);
   return 0;

@@ -4,9 +4,9 @@
 # temporary directory; the scripts of jobs/slurm submitted with sbatch --wait,
 # their output and exit codes checked (one must fail); every daemon stopped at
 # the end, also when a check fails.
-#   slurm_test.sh TESSERA PYTHON SOURCE_DIR
+#   slurm_test.sh TESSERA PYTHON SOURCE_DIR CHECKPOINT_JOB
 set -u
-tessera=$1; python=$2; src=$3
+tessera=$1; python=$2; src=$3; checkpoint_job=$4
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 [ "$(id -u)" = 0 ] || { echo "FAIL: the Slurm test starts slurmd and munged, which needs root"; exit 1; }
@@ -124,6 +124,36 @@ grep -q "^8700$" jobs.out || fail "h5-reduce under Slurm: $(cat jobs.out)"   # c
 submit bench "$src/jobs/slurm/bench.sbatch" --export=ALL,TASKS=2000,BYTES=1MiB || fail "bench.sbatch failed: $(tail -20 bench.out)"
 grep -q "^shape=tree n=1999 ranks=2 " bench.out || fail "bench.sbatch tasks: $(cat bench.out)"
 
+# A job requeued part-way (as a preemption or a lost node would) starts
+# again under the same id and computes only the blocks its checkpoint lacks.
+ckpt=$dir/work/ckpt blocks=$dir/work/blocks
+mkdir -p "$blocks"
+index_lines() { cat "$ckpt"/*.index 2> /dev/null | wc -l; }
+job_state() { scontrol show job "$1" -o 2> /dev/null | grep -o 'JobState=[A-Z_]*' | cut -d= -f2; }
+job=$(PROGRAM="$checkpoint_job - 24 400 $blocks" CHECKPOINT_DIR=$ckpt KEEP_CHECKPOINT=1 TESSERA_THREADS=1 \
+  sbatch --parsable --chdir="$dir/work" --output="$dir/work/resumable.out" --export=ALL "$src/jobs/slurm/resumable.sbatch")
+for i in $(seq 1 600); do [ "$(index_lines)" -ge 6 ] && break; sleep 0.1; done
+scontrol requeue "$job" || fail "scontrol requeue $job failed"
+for i in $(seq 1 100); do [ "$(job_state "$job")" != RUNNING ] && break; sleep 0.1; done
+for i in $(seq 1 300); do [ "$(job_state "$job")" = PENDING ] && break; sleep 0.1; done
+kept=$(index_lines)
+first_run=$(ls "$blocks")
+echo "requeued job $job with $kept of 24 blocks checkpointed; state $(job_state "$job")"
+# Slurm holds a requeued job back for a while (its begin time); as the admin, let it go now.
+scontrol update JobId="$job" StartTime=now || fail "scontrol update StartTime=now failed"
+for i in $(seq 1 1200); do
+  case $(job_state "$job") in COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL) break ;; esac
+  sleep 0.25
+done
+[ "$(job_state "$job")" = COMPLETED ] || fail "the requeued job ended $(job_state "$job"): $(cat resumable.out)"
+grep -q "^== start 1 of job $job" resumable.out || fail "the job did not start a second time: $(cat resumable.out)"
+grep -q "^sum 576000000$" resumable.out || fail "the resumed job's sum: $(cat resumable.out)"
+again=0
+for f in "$blocks"/*; do grep -qx "$(basename "$f")" <<<"$first_run" || again=$((again + $(wc -l < "$f"))); done
+[ "$again" -eq $((24 - kept)) ] || fail "the second start computed $again blocks, expected 24 - $kept"
+[ "$(index_lines)" -eq 24 ] || fail "$(index_lines) blocks checkpointed after the second start, expected 24"
+echo "the second start computed $again blocks"
+
 submit must_fail "$src/tests/slurm/must_fail.sbatch"
 rc=$?
 [ $rc -ne 0 ] || fail "a job whose ranks fail succeeded: $(cat must_fail.out)"
@@ -135,4 +165,4 @@ if [ $failures -ne 0 ]; then
   echo "$failures Slurm check(s) failed"
   exit 1
 fi
-echo "OK: demo (srun and mpirun), built-in jobs, benchmarks and a failing job under a real Slurm"
+echo "OK: demo (srun and mpirun), built-in jobs, benchmarks, a requeued job resumed and a failing job under a real Slurm"
