@@ -18,6 +18,7 @@
 #include <concepts>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -61,9 +62,11 @@ C persist(const C& collection, const ComputeOptions& options = {}) {
 
 /// The same, writing the chunks to `checkpoint_dir` as they are made and
 /// reading back those a previous run wrote (include/tessera/checkpoint.hpp).
-template <PersistableCollection C>
-C persist(const C& collection, const std::string& checkpoint_dir, ComputeOptions options = {}) {
-  options.checkpoint_dir = checkpoint_dir;
+/// (A template, so that `persist(x, {.progress = ...})` still means the options.)
+template <PersistableCollection C, class Directory>
+  requires std::convertible_to<const Directory&, std::string_view>
+C persist(const C& collection, const Directory& checkpoint_dir, ComputeOptions options = {}) {
+  options.checkpoint_dir = std::string(std::string_view(checkpoint_dir));
   return persist(collection, options);
 }
 

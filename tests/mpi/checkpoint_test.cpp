@@ -102,7 +102,7 @@ TEST(Checkpoint, AFailedRunLeavesWhatItFinishedAndTheNextComputesTheRest) {
   EXPECT_EQ(made_over_ranks(), 0);
   EXPECT_EQ(chunks_written(dir), 12);
   expect_field(again);
-  expect_field(field().persist({.checkpoint_dir = ""}));  // explicitly off: computed again
+  expect_field(tessera::persist(field(), {.checkpoint_dir = ""}));  // explicitly off: computed again
   EXPECT_EQ(made_over_ranks(), 12);
   remove_dir(dir);
 }
