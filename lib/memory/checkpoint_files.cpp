@@ -185,7 +185,7 @@ void write_manifest(const std::string& directory, const std::vector<CheckpointSt
   fs::create_directories(directory, ec);
   if (ec) input_error("cannot make the checkpoint directory " + directory + ": " + ec.message());
   const std::string path = (fs::path(directory) / "MANIFEST").string();
-  const std::string aside = path + ".new";
+  const std::string aside = path + ".new." + std::to_string(::getpid());  // ranks of a sync run each write one
   {
     std::ofstream out(aside, std::ios::trunc);
     out << manifest_header << "\n";

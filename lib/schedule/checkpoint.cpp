@@ -249,6 +249,9 @@ std::vector<std::uint64_t> result_fingerprints(const Graph& graph, std::span<con
 CheckpointedGraph plan_checkpoint(const Graph& graph, std::span<const NodeId> outputs, const std::string& directory,
                                   Network* network) {
   const int rank = network ? network->rank() : 0, ranks = network ? network->size() : 1;
+  // A `sync` run under several ranks runs everything on every rank: each
+  // reads the directory itself and writes files of its own rank.
+  const int writer_rank = network ? rank : current_network() ? current_network()->rank() : 0;
   const auto fingerprints = result_fingerprints(graph, outputs);
   Plan plan;
   if (rank == 0) {
@@ -271,7 +274,7 @@ CheckpointedGraph plan_checkpoint(const Graph& graph, std::span<const NodeId> ou
   std::vector<std::uint8_t> write(n, 0);
   for (NodeId id : outputs) write[id] = checkpointable(graph.node(id)) && !load[id];
   CheckpointedGraph out;
-  out.writer = std::make_shared<memory::CheckpointWriter>(directory, rank);
+  out.writer = std::make_shared<memory::CheckpointWriter>(directory, writer_rank);
   out.loaded = plan.loads.size();
   constexpr NodeId none = ~NodeId{0};
   std::vector<NodeId> renamed(n, none);

@@ -118,6 +118,23 @@ TEST(Checkpoint, TheDefaultDirectoryIsUsedWhenPersistDoesNotSay) {
   remove_dir(dir);
 }
 
+TEST(Checkpoint, ASyncRunOnEveryRankWritesItsOwnFiles) {
+  const std::string dir = shared_dir("sync");
+  const tessera::ComputeOptions sync{.scheduler = tessera::SchedulerKind::sync, .checkpoint_dir = dir};
+  expect_field(tessera::persist(field(), sync));
+  // Every rank runs the whole graph, reading back what another rank already
+  // wrote when it looks: each chunk is made at least once, and each made is written.
+  const int made = made_over_ranks();
+  EXPECT_GE(made, 12);
+  EXPECT_LE(made, 12 * runtime().size());
+  runtime().barrier();
+  EXPECT_EQ(chunks_written(dir), made);
+  runtime().barrier();
+  expect_field(tessera::persist(field(), sync));
+  EXPECT_EQ(made_over_ranks(), 0);
+  remove_dir(dir);
+}
+
 // Parts keyed by hand, so that another scale keeps the keys and changes the graph.
 tessera::Graph scaled_parts(double scale, std::vector<tessera::NodeId>& outputs) {
   tessera::Graph g;
