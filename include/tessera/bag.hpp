@@ -285,8 +285,15 @@ class Bag {
       }
       return Value::of(std::move(counts.entries));
     };
-    return Bag<Entry>(detail::reduce(e_, "frequencies", detail::op_token("frequencies", typeid(Bag), token()),
-                                     std::move(chunk), std::move(combine)));
+    const std::uint64_t op = detail::op_token("frequencies", typeid(Bag), token());
+    if constexpr (std::is_same_v<T, Json>) {
+      // read_json(...).pluck(key): each read task counts the field's values as it parses them.
+      if (auto counted = detail::count_reader(*e_)) {
+        auto counts_as_read = [](const Value& v, std::int64_t) { return v; };
+        return Bag<Entry>(detail::reduce(counted(), "frequencies", op, std::move(counts_as_read), std::move(combine)));
+      }
+    }
+    return Bag<Entry>(detail::reduce(e_, "frequencies", op, std::move(chunk), std::move(combine)));
   }
 
   /// The distinct items, in the order they first appear (one partition).

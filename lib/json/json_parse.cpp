@@ -8,6 +8,7 @@
 // larger buffer may be its last bytes, so the text is copied into a padded
 // per-thread buffer first (a memcpy, small next to the parse).
 #include "json/json_node.hpp"
+#include "json/pluck_view.hpp"
 
 #include <tessera/error.hpp>
 
@@ -15,6 +16,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 namespace tessera {
 
@@ -159,7 +161,10 @@ Json Json::parse(std::string_view text) {
   return value;
 }
 
-std::optional<Json> pluck_field(std::string_view line, std::string_view key) {
+namespace {
+// Calls found(value) with the value of `key` in the record `line`; false when it has none.
+template <class Found>
+bool find_field(std::string_view line, std::string_view key, Found&& found) {
   auto& p = thread_parser();
   auto doc = get_or_throw<od::document>(p.parser.iterate(padded_copy(p, line)));
   const auto type = get_or_throw<od::json_type>(doc.type());
@@ -172,9 +177,76 @@ std::optional<Json> pluck_field(std::string_view line, std::string_view key) {
   }
   for (auto element : get_or_throw<od::object>(doc.get_object())) {
     auto field = get_or_throw<od::field>(std::move(element));
-    if (key_matches(field, key)) return convert(field.value());
+    if (key_matches(field, key)) {
+      od::value value = field.value();
+      found(value);
+      return true;
+    }
   }
-  return std::nullopt;
+  return false;
 }
+}  // namespace
+
+std::optional<Json> pluck_field(std::string_view line, std::string_view key) {
+  std::optional<Json> out;
+  find_field(line, key, [&](od::value& v) { out = convert(v); });
+  return out;
+}
+
+namespace {
+std::size_t skip_space(std::string_view text, std::size_t i) {
+  while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n')) ++i;
+  return i;
+}
+
+// The usual shape of a JSON line, {"key": "text", ...} with `key` first and
+// plain text (no escapes): its value, read without the parser. Anything else
+// (another first key, an escape, a number, a malformed start) is left to it.
+// Like the parser's stage 1, the whole line's UTF-8 is checked.
+std::optional<std::string_view> leading_string_field(std::string_view line, std::string_view key) {
+  std::size_t i = skip_space(line, 0);
+  if (i >= line.size() || line[i] != '{') return std::nullopt;
+  i = skip_space(line, i + 1);
+  if (i >= line.size() || line[i] != '"' || line.size() - i < key.size() + 2) return std::nullopt;
+  if (line.compare(i + 1, key.size(), key) != 0 || line[i + 1 + key.size()] != '"') return std::nullopt;
+  if (key.find_first_of("\"\\") != std::string_view::npos) return std::nullopt;
+  i = skip_space(line, i + key.size() + 2);
+  if (i >= line.size() || line[i] != ':') return std::nullopt;
+  i = skip_space(line, i + 1);
+  if (i >= line.size() || line[i] != '"') return std::nullopt;
+  const std::size_t begin = i + 1;
+  std::size_t end = begin;
+  while (end < line.size() && line[end] != '"') {
+    if (line[end] == '\\' || static_cast<unsigned char>(line[end]) < 0x20) return std::nullopt;
+    ++end;
+  }
+  if (end >= line.size()) return std::nullopt;
+  const std::size_t after = skip_space(line, end + 1);
+  if (after >= line.size() || (line[after] != ',' && line[after] != '}')) return std::nullopt;
+  if (!sj::validate_utf8(line.data(), line.size())) return std::nullopt;
+  return line.substr(begin, end - begin);
+}
+}  // namespace
+
+namespace json {
+PluckedField pluck_field_view(std::string_view line, std::string_view key) {
+  PluckedField out;
+  if (auto text = leading_string_field(line, key)) {
+    out.kind = PluckedField::Kind::string;
+    out.text = *text;
+    return out;
+  }
+  find_field(line, key, [&](od::value& v) {
+    if (get_or_throw<od::json_type>(v.type()) == od::json_type::string) {
+      out.kind = PluckedField::Kind::string;
+      out.text = get_or_throw<std::string_view>(v.get_string());
+    } else {
+      out.kind = PluckedField::Kind::other;
+      out.value = convert(v);
+    }
+  });
+  return out;
+}
+}  // namespace json
 
 }  // namespace tessera

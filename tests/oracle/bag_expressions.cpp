@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   put("count", {std::to_string(records.count().compute())});
   put("names_top", counts_text(records.pluck("name").frequencies().topk(5, by_count).compute()));
   put("names_slow", counts_text(records.map([](const Json& r) { return r["name"]; }).frequencies().compute()));
+  put("age_counts", counts_text(records.pluck("age", Json(-1)).frequencies().compute()));
   const auto ages = records.pluck("age", Json(-1)).map([](const Json& j) { return j.as_int64(); });
   put("ages", {std::to_string(ages.sum().compute()), std::to_string(ages.max().compute()),
                std::to_string(ages.min().compute())});

@@ -97,6 +97,9 @@ def main():
         same("names_top", lines_of(out, "names_top"), ["%s\t%d" % kv for kv in top])
         same("names_slow", lines_of(out, "names_slow"), ["%s\t%d" % kv for kv in names.items()], ordered=False)
         ages = [r.get("age", -1) for r in recs]
+        # Counted as read (numbers, and the default for records without an age).
+        age_counts = collections.Counter(dump(a) for a in ages)
+        same("age_counts", lines_of(out, "age_counts"), ["%s\t%d" % kv for kv in age_counts.items()], ordered=False)
         same("ages", lines_of(out, "ages"), [str(sum(ages)), str(max(ages)), str(min(ages))])
         got_mean = float(lines_of(out, "age_mean")[0])
         if abs(got_mean - sum(ages) / len(ages)) > 1e-9 * abs(got_mean):

@@ -50,6 +50,14 @@ using FieldReader = std::function<BagPtr(const std::string& field, const Value& 
 BagPtr with_field_reader(BagPtr source, FieldReader reader);
 /// The source's field reader, when the bag is that source untransformed; else empty.
 FieldReader field_reader(const BagExpr& e);
+/// A source of one field's values that can count them itself
+/// (read_json(...).pluck(key)): the bag whose partition i is part i's
+/// (value, count) pairs, in the order the values first appear, without a
+/// record per line in between (frequencies() reads it).
+using CountReader = std::function<BagPtr()>;
+BagPtr with_count_reader(BagPtr source, CountReader reader);
+/// The source's count reader, when the bag is that source untransformed; else empty.
+CountReader count_reader(const BagExpr& e);
 BagPtr derive(const BagPtr& input, std::string_view op, std::uint64_t token, TransformPartition f);
 /// A one-partition bag: `chunk` on each partition, then `combine` on up to
 /// eight results at a time, level by level, in partition order.

@@ -38,6 +38,7 @@ struct BagExpr {
   std::shared_ptr<const NodeSource> nodes;   // the partitions are graph nodes
   TransformPartition transform;              // may be empty
   FieldReader field_reader;                  // a source that reads single fields (read_json), untransformed
+  CountReader count_reader;                  // a source of one field that counts its values (read_json's pluck)
 
   mutable std::shared_ptr<const Graph> graph;
   mutable std::vector<Key> output_keys;
@@ -181,6 +182,21 @@ BagPtr with_field_reader(BagPtr source, FieldReader reader) {
 }
 
 FieldReader field_reader(const BagExpr& e) { return e.field_reader; }
+
+BagPtr with_count_reader(BagPtr source, CountReader reader) {
+  auto e = std::make_shared<BagExpr>();
+  e->npartitions = source->npartitions;
+  e->name = source->name;
+  e->token = source->token;
+  e->read = source->read;
+  e->nodes = source->nodes;
+  e->transform = source->transform;
+  e->field_reader = source->field_reader;
+  e->count_reader = std::move(reader);
+  return e;
+}
+
+CountReader count_reader(const BagExpr& e) { return e.count_reader; }
 
 BagPtr derive(const BagPtr& input, std::string_view op, std::uint64_t token, TransformPartition f) {
   auto e = new_bag(input->npartitions, op, mixed(input->token, op, token));

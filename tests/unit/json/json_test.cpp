@@ -2,10 +2,14 @@
 #include <tessera/error.hpp>
 #include <tessera/json.hpp>
 
+#include "json/pluck_view.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <sstream>
+#include <typeinfo>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -241,6 +245,46 @@ TEST(Json, TravelsThroughTransport) {
   std::vector<std::byte> cut(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(bytes.size() / 2));
   tessera::ByteReader short_in(cut);
   EXPECT_THROW((void)short_in.get<std::vector<Json>>(), InputError);
+}
+
+// pluck_field_view (the Bag's counting path) reads {"key": "plain text", ...}
+// itself and leaves every other line to the parser: on each line it must say
+// what pluck_field says, and throw what it throws.
+TEST(Json, PluckFieldViewAgreesWithPluckField) {
+  const std::vector<std::string> lines = {
+      R"({"name": "Ada", "age": 3})", R"({"name":"Ada"})", R"(  { "name" :  "Ada" , "x": [1, 2]})",
+      R"({"name": "A\"da", "age": 3})", R"({"name": "\u00c9mile"})", "{\"name\": \"\xc3\x89mile\"}",
+      R"({"name": ""})", R"({"name": 12})", R"({"name": null})", R"({"name": {"first": "A"}})",
+      R"({"age": 3, "name": "Ada"})", R"({"names": "Ada", "name": "Bo"})", R"({"nam": "Ada"})",
+      R"({"n\u0061me": "esc"})", R"({"age": 3})", R"({"name": "Ada" "age": 3})",
+      R"({"name": "Ada", "age": tru})", R"({"name": "Ada)", "{\"name\": \"A\tda\"}",
+      "{\"name\": \"Ada\", \"x\": \"\xff\"}", "{\"name\": \"\xff\"}", R"(["name", "Ada"])", "", "not json"};
+  for (const std::string& line : lines) {
+    SCOPED_TRACE(line);
+    std::optional<Json> expected;
+    std::string expected_error;
+    try {
+      expected = tessera::pluck_field(line, "name");
+    } catch (const tessera::Error& e) {
+      expected_error = tessera::demangle(typeid(e).name());
+    }
+    try {
+      const auto found = tessera::json::pluck_field_view(line, "name");
+      EXPECT_EQ(expected_error, "") << "pluck_field threw, the view did not";
+      using Kind = tessera::json::PluckedField::Kind;
+      if (!expected) {
+        EXPECT_EQ(found.kind, Kind::missing);
+      } else if (expected->is_string()) {
+        ASSERT_EQ(found.kind, Kind::string);
+        EXPECT_EQ(found.text, expected->as_string());
+      } else {
+        ASSERT_EQ(found.kind, Kind::other);
+        EXPECT_EQ(found.value, *expected);
+      }
+    } catch (const tessera::Error& e) {
+      EXPECT_EQ(tessera::demangle(typeid(e).name()), expected_error);
+    }
+  }
 }
 
 TEST(Json, PluckFieldStopsAtTheKey) {
