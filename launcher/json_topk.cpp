@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 namespace tessera::launcher {
 
@@ -45,9 +46,14 @@ Action add_json_topk(CLI::App& app, const GlobalOptions& global) {
       }
     }
     const auto values = fallback ? records.pluck(options->field, *fallback) : records.pluck(options->field);
-    auto counts = values.map([](const Json& v) { return v.to_text(); }).frequencies().compute();
+    // Counted as JSON values in the read tasks; values with the same text
+    // (the string "1" and the number 1) are one line of output.
+    const auto by_value = values.frequencies().compute();
     const std::int64_t skipped_total = global.runtime->sum_over_ranks(skipped.load());
     if (global.runtime->rank() != 0) return 0;
+    std::unordered_map<std::string, std::int64_t> by_text;
+    for (const auto& [value, n] : by_value) by_text[value.to_text()] += n;
+    std::vector<std::pair<std::string, std::int64_t>> counts(by_text.begin(), by_text.end());
     std::sort(counts.begin(), counts.end(),
               [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
     if (static_cast<std::int64_t>(counts.size()) > options->k) counts.resize(static_cast<std::size_t>(options->k));
