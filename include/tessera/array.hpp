@@ -38,6 +38,7 @@
 #include <span>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace tessera {
@@ -423,6 +424,21 @@ inline Array swapaxes(const Array& x, int axis1, int axis2) { return x.swapaxes(
 inline Array reshape(const Array& x, Shape shape) { return x.reshape(std::move(shape)); }
 inline Array cumsum(const Array& x, std::optional<int> axis = std::nullopt) { return x.cumsum(axis); }
 inline Array cumprod(const Array& x, std::optional<int> axis = std::nullopt) { return x.cumprod(axis); }
+
+/// NumPy's histogram with `bins` equal bins over `range` (Dask's
+/// da.histogram asks for the range too, so no pass goes to finding it):
+/// `counts` (int64, one per bin) and the bins + 1 `edges`. Values outside
+/// the range and NaN are not counted; the last bin holds its right edge; a
+/// value on an edge lands in the bin NumPy puts it in. One pass over x: each
+/// block counts its values, the counts are summed.
+///
+///     auto [counts, edges] = da::histogram(field, 10, {0.0, 1.0});
+///     NDArray c = counts.compute();
+struct Histogram {
+  Array counts;
+  NDArray edges;
+};
+Histogram histogram(const Array& x, std::int64_t bins, std::pair<double, double> range);
 
 // Creation. Every rank makes the same array; the chunks are computed where the scheduler places them.
 struct CreateOptions {

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <limits>
 #include <string>
+#include <tuple>
 
 namespace da = tessera::array;
 using tessera::array::ChunkSpec;
@@ -184,6 +185,15 @@ int main(int argc, char** argv) {
       {"mask_persisted_slice", x[x > 1].persist()[da::slice(5, 3000, 2)] - 1},
   };
   for (const auto& [name, a] : results) w.put("result", name, a.compute());
+  // Histograms: counts against np.histogram's, edges too (integers on the edges, NaN, float32).
+  const std::vector<std::tuple<std::string, Array, std::int64_t, double, double>> histograms = {
+      {"x", x, 10, -2.0, 2.0}, {"xn", xn, 13, -1.0, 1.5}, {"i32", i32, 7, -50.0, 49.0},
+      {"u8", u8, 8, 0.0, 256.0}, {"y", y, 5, -2.0, 2.0}, {"t", t, 1, -0.5, 0.5}};
+  for (const auto& [name, a, bins, lo, hi] : histograms) {
+    const auto [counts, edges] = da::histogram(a, bins, {lo, hi});
+    w.put("result", name + "_hist_counts", counts.compute());
+    w.put("result", name + "_hist_edges", edges);
+  }
   // HDF5: written by every rank's chunks, read back chunk by chunk; and a file h5py wrote.
   const std::string h5 = std::string(argv[1]) + "/arrays.h5";
   const std::vector<std::pair<std::string, Array>> to_write = {{"/x", x}, {"/g/i32", i32}, {"/b", b}};

@@ -73,6 +73,10 @@ def expected(v):
             "t_mean_02_keep": t.mean((0, 2), keepdims=True),
             "t_std_1": t.std(1),
             "t_var_all_ddof1": t.var(ddof=1),
+            **{f"{n}_hist_{part}": h for n, a, bins, lo, hi in [
+                ("x", x, 10, -2.0, 2.0), ("xn", xn, 13, -1.0, 1.5), ("i32", i32, 7, -50.0, 49.0),
+                ("u8", u8, 8, 0.0, 256.0), ("y", y, 5, -2.0, 2.0), ("t", t, 1, -0.5, 0.5)]
+               for part, h in zip(("counts", "edges"), np.histogram(a, bins, range=(lo, hi)))},
             "t_argmin_2": t.argmin(2).astype(np.int64),
             "t_bitwise": (np.arange(1000) & 0x5A) ^ 3,
             "linspace": np.linspace(-1, 1, 1001),

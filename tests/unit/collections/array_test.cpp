@@ -6,6 +6,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <sstream>
 
 namespace da = tessera::array;
@@ -215,3 +217,21 @@ INSTANTIATE_TEST_SUITE_P(Local, ArrayTest,
                          ::testing::Values(tessera::SchedulerKind::sync, tessera::SchedulerKind::threads));
 
 }  // namespace
+
+// By hand: bins [0, 1), [1, 2), [2, 3]; 3.0 on the last edge counts, 3.5 and NaN do not.
+TEST(ArrayHistogram, CountsByHandAndRefusesBadBins) {
+  const NDArray values = NDArray::from_vector(std::vector<double>{0.0, 0.5, 1.0, 1.0, 2.9, 3.0, 3.5, -0.1,
+                                                                  std::nan("")}, {3, 3});
+  const auto [counts, edges] = da::histogram(da::from_ndarray(values, {2, 2}), 3, {0.0, 3.0});
+  const NDArray c = counts.compute();
+  ASSERT_EQ(c.size(), 3);
+  EXPECT_EQ(c.at(0), 2);
+  EXPECT_EQ(c.at(1), 2);
+  EXPECT_EQ(c.at(2), 2);
+  ASSERT_EQ(edges.size(), 4);
+  EXPECT_EQ(edges.at(3), 3.0);
+  EXPECT_THAT([&] { (void)da::histogram(da::from_ndarray(values), 0, {0.0, 1.0}); },
+              ThrowsMessage<InputError>(HasSubstr("bins must be at least 1")));
+  EXPECT_THAT([&] { (void)da::histogram(da::from_ndarray(values), 2, {1.0, 0.0}); },
+              ThrowsMessage<InputError>(HasSubstr("range")));
+}
