@@ -76,3 +76,21 @@ TEST(DataFrameMpi, FilterNuniqueAndPersist) {
 }
 
 }  // namespace
+
+namespace {
+// A persisted frame computed as itself (its partitions once shared the frame's
+// own keys: "two tasks with the same key"), and used by a later shuffle.
+TEST(DataFrameMpi, APersistedFrameComputesAsItself) {
+  const Table t = rows();
+  const auto df = dd::from_table(t, 6);
+  const auto derived = df.assign("twice", df["value"] * 2.0);
+  const auto persisted = derived.persist();
+  const Table direct = derived.compute(), again = persisted.compute();
+  ASSERT_EQ(again.num_rows(), direct.num_rows());
+  for (std::int64_t r = 0; r < direct.num_rows(); ++r) {
+    ASSERT_EQ(again.column("key").int64s()[static_cast<std::size_t>(r)], direct.column("key").int64s()[static_cast<std::size_t>(r)]);
+    ASSERT_EQ(again.column("twice").is_valid(r), direct.column("twice").is_valid(r));
+  }
+  EXPECT_EQ(persisted.set_index("key").compute().num_rows(), t.num_rows());
+}
+}  // namespace
