@@ -10,6 +10,7 @@
 #include <tessera/token.hpp>
 
 #include <algorithm>
+#include <cstdio>
 
 namespace tessera::dataframe::detail {
 
@@ -250,6 +251,9 @@ Table join_tables(const Table& left, const Table& right, const JoinPlan& plan) {
   probe_rows.resize(pairs);
   build_rows.resize(pairs);
   std::vector<std::uint8_t> matched(plan.how == JoinHow::outer ? static_cast<std::size_t>(groups) : 0, 0);
+  // Every probe row once, in order (each matched one build row, as a fact
+  // table's rows match a dimension's): its columns pass through uncopied.
+  bool probe_in_order = pairs == probe_gids.size();
   {
     std::int64_t* pr = probe_rows.data();
     std::int64_t* br = build_rows.data();
@@ -258,6 +262,7 @@ Table join_tables(const Table& left, const Table& right, const JoinPlan& plan) {
     for (std::size_t p = 0; p < probe_gids.size(); ++p) {
       const std::int64_t g = probe_gids[p];
       if (g >= 0) {
+        if (st[g + 1] - st[g] != 1) probe_in_order = false;
         for (auto m = st[g]; m < st[g + 1]; ++m) {
           *pr++ = static_cast<std::int64_t>(p);
           *br++ = mem[m];
@@ -278,10 +283,16 @@ Table join_tables(const Table& left, const Table& right, const JoinPlan& plan) {
       probe_missing = true;
     }
   }
+  if (probe_missing) probe_in_order = false;  // the outer join's build-only rows follow
   const auto& lrows = build_left ? build_rows : probe_rows;
   const auto& rrows = build_left ? probe_rows : build_rows;
   const bool left_missing = build_left ? missing : probe_missing;
   const bool right_missing = build_left ? probe_missing : missing;
+  const bool left_in_order = !build_left && probe_in_order, right_in_order = build_left && probe_in_order;
+  auto column_of = [](const Column& c, const std::vector<std::int64_t>& rows, bool missing_rows, ColumnType type,
+                      bool in_order) {
+    return in_order && !missing_rows && type == c.type() ? c : take_or_null(c, rows, missing_rows, type);
+  };
 
   std::vector<Column> columns;
   columns.reserve(plan.sources.size());
@@ -294,10 +305,10 @@ Table join_tables(const Table& left, const Table& right, const JoinPlan& plan) {
       if (fill >= 0 && left_missing) {
         columns.push_back(coalesce(col, lrows, right.column(static_cast<std::size_t>(fill)), rrows, type));
       } else {
-        columns.push_back(take_or_null(col, lrows, left_missing, type));
+        columns.push_back(column_of(col, lrows, left_missing, type, left_in_order));
       }
     } else {
-      columns.push_back(take_or_null(right.column(static_cast<std::size_t>(-1 - s)), rrows, right_missing, type));
+      columns.push_back(column_of(right.column(static_cast<std::size_t>(-1 - s)), rrows, right_missing, type, right_in_order));
     }
   }
   return Table(plan.out.names, std::move(columns));
