@@ -8,9 +8,10 @@
 ///     std::cout << tessera::compute(y.sum()) << "\n";
 ///
 /// A persist() with a checkpoint directory writes each output chunk from the
-/// rank that computed it as soon as it is made (`rank-R.data`, with its line
-/// in `rank-R.index`), and keeps a manifest of the outputs' keys and
-/// fingerprints (`manifest.json`). Run again, the same persist() reads the
+/// rank that computed it as soon as it is made (`rank-R.data`; its line in
+/// `rank-R.index` follows within half a second, once the bytes are synced to
+/// the disk), and keeps a manifest of the outputs' keys and fingerprints
+/// (`MANIFEST`). Run again, the same persist() reads the
 /// chunks found there instead of computing them (and everything only they
 /// needed), and computes the rest. The directory must be one every rank can
 /// read (a shared filesystem): a restart with another number of ranks reads
@@ -19,7 +20,9 @@
 /// A chunk is reused when its key and its fingerprint match: the keys,
 /// literal data and arguments of everything it was computed from. The code of
 /// a task's function is not part of it: after changing what a function does
-/// without changing its name, delete the directory. A checkpoint whose
+/// without changing its name, delete the directory. A result that depends on
+/// a literal whose type has no content token (it cannot travel) is computed
+/// every time, with a warning. A checkpoint whose
 /// output keys match but whose fingerprints do not (a different graph under
 /// the same names) is an error naming the key, on every rank; so is a chunk
 /// whose bytes no longer match their checksum. One job at a time may write

@@ -1,16 +1,19 @@
 #include "memory/checkpoint_files.hpp"
 
 #include <tessera/error.hpp>
+#include <tessera/log.hpp>
 #include <tessera/token.hpp>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string_view>
+#include <utility>
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -185,7 +188,10 @@ void write_manifest(const std::string& directory, const std::vector<CheckpointSt
   fs::create_directories(directory, ec);
   if (ec) input_error("cannot make the checkpoint directory " + directory + ": " + ec.message());
   const std::string path = (fs::path(directory) / "MANIFEST").string();
-  const std::string aside = path + ".new." + std::to_string(::getpid());  // ranks of a sync run each write one
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  // Every rank of a sync run writes one, on hosts that share the directory.
+  const std::string aside = path + ".new." + host + "." + std::to_string(::getpid());
   {
     std::ofstream out(aside, std::ios::trunc);
     out << manifest_header << "\n";
@@ -257,38 +263,82 @@ Value read_checkpointed(const std::string& directory, const CheckpointRecord& re
 }
 
 CheckpointWriter::~CheckpointWriter() {
-  if (data_fd_ >= 0) {
-    ::fdatasync(data_fd_);
-    ::close(data_fd_);
+  stop_flushing();
+  try {
+    flush_lines();  // what is written is kept, also when the persist() failed
+  } catch (...) {  // NOLINT(bugprone-empty-catch): an error has been reported, or will be by sync()
   }
-  if (index_fd_ >= 0) {
-    ::fdatasync(index_fd_);
-    ::close(index_fd_);  // and the lock with it
-  }
+  if (data_fd_ >= 0) ::close(data_fd_);
+  if (index_fd_ >= 0) ::close(index_fd_);  // and the lock with it
 }
 
 void CheckpointWriter::open(const std::string& what) {
-  std::error_code ec;
-  fs::create_directories(directory_, ec);
   auto fail = [&](const std::string& message, std::string hint = {}) {
     throw_error(ErrorKind::input, "cannot checkpoint " + what + ": " + message, std::move(hint));
   };
+  std::error_code ec;
+  fs::create_directories(directory_, ec);
   if (ec) fail("cannot make the directory " + directory_ + ": " + ec.message());
   const std::string index = index_path(directory_, rank_), data = data_path(directory_, rank_);
-  index_fd_ = ::open(index.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (index_fd_ < 0) fail("cannot open " + index + ": " + system_reason(), "check the permissions of the checkpoint directory");
-  if (::flock(index_fd_, LOCK_EX | LOCK_NB) != 0) {
-    ::close(index_fd_);
-    index_fd_ = -1;
-    fail(index + " is being written by another process",
-         "one job at a time may write to a checkpoint directory: give each its own");
+  struct Fd {  // closed unless kept
+    int fd = -1;
+    ~Fd() {
+      if (fd >= 0) ::close(fd);
+    }
+  } index_fd, data_fd;
+  index_fd.fd = ::open(index.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (index_fd.fd < 0) fail("cannot open " + index + ": " + system_reason(), "check the permissions of the checkpoint directory");
+  if (::flock(index_fd.fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      fail(index + " is being written by another process",
+           "one job at a time may write to a checkpoint directory: give each its own");
+    }
+    // A filesystem without locks (Lustre mounted noflock, some NFS): go on, unguarded.
+    log(LogLevel::warn, "cannot lock " + index + " (" + system_reason() +
+                            "): make sure no other job writes to this checkpoint directory");
   }
-  data_fd_ = ::open(data.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (data_fd_ < 0) fail("cannot open " + data + ": " + system_reason());
+  // A line torn by a kill would swallow the next one: end it first.
   struct stat st{};
-  if (::fstat(data_fd_, &st) != 0) fail("cannot stat " + data + ": " + system_reason());
-  // A chunk cut short by a kill stays where it was; its line was never written.
+  if (::fstat(index_fd.fd, &st) != 0) fail("cannot stat " + index + ": " + system_reason());
+  if (st.st_size > 0) {
+    char last = '\n';
+    if (::pread(index_fd.fd, &last, 1, st.st_size - 1) != 1) fail("cannot read " + index + ": " + system_reason());
+    if (last != '\n' && ::write(index_fd.fd, "\n", 1) != 1) fail("cannot write " + index + ": " + system_reason());
+  }
+  data_fd.fd = ::open(data.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (data_fd.fd < 0) fail("cannot open " + data + ": " + system_reason());
+  if (::fstat(data_fd.fd, &st) != 0) fail("cannot stat " + data + ": " + system_reason());
+  // Bytes past the last synced chunk (a kill mid-write) stay where they are; no line points at them.
   end_.store(static_cast<std::uint64_t>(st.st_size), std::memory_order_relaxed);
+  index_fd_ = std::exchange(index_fd.fd, -1);
+  data_fd_ = std::exchange(data_fd.fd, -1);
+  flusher_ = std::thread([this] { flush_in_background(); });
+}
+
+void CheckpointWriter::flush_in_background() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    wake_.wait_for(lock, flush_interval, [this] { return stopping_ || pending_bytes_ >= flush_bytes; });
+    if (stopping_ || pending_.empty()) continue;
+    lock.unlock();
+    try {
+      flush_lines();
+    } catch (...) {
+      lock.lock();
+      if (!flush_error_) flush_error_ = std::current_exception();
+      return;
+    }
+    lock.lock();
+  }
+}
+
+void CheckpointWriter::stop_flushing() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
 }
 
 void CheckpointWriter::write(std::uint64_t key_hash, std::uint64_t fingerprint, const Value& value,
@@ -326,19 +376,53 @@ void CheckpointWriter::write(std::uint64_t key_hash, std::uint64_t fingerprint, 
                                       system_reason(),
                 "make room on that filesystem, or choose another checkpoint directory");
   }
-  const std::string line = index_line(record);
-  std::lock_guard lock(mutex_);
-  if (::write(index_fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
-    throw_error(ErrorKind::input, "cannot checkpoint " + what + ": writing " + index_path(directory_, rank_) + " failed: " +
-                                      system_reason());
+  bool due = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (flush_error_) std::rethrow_exception(flush_error_);
+    pending_ += index_line(record);
+    ++pending_chunks_;
+    pending_bytes_ += bytes.size();
+    due = pending_bytes_ >= flush_bytes;
   }
-  chunks_.fetch_add(1, std::memory_order_relaxed);
+  if (due) wake_.notify_one();
+}
+
+// Lines are written once their chunks' bytes are on the disk: a chunk a lost
+// node never wrote has no line, and a restart computes it again.
+void CheckpointWriter::flush_lines() {
+  std::lock_guard flushing(flush_mutex_);
+  std::string lines;
+  std::uint64_t chunks = 0;
+  {
+    std::lock_guard lock(mutex_);
+    lines.swap(pending_);
+    chunks = std::exchange(pending_chunks_, 0);
+    pending_bytes_ = 0;
+  }
+  if (lines.empty()) return;
+  if (::fdatasync(data_fd_) != 0) {
+    throw_error(ErrorKind::input, "cannot checkpoint: syncing " + data_path(directory_, rank_) + " failed: " + system_reason(),
+                "make room on that filesystem (or raise the quota), or choose another checkpoint directory");
+  }
+  if (::write(index_fd_, lines.data(), lines.size()) != static_cast<ssize_t>(lines.size())) {
+    throw_error(ErrorKind::input,
+                "cannot checkpoint: writing " + index_path(directory_, rank_) + " failed: " + system_reason());
+  }
+  chunks_.fetch_add(chunks, std::memory_order_relaxed);
 }
 
 void CheckpointWriter::sync() {
-  std::lock_guard lock(mutex_);
-  if (data_fd_ >= 0) ::fdatasync(data_fd_);
-  if (index_fd_ >= 0) ::fdatasync(index_fd_);
+  stop_flushing();
+  {
+    std::lock_guard lock(mutex_);
+    if (flush_error_) std::rethrow_exception(flush_error_);
+  }
+  flush_lines();
+  std::lock_guard flushing(flush_mutex_);
+  if (index_fd_ >= 0 && ::fdatasync(index_fd_) != 0) {
+    throw_error(ErrorKind::input, "cannot checkpoint: syncing " + index_path(directory_, rank_) + " failed: " + system_reason());
+  }
 }
 
 }  // namespace tessera::memory

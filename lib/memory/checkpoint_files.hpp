@@ -8,7 +8,8 @@
 //   rank-R.data   the chunks rank R wrote, one after another: a contiguous
 //                 type's bytes as they are in memory, any other type's encoding.
 //   rank-R.index  one line per chunk of rank-R.data, appended once its bytes
-//                 are written, ending in a checksum of the line itself: a
+//                 are synced to the disk (in batches, by a thread of the
+//                 writer's, every half second), ending in a checksum of the line itself: a
 //                 line torn by a kill does not check and is skipped (its
 //                 chunk is computed again); a chunk whose bytes do not match
 //                 the line's checksum is an error when read.
@@ -18,9 +19,13 @@
 #include <tessera/value.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <exception>
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace tessera::memory {
@@ -73,20 +78,40 @@ class CheckpointWriter {
   /// Writes `value` as the chunk of `key_hash`; Error naming `what` and the
   /// file when it cannot (no disk space, a type that cannot travel).
   void write(std::uint64_t key_hash, std::uint64_t fingerprint, const Value& value, const std::string& what);
-  /// Flushes what was written to the disk (at the end of a persist()).
+  /// Puts everything written on the disk, lines included (at the end of a
+  /// persist()); Error naming the file when the filesystem refuses (a full
+  /// disk or quota often shows only here), also when it refused the
+  /// background flush.
   void sync();
+  /// Chunks whose lines are written.
   std::uint64_t chunks_written() const { return chunks_.load(std::memory_order_relaxed); }
 
  private:
   void open(const std::string& what);
+  void flush_lines();
+  void flush_in_background();
+  void stop_flushing();
+
+  // Lines wait until their chunks are synced: at most this long, or this many bytes of chunks.
+  static constexpr auto flush_interval = std::chrono::milliseconds(500);
+  static constexpr std::uint64_t flush_bytes = std::uint64_t{256} << 20;
 
   const std::string directory_;
   const int rank_;
-  std::mutex mutex_;  // opening, and the index appends
+  std::mutex mutex_;        // opening, and the pending lines
+  std::mutex flush_mutex_;  // one sync-then-append at a time
   int data_fd_ = -1;
   int index_fd_ = -1;
   std::atomic<std::uint64_t> end_{0};  // the data file's end: where the next chunk goes
   std::atomic<std::uint64_t> chunks_{0};
+  std::string pending_;  // lines of chunks written but not yet synced
+  std::uint64_t pending_chunks_ = 0, pending_bytes_ = 0;
+  // A thread of its own syncs and appends the lines, so that no task waits
+  // for the disk; its first error fails the next write and sync().
+  std::thread flusher_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::exception_ptr flush_error_;
 };
 
 }  // namespace tessera::memory

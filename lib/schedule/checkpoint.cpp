@@ -6,6 +6,7 @@
 
 #include "config/setting_sources.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 #include <optional>
@@ -49,19 +50,35 @@ namespace {
 
 using memory::CheckpointRecord;
 
-// Data is had again for free, and an exchange is a stage between ranks, not a result of one.
-bool checkpointable(const Graph::Node& node) { return !node.is_data() && node.exchange_parts == 0; }
+// Data is had again for free, and an exchange is a stage between ranks, not
+// a result of one. A result whose fingerprint could not cover all it came
+// from (fingerprint 0: see result_fingerprints) is neither read nor written.
+bool checkpointable(const Graph::Node& node, std::uint64_t fingerprint) {
+  return !node.is_data() && node.exchange_parts == 0 && fingerprint != 0;
+}
 
-// What rank 0 found: an error every rank throws, or which outputs to read back.
+// What rank 0 found: an error every rank throws, or which outputs to read
+// back; with what rank 0's outputs were, so that a rank whose graph differs
+// leaves it to the graph check instead of applying it to other outputs.
 struct Plan {
   std::optional<ErrorInfo> error;
+  std::uint64_t outputs = 0, outputs_token = 0;
   std::vector<std::pair<std::uint32_t, CheckpointRecord>> loads;  // output position, where it is
 };
+
+std::uint64_t outputs_token(std::span<const NodeId> outputs, std::span<const std::uint64_t> fingerprints) {
+  TokenHasher h;
+  h.mix(outputs.size());
+  for (NodeId id : outputs) h.mix(fingerprints[id]);
+  return h.value();
+}
 
 std::string encode_plan(const Plan& plan) {
   std::vector<std::byte> bytes;
   ByteWriter out(bytes);
   out.put<std::uint8_t>(plan.error ? 1 : 0);
+  out.put(plan.outputs);
+  out.put(plan.outputs_token);
   if (plan.error) {
     out.put(*plan.error);
   } else {
@@ -84,7 +101,10 @@ std::string encode_plan(const Plan& plan) {
 Plan decode_plan(const std::string& text) {
   ByteReader in(std::as_bytes(std::span(text.data(), text.size())));
   Plan plan;
-  if (in.get<std::uint8_t>()) {
+  const bool failed = in.get<std::uint8_t>() != 0;
+  in.get(plan.outputs);
+  in.get(plan.outputs_token);
+  if (failed) {
     plan.error = in.get<ErrorInfo>();
     return plan;
   }
@@ -103,14 +123,14 @@ Plan decode_plan(const std::string& text) {
   return plan;
 }
 
-ErrorInfo different_graph(const std::string& directory, const std::string& key, std::uint64_t theirs,
-                          std::uint64_t ours) {
+ErrorInfo different_graph(const std::string& directory, const std::string& where, const std::string& key,
+                          std::uint64_t theirs, std::uint64_t ours) {
   ErrorInfo info;
   info.kind = ErrorKind::mismatch;
   info.key = key;
   info.message = "the checkpoint in " + directory + " was written by a different graph: its " + key +
-                 " was computed from other inputs or parameters (fingerprint " + std::to_string(theirs) +
-                 " there, " + std::to_string(ours) + " here)";
+                 " was computed from other inputs or parameters (fingerprint " + std::to_string(theirs) + " in " +
+                 where + ", " + std::to_string(ours) + " here)";
   info.hint = "delete " + directory + " to start again, or give this persist() another checkpoint directory";
   return info;
 }
@@ -124,16 +144,23 @@ Plan make_plan(const Graph& graph, std::span<const NodeId> outputs, std::span<co
   for (const auto& stage : stages) {
     for (const auto& output : stage.outputs) known[output.key_hash] = &output;
   }
+  std::size_t unfingerprinted = 0;
+  for (NodeId id : outputs) unfingerprinted += !graph.node(id).is_data() && fingerprints[id] == 0;
+  if (unfingerprinted > 0) {
+    log(LogLevel::warn, "checkpoint " + directory + ": " + std::to_string(unfingerprinted) +
+                            " outputs depend on a literal whose type has no content token (it cannot travel), "
+                            "so a checkpoint could not tell it changed: they are computed every time, not checkpointed");
+  }
   memory::CheckpointStage added{ranks, {}};
   std::unordered_set<std::uint64_t> adding;
   int written_on = 0;  // ranks of the stage that wrote our outputs, for the log
   for (NodeId id : outputs) {
     const Graph::Node& node = graph.node(id);
-    if (!checkpointable(node)) continue;
+    if (!checkpointable(node, fingerprints[id])) continue;
     const std::uint64_t key_hash = node.key.hash();
     if (auto it = known.find(key_hash); it != known.end()) {
       if (it->second->fingerprint != fingerprints[id]) {
-        plan.error = different_graph(directory, node.key.str(), it->second->fingerprint, fingerprints[id]);
+        plan.error = different_graph(directory, "MANIFEST", node.key.str(), it->second->fingerprint, fingerprints[id]);
         return plan;
       }
     } else if (adding.insert(key_hash).second) {
@@ -151,11 +178,12 @@ Plan make_plan(const Graph& graph, std::span<const NodeId> outputs, std::span<co
   for (const CheckpointRecord& r : memory::read_index(directory)) written[r.key_hash] = r;  // a later line wins
   for (std::uint32_t position = 0; position < outputs.size(); ++position) {
     const Graph::Node& node = graph.node(outputs[position]);
-    if (!checkpointable(node)) continue;
+    if (!checkpointable(node, fingerprints[outputs[position]])) continue;
     auto it = written.find(node.key.hash());
     if (it == written.end()) continue;
     if (it->second.fingerprint != fingerprints[outputs[position]]) {
-      plan.error = different_graph(directory, node.key.str(), it->second.fingerprint, fingerprints[outputs[position]]);
+      plan.error = different_graph(directory, "rank-" + std::to_string(it->second.writer) + ".index", node.key.str(),
+                                   it->second.fingerprint, fingerprints[outputs[position]]);
       return plan;
     }
     plan.loads.emplace_back(position, it->second);
@@ -234,6 +262,15 @@ std::vector<std::uint64_t> result_fingerprints(const Graph& graph, std::span<con
   std::vector<std::uint64_t> fingerprints(graph.size());
   for (NodeId id : needed_in_order(graph, outputs, [](NodeId) { return false; })) {
     const Graph::Node& node = graph.node(id);
+    // A literal of a type with no content token (it cannot travel) is not
+    // covered: what depends on it gets 0, and is computed every time.
+    const bool opaque_literal = node.is_data() && !node.persisted && node.location < 0 && node.content == 0 &&
+                                node.data && !node.data.holder()->codec().travels;
+    const auto deps = graph.deps(id);
+    if (opaque_literal || std::any_of(deps.begin(), deps.end(), [&](NodeId d) { return fingerprints[d] == 0; })) {
+      fingerprints[id] = 0;
+      continue;
+    }
     TokenHasher h;
     h.mix(node.key.hash());
     h.mix(node.content);
@@ -241,7 +278,7 @@ std::vector<std::uint64_t> result_fingerprints(const Graph& graph, std::span<con
     h.mix(static_cast<std::uint64_t>(node.exchange_parts));
     h.mix(static_cast<std::uint64_t>(node.exchange_part + 1));
     for (NodeId dep : graph.deps(id)) h.mix(fingerprints[dep]);
-    fingerprints[id] = h.value();
+    fingerprints[id] = h.value() | 1;  // never 0
   }
   return fingerprints;
 }
@@ -259,12 +296,22 @@ CheckpointedGraph plan_checkpoint(const Graph& graph, std::span<const NodeId> ou
       plan = make_plan(graph, outputs, fingerprints, directory, ranks);
     } catch (const Error& e) {
       plan.error = e.info();
+    } catch (const std::exception& e) {  // bad_alloc, length_error: still every rank's error, not rank 0's alone
+      plan.error = error_info(ErrorKind::input, "reading the checkpoint in " + directory + ": " + e.what());
     }
+    plan.outputs = outputs.size();
+    plan.outputs_token = outputs_token(outputs, fingerprints);
   }
   if (network) plan = decode_plan(network->broadcast_text(rank == 0 ? encode_plan(plan) : std::string(), 0, "persist()"));
+  if (plan.outputs != outputs.size() || plan.outputs_token != outputs_token(outputs, fingerprints)) {
+    // This rank built another graph than rank 0: the run's graph check says so, on every rank.
+    CheckpointedGraph unchanged{graph, {outputs.begin(), outputs.end()}, nullptr, 0};
+    unchanged.writer = std::make_shared<memory::CheckpointWriter>(directory, writer_rank);
+    return unchanged;
+  }
   if (plan.error) {
     ErrorInfo info = *plan.error;
-    info.rank = 0;
+    info.rank = network ? 0 : writer_rank;
     throw_error(std::move(info));
   }
 
@@ -272,7 +319,7 @@ CheckpointedGraph plan_checkpoint(const Graph& graph, std::span<const NodeId> ou
   std::vector<const CheckpointRecord*> load(n, nullptr);
   for (const auto& [position, record] : plan.loads) load[outputs[position]] = &record;
   std::vector<std::uint8_t> write(n, 0);
-  for (NodeId id : outputs) write[id] = checkpointable(graph.node(id)) && !load[id];
+  for (NodeId id : outputs) write[id] = checkpointable(graph.node(id), fingerprints[id]) && !load[id];
   CheckpointedGraph out;
   out.writer = std::make_shared<memory::CheckpointWriter>(directory, writer_rank);
   out.loaded = plan.loads.size();

@@ -18,7 +18,7 @@ import time
 
 work, mpiexec, flags, program = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4]
 ranks, other_ranks = int(sys.argv[5]), int(sys.argv[6])
-BLOCKS, BLOCK_MS = 24, 150
+BLOCKS, BLOCK_MS = 40, 200
 n = BLOCKS * 1000
 expected_sum = float(n) * n  # sum of 2k + 1 for k < n
 
@@ -88,12 +88,12 @@ def run(np_, ckpt, logs):
     return computed(logs)
 
 
-# 1. The first run, killed once a third of the blocks are written.
+# 1. The first run, killed once a quarter of the blocks are written.
 ckpt = os.path.join(work, "ckpt")
 first = subprocess.Popen(command(ranks, ckpt, os.path.join(work, "logs-killed")), env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
 deadline = time.time() + 60
-while index_lines(ckpt) < BLOCKS // 3:
+while index_lines(ckpt) < BLOCKS // 4:
     if first.poll() is not None:
         fail("the first run ended before it could be killed: " + first.stdout.read().decode())
     if time.time() > deadline:
