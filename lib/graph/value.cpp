@@ -1,6 +1,8 @@
 #include <tessera/token.hpp>
 #include <tessera/value.hpp>
 
+#include "graph/value_bytes.hpp"
+
 #include <mutex>
 #include <unordered_map>
 
@@ -47,10 +49,8 @@ std::uint64_t Value::content_token() const {
   if (!holder_) return 0;
   const auto& codec = holder_->codec();
   if (!codec.travels) return 0;
-  if (codec.contiguous) return hash_bytes(codec.view(*holder_), codec.type_id);
-  std::vector<std::byte> bytes;
-  codec.encode(*holder_, bytes);
-  return hash_bytes(bytes, codec.type_id);
+  std::vector<std::byte> encoded;
+  return hash_bytes(detail::value_bytes(*holder_, encoded), codec.type_id);
 }
 
 std::span<const std::byte> ByteReader::take(std::size_t n) {

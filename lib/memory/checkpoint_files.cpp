@@ -1,5 +1,7 @@
 #include "memory/checkpoint_files.hpp"
 
+#include "graph/value_bytes.hpp"
+
 #include <tessera/error.hpp>
 #include <tessera/log.hpp>
 #include <tessera/token.hpp>
@@ -242,24 +244,21 @@ Value read_checkpointed(const std::string& directory, const CheckpointRecord& re
     input_error("cannot open the checkpoint file " + path + " (chunk " + what + "): " + system_reason(),
                 "every rank must see the checkpoint directory: put it on a shared filesystem");
   }
-  std::vector<std::byte> encoded;
-  std::shared_ptr<detail::ValueHolderBase> holder;
-  std::span<std::byte> bytes;
-  if (record.contiguous && codec->contiguous) {
-    holder = codec->make(record.length, bytes);
-  } else {
-    encoded.resize(record.length);
-    bytes = encoded;
-  }
-  const bool read = read_all(fd, bytes.data(), bytes.size(), record.offset);
-  ::close(fd);
-  if (!read) input_error("the checkpointed chunk of " + what + " in " + where + " is cut short", "delete the checkpoint directory to start again");
-  if (hash_bytes(bytes) != record.checksum) {
-    input_error("the checkpointed chunk of " + what + " in " + where + " does not match its checksum: the file was damaged",
-                "delete the checkpoint directory (or that rank's files) to compute it again");
-  }
-  if (!holder) holder = codec->decode(encoded);
-  return Value::from_holder(std::move(holder));
+  struct Close {
+    int fd;
+    ~Close() { ::close(fd); }
+  } close_fd{fd};
+  return detail::value_from_bytes(*codec, record.contiguous, record.length, [&](std::span<std::byte> bytes) {
+    std::uint64_t offset = record.offset;
+    if (!read_all(fd, bytes.data(), bytes.size(), offset)) {
+      input_error("the checkpointed chunk of " + what + " in " + where + " is cut short",
+                  "delete the checkpoint directory to start again");
+    }
+    if (hash_bytes(bytes) != record.checksum) {
+      input_error("the checkpointed chunk of " + what + " in " + where + " does not match its checksum: the file was damaged",
+                  "delete the checkpoint directory (or that rank's files) to compute it again");
+    }
+  });
 }
 
 CheckpointWriter::~CheckpointWriter() {
@@ -355,13 +354,7 @@ void CheckpointWriter::write(std::uint64_t key_hash, std::uint64_t fingerprint, 
   }
   const auto& codec = holder->codec();
   std::vector<std::byte> encoded;
-  std::span<const std::byte> bytes;
-  if (codec.contiguous) {
-    bytes = codec.view(*holder);
-  } else {
-    codec.encode(*holder, encoded);
-    bytes = encoded;
-  }
+  const std::span<const std::byte> bytes = detail::value_bytes(*holder, encoded);
   CheckpointRecord record;
   record.key_hash = key_hash;
   record.fingerprint = fingerprint;

@@ -1,5 +1,6 @@
 #include "memory/spilled_value.hpp"
 
+#include "graph/value_bytes.hpp"
 #include "memory/spill_counters.hpp"
 
 #include <tessera/log.hpp>
@@ -19,13 +20,8 @@ SpilledValue spill_value(const Value& value, const std::string& what) {
   auto& budget = Budget::instance();
   const std::int64_t started = steady_ns();
   SpilledValue spilled{{}, &codec};
-  if (codec.contiguous) {
-    spilled.file = budget.spill().write(codec.view(*holder), what);
-  } else {
-    std::vector<std::byte> bytes;
-    codec.encode(*holder, bytes);
-    spilled.file = budget.spill().write(bytes, what);
-  }
+  std::vector<std::byte> encoded;
+  spilled.file = budget.spill().write(detail::value_bytes(*holder, encoded), what);
   budget.note_spilled(spilled.file.raw_bytes);
   if (log_enabled(LogLevel::debug)) {
     log(LogLevel::debug,
@@ -40,17 +36,8 @@ SpilledValue spill_value(const Value& value, const std::string& what) {
 Value read_spilled(const SpilledValue& spilled, const std::string& what) {
   auto& budget = Budget::instance();
   const std::int64_t started = steady_ns();
-  Value value;
-  if (spilled.codec->contiguous) {
-    std::span<std::byte> buffer;
-    auto holder = spilled.codec->make(spilled.file.raw_bytes, buffer);
-    budget.spill().read(spilled.file, buffer, what);
-    value = Value::from_holder(std::move(holder));
-  } else {
-    std::vector<std::byte> bytes(spilled.file.raw_bytes);
-    budget.spill().read(spilled.file, bytes, what);
-    value = Value::from_holder(spilled.codec->decode(bytes));
-  }
+  Value value = detail::value_from_bytes(*spilled.codec, /*in_place=*/true, spilled.file.raw_bytes,
+                                         [&](std::span<std::byte> into) { budget.spill().read(spilled.file, into, what); });
   budget.note_unspilled(spilled.file.raw_bytes);
   auto& counters = this_thread_spills();
   counters.bytes_read += spilled.file.raw_bytes;

@@ -8,6 +8,8 @@
 // contribution and takes all of them.
 #include "schedule/loopback_network.hpp"
 
+#include "graph/value_bytes.hpp"
+
 #include "graph/derived.hpp"
 
 #include <algorithm>
@@ -88,11 +90,8 @@ struct Fabric {
 
 // The bytes MPI would carry for `value`: its buffer when contiguous, else its encoding.
 std::uint64_t wire_bytes(const Value& value) {
-  const auto& codec = value.holder()->codec();
-  if (codec.contiguous) return codec.view(*value.holder()).size();
   std::vector<std::byte> encoded;
-  codec.encode(*value.holder(), encoded);
-  return encoded.size();
+  return detail::value_bytes(*value.holder(), encoded).size();
 }
 
 class LoopbackNetwork final : public Network {
