@@ -1,6 +1,7 @@
 #include "memory/checkpoint_files.hpp"
 
 #include "graph/value_bytes.hpp"
+#include "memory/file_io.hpp"
 
 #include <tessera/error.hpp>
 #include <tessera/log.hpp>
@@ -114,31 +115,6 @@ bool parse_index_line(std::string_view line, int writer, CheckpointRecord& r) {
   r.contiguous = line[at + 1] == 'r';
   at += 2;
   return next_number(line, at, r.checksum, 16);
-}
-
-// pread/pwrite until done: large chunks come in pieces.
-bool write_all(int fd, const std::byte* data, std::size_t n, std::uint64_t offset) {
-  while (n > 0) {
-    const ssize_t done = ::pwrite(fd, data, std::min<std::size_t>(n, std::size_t{1} << 30), static_cast<off_t>(offset));
-    if (done < 0 && errno == EINTR) continue;
-    if (done <= 0) return false;
-    data += done;
-    n -= static_cast<std::size_t>(done);
-    offset += static_cast<std::uint64_t>(done);
-  }
-  return true;
-}
-
-bool read_all(int fd, std::byte* data, std::size_t n, std::uint64_t offset) {
-  while (n > 0) {
-    const ssize_t done = ::pread(fd, data, std::min<std::size_t>(n, std::size_t{1} << 30), static_cast<off_t>(offset));
-    if (done < 0 && errno == EINTR) continue;
-    if (done <= 0) return false;
-    data += done;
-    n -= static_cast<std::size_t>(done);
-    offset += static_cast<std::uint64_t>(done);
-  }
-  return true;
 }
 
 }  // namespace
@@ -364,7 +340,8 @@ void CheckpointWriter::write(std::uint64_t key_hash, std::uint64_t fingerprint, 
   record.type_id = codec.type_id;
   record.contiguous = codec.contiguous;
   record.checksum = hash_bytes(bytes);
-  if (!write_all(data_fd_, bytes.data(), bytes.size(), record.offset)) {
+  iovec chunk{const_cast<std::byte*>(bytes.data()), bytes.size()};  // pwritev only reads it
+  if (!write_all(data_fd_, &chunk, 1, record.offset)) {
     throw_error(ErrorKind::input, "cannot checkpoint " + what + ": writing " + data_path(directory_, rank_) + " failed: " +
                                       system_reason(),
                 "make room on that filesystem, or choose another checkpoint directory");
