@@ -57,6 +57,11 @@ std::vector<std::pair<std::string, std::string>> resolve_settings(GlobalOptions&
     };
     const std::string source = "config " + where;
     // Each fills in only what neither a flag nor its TESSERA_* variable set.
+    auto fill_in = [&](std::string& field, const char* variable) {
+      if (!field.empty() || env_set(variable)) return;
+      field = value;
+      sources.emplace_back(name, source);
+    };
     if (name == "threads") {
       char* end = nullptr;
       const long n = std::strtol(value.c_str(), &end, 10);
@@ -67,16 +72,10 @@ std::vector<std::pair<std::string, std::string>> resolve_settings(GlobalOptions&
       }
     } else if (name == "memory_limit") {
       if (const std::string why = memory_limit_check(value); !why.empty()) bad(why);
-      if (global.memory_limit.empty() && !env_set("TESSERA_MEMORY_LIMIT")) {
-        global.memory_limit = value;
-        sources.emplace_back(name, source);
-      }
+      fill_in(global.memory_limit, "TESSERA_MEMORY_LIMIT");
     } else if (name == "spill_dir") {
       if (value.empty()) bad("no directory");
-      if (global.spill_dir.empty() && !env_set("TESSERA_SPILL_DIR")) {
-        global.spill_dir = value;
-        sources.emplace_back(name, source);
-      }
+      fill_in(global.spill_dir, "TESSERA_SPILL_DIR");
     } else if (name == "progress") {
       const bool on = value == "on" || value == "always", off = value == "off";
       if (!on && !off && value != "auto") bad("not one of auto, on, off");
@@ -90,16 +89,10 @@ std::vector<std::pair<std::string, std::string>> resolve_settings(GlobalOptions&
       } catch (const Error& e) {
         bad(e.info().message);
       }
-      if (global.log_level.empty() && !env_set("TESSERA_LOG_LEVEL")) {
-        global.log_level = value;
-        sources.emplace_back(name, source);
-      }
+      fill_in(global.log_level, "TESSERA_LOG_LEVEL");
     } else if (name == "checkpoint_dir") {
       if (value.empty()) bad("no directory");
-      if (global.checkpoint_dir.empty() && !env_set("TESSERA_CHECKPOINT_DIR")) {
-        global.checkpoint_dir = value;
-        sources.emplace_back(name, source);
-      }
+      fill_in(global.checkpoint_dir, "TESSERA_CHECKPOINT_DIR");
     } else {
       throw_error(ErrorKind::input, where + ": unknown setting '" + name + "'",
                   "the settings are threads, memory_limit, spill_dir, progress, log_level and checkpoint_dir");

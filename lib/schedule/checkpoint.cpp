@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <mutex>
 #include <optional>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -73,6 +74,19 @@ std::uint64_t outputs_token(std::span<const NodeId> outputs, std::span<const std
   return h.value();
 }
 
+// A record's fields, in the order they travel: one list for writing and reading.
+template <class Record, class Field>
+void each_field(Record& r, Field&& field) {
+  field(r.key_hash);
+  field(r.fingerprint);
+  field(r.writer);
+  field(r.offset);
+  field(r.length);
+  field(r.type_id);
+  field(r.contiguous);
+  field(r.checksum);
+}
+
 std::string encode_plan(const Plan& plan) {
   std::vector<std::byte> bytes;
   ByteWriter out(bytes);
@@ -85,14 +99,13 @@ std::string encode_plan(const Plan& plan) {
     out.put<std::uint64_t>(plan.loads.size());
     for (const auto& [position, r] : plan.loads) {
       out.put(position);
-      out.put(r.key_hash);
-      out.put(r.fingerprint);
-      out.put(r.writer);
-      out.put(r.offset);
-      out.put(r.length);
-      out.put(r.type_id);
-      out.put<std::uint8_t>(r.contiguous);
-      out.put(r.checksum);
+      each_field(r, [&](const auto& f) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(f)>, bool>) {
+          out.put<std::uint8_t>(f);
+        } else {
+          out.put(f);
+        }
+      });
     }
   }
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
@@ -111,14 +124,13 @@ Plan decode_plan(const std::string& text) {
   plan.loads.resize(in.get<std::uint64_t>());
   for (auto& [position, r] : plan.loads) {
     in.get(position);
-    in.get(r.key_hash);
-    in.get(r.fingerprint);
-    in.get(r.writer);
-    in.get(r.offset);
-    in.get(r.length);
-    in.get(r.type_id);
-    r.contiguous = in.get<std::uint8_t>() != 0;
-    in.get(r.checksum);
+    each_field(r, [&](auto& f) {
+      if constexpr (std::is_same_v<std::decay_t<decltype(f)>, bool>) {
+        f = in.get<std::uint8_t>() != 0;
+      } else {
+        in.get(f);
+      }
+    });
   }
   return plan;
 }

@@ -169,14 +169,24 @@ BagPtr from_reader(std::int64_t npartitions, std::string_view op, std::uint64_t 
   return e;
 }
 
-BagPtr with_field_reader(BagPtr source, FieldReader reader) {
+namespace {
+// The same source, readers included, with a graph of its own to build.
+std::shared_ptr<BagExpr> same_source(const BagExpr& source) {
   auto e = std::make_shared<BagExpr>();
-  e->npartitions = source->npartitions;
-  e->name = source->name;
-  e->token = source->token;
-  e->read = source->read;
-  e->nodes = source->nodes;
-  e->transform = source->transform;
+  e->npartitions = source.npartitions;
+  e->name = source.name;
+  e->token = source.token;
+  e->read = source.read;
+  e->nodes = source.nodes;
+  e->transform = source.transform;
+  e->field_reader = source.field_reader;
+  e->count_reader = source.count_reader;
+  return e;
+}
+}  // namespace
+
+BagPtr with_field_reader(BagPtr source, FieldReader reader) {
+  auto e = same_source(*source);
   e->field_reader = std::move(reader);
   return e;
 }
@@ -184,14 +194,7 @@ BagPtr with_field_reader(BagPtr source, FieldReader reader) {
 FieldReader field_reader(const BagExpr& e) { return e.field_reader; }
 
 BagPtr with_count_reader(BagPtr source, CountReader reader) {
-  auto e = std::make_shared<BagExpr>();
-  e->npartitions = source->npartitions;
-  e->name = source->name;
-  e->token = source->token;
-  e->read = source->read;
-  e->nodes = source->nodes;
-  e->transform = source->transform;
-  e->field_reader = source->field_reader;
+  auto e = same_source(*source);
   e->count_reader = std::move(reader);
   return e;
 }
