@@ -240,8 +240,6 @@ class CheckpointWrite {
   std::uint64_t fingerprint_;
 };
 
-}  // namespace
-
 // What `outputs` need, dependencies first, not looking past the nodes `stop` says.
 template <class Stop>
 std::vector<NodeId> needed_in_order(const Graph& graph, std::span<const NodeId> outputs, Stop stop) {
@@ -269,6 +267,8 @@ std::vector<NodeId> needed_in_order(const Graph& graph, std::span<const NodeId> 
   }
   return order;
 }
+
+}  // namespace
 
 std::vector<std::uint64_t> result_fingerprints(const Graph& graph, std::span<const NodeId> outputs) {
   std::vector<std::uint64_t> fingerprints(graph.size());
@@ -302,6 +302,8 @@ CheckpointedGraph plan_checkpoint(const Graph& graph, std::span<const NodeId> ou
   // reads the directory itself and writes files of its own rank.
   const int writer_rank = network ? rank : current_network() ? current_network()->rank() : 0;
   const auto fingerprints = result_fingerprints(graph, outputs);
+  const std::uint64_t our_outputs = outputs_token(outputs, fingerprints);
+  auto writer = std::make_shared<memory::CheckpointWriter>(directory, writer_rank);
   Plan plan;
   if (rank == 0) {
     try {
@@ -312,14 +314,12 @@ CheckpointedGraph plan_checkpoint(const Graph& graph, std::span<const NodeId> ou
       plan.error = error_info(ErrorKind::input, "reading the checkpoint in " + directory + ": " + e.what());
     }
     plan.outputs = outputs.size();
-    plan.outputs_token = outputs_token(outputs, fingerprints);
+    plan.outputs_token = our_outputs;
   }
   if (network) plan = decode_plan(network->broadcast_text(rank == 0 ? encode_plan(plan) : std::string(), 0, "persist()"));
-  if (plan.outputs != outputs.size() || plan.outputs_token != outputs_token(outputs, fingerprints)) {
+  if (plan.outputs != outputs.size() || plan.outputs_token != our_outputs) {
     // This rank built another graph than rank 0: the run's graph check says so, on every rank.
-    CheckpointedGraph unchanged{graph, {outputs.begin(), outputs.end()}, nullptr, 0};
-    unchanged.writer = std::make_shared<memory::CheckpointWriter>(directory, writer_rank);
-    return unchanged;
+    return {graph, {outputs.begin(), outputs.end()}, std::move(writer)};
   }
   if (plan.error) {
     ErrorInfo info = *plan.error;
@@ -333,8 +333,7 @@ CheckpointedGraph plan_checkpoint(const Graph& graph, std::span<const NodeId> ou
   std::vector<std::uint8_t> write(n, 0);
   for (NodeId id : outputs) write[id] = checkpointable(graph.node(id), fingerprints[id]) && !load[id];
   CheckpointedGraph out;
-  out.writer = std::make_shared<memory::CheckpointWriter>(directory, writer_rank);
-  out.loaded = plan.loads.size();
+  out.writer = std::move(writer);
   constexpr NodeId none = ~NodeId{0};
   std::vector<NodeId> renamed(n, none);
   std::vector<NodeId> deps;

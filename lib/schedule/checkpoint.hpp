@@ -21,7 +21,6 @@ struct CheckpointedGraph {
   Graph graph;
   std::vector<NodeId> outputs;                     // the outputs' nodes in `graph`, in order
   std::shared_ptr<memory::CheckpointWriter> writer;  // this rank's files
-  std::size_t loaded = 0;                          // outputs read back rather than computed
 };
 
 /// Collective over `network` when given (rank 0 reads the directory, every

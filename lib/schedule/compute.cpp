@@ -143,23 +143,19 @@ std::vector<Value> compute_nodes(const Graph& graph, std::span<const NodeId> out
 
 std::vector<PersistedResult> persist_nodes(const Graph& graph, std::span<const NodeId> outputs,
                                            const ComputeOptions& options) {
+  auto* network = distributed_network(options);
+  auto persist = [&](const Graph& run, std::span<const NodeId> ids) {
+    if (!network) return schedule::persist_here(run, ids, options, nullptr);
+    run.validate_structure();
+    return schedule::run_distributed(run, ids, options, *network, /*persist=*/true).persisted;
+  };
   const std::string checkpoint_dir = options.checkpoint_dir ? *options.checkpoint_dir : default_checkpoint_dir();
-  if (!checkpoint_dir.empty() && !schedule::ThreadPool::in_worker()) {
-    auto* network = distributed_network(options);
-    graph.validate_structure();
-    auto checkpointed = schedule::plan_checkpoint(graph, outputs, checkpoint_dir, network);
-    auto persisted = network ? schedule::run_distributed(checkpointed.graph, checkpointed.outputs, options, *network,
-                                                         /*persist=*/true)
-                                   .persisted
-                             : schedule::persist_here(checkpointed.graph, checkpointed.outputs, options, nullptr);
-    checkpointed.writer->sync();  // on the disk before persist() returns
-    return persisted;
-  }
-  if (auto* network = distributed_network(options)) {
-    graph.validate_structure();
-    return schedule::run_distributed(graph, outputs, options, *network, /*persist=*/true).persisted;
-  }
-  return schedule::persist_here(graph, outputs, options, nullptr);
+  if (checkpoint_dir.empty() || schedule::ThreadPool::in_worker()) return persist(graph, outputs);
+  graph.validate_structure();
+  auto checkpointed = schedule::plan_checkpoint(graph, outputs, checkpoint_dir, network);
+  auto persisted = persist(checkpointed.graph, checkpointed.outputs);
+  checkpointed.writer->sync();  // on the disk before persist() returns
+  return persisted;
 }
 
 std::vector<Value> compute(const Graph& graph, std::span<const Key> outputs, const ComputeOptions& options) {
