@@ -47,8 +47,11 @@ void remove_dir(const std::string& dir) {
   if (runtime().rank() == 0) fs::remove_all(dir);
 }
 
-// Chunks in the checkpoint: the complete lines of every rank's index.
+// Chunks in the checkpoint: the complete lines of every rank's index, once
+// every rank is here (each rank's persist() returns when its own lines are
+// synced, not the others').
 std::int64_t chunks_written(const std::string& dir) {
+  runtime().barrier();
   std::int64_t lines = 0;
   if (!fs::exists(dir)) return 0;
   for (const auto& entry : fs::directory_iterator(dir)) {
