@@ -38,6 +38,7 @@
 #include "schedule/exchange_router.hpp"
 #include "schedule/input_waits.hpp"
 #include "schedule/placement.hpp"
+#include "schedule/root_gate.hpp"
 #include "schedule/progress.hpp"
 #include "schedule/protocol.hpp"
 #include "schedule/result_store.hpp"
@@ -570,6 +571,7 @@ class DistributedRun final : public ProgressSource {
       }
     }
     policy_.emplace(graph_, net_.threads_per_rank());
+    gate_.emplace(graph_, *dependents_);
     for (NodeId id = 0; id < n; ++id) {
       if (!graph_.node(id).is_data() && remaining_[id] == 0) ready_.push({(*priority_)[id], id});
     }
@@ -601,6 +603,10 @@ class DistributedRun final : public ProgressSource {
         any = true;
         continue;
       }
+      if (gate_->premature(top.second)) {
+        gate_->park(top.second, top.first);
+        continue;
+      }
       const auto decision = policy_->decide(top.second, holders_, nbytes_);
       switch (decision.action) {
         case Placement::Decision::Action::hold: held_roots_.push(top); continue;
@@ -611,6 +617,12 @@ class DistributedRun final : public ProgressSource {
       any = true;
     }
     for (const auto& d : deferred_) ready_.push(d);
+    // Parked roots whose consumers wait on each other: one runs when nothing else can.
+    if (!any && ready_.empty() && held_roots_.empty() && policy_->idle() && gate_->any_parked()) {
+      const NodeId root = *gate_->take_best();
+      ready_.push({(*priority_)[root], root});
+      return schedule_ready();
+    }
     flush_assignments();
     return any;
   }
@@ -674,6 +686,9 @@ class DistributedRun final : public ProgressSource {
     for (NodeId user : dependents_->of(task)) {
       if (--remaining_[user] == 0) ready_.push({(*priority_)[user], user});
     }
+    released_roots_.clear();
+    gate_->finished(task, released_roots_);
+    for (NodeId root : released_roots_) ready_.push({(*priority_)[root], root});
     if (--tasks_left_ == 0) finish();
   }
 
@@ -763,6 +778,8 @@ class DistributedRun final : public ProgressSource {
   std::priority_queue<std::pair<std::uint32_t, NodeId>, std::vector<std::pair<std::uint32_t, NodeId>>,
                       std::greater<>>
       held_roots_;  // roots waiting for room (Placement::holding_roots_back)
+  std::optional<RootGate> gate_;  // roots waiting for their consumers' other inputs
+  std::vector<NodeId> released_roots_;
   std::vector<AssignBatch> batches_;  // per rank: assignments made this round
   std::vector<PushBatch> push_batches_;  // per holder: pushes asked for this round
   std::shared_ptr<const graph::Dependents> dependents_;

@@ -9,6 +9,7 @@
 // queue and the holders of every result; this class owns the loads.
 #include <tessera/graph.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <set>
 #include <span>
@@ -39,6 +40,8 @@ class Placement {
   bool any_free_slot() const { return ranks_with_free_slots_ > 0; }
 
   void assigned(int rank) { set_load(rank, load_[rank] + 1); }
+  /// No task assigned anywhere is unfinished.
+  bool idle() const { return std::all_of(load_.begin(), load_.end(), [](unsigned l) { return l == 0; }); }
   /// `task` finished on `rank` with a result of `nbytes`.
   void finished(int rank, NodeId task, std::uint64_t nbytes);
 

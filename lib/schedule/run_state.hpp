@@ -29,6 +29,7 @@ class RunState final : public ProgressSource {
   const Graph& graph() const { return graph_; }
   std::size_t size() const { return graph_.size(); }
   std::span<const NodeId> dependents(NodeId id) const { return dependents_->of(id); }
+  const graph::Dependents& all_dependents() const { return *dependents_; }
   /// Position in the memory-friendly order: lower runs first.
   std::uint32_t priority(NodeId id) const { return (*priority_)[id]; }
   /// Nodes with no dependencies, in priority order.

@@ -8,7 +8,9 @@
 // one runs next on the same worker without touching a queue (a chain costs
 // no synchronisation), the others go to the back of the local deque.
 // The tasks with no dependencies start out split into contiguous runs of the
-// graph order, one per worker, so each worker starts on its own subtree.
+// graph order, one per worker, so each worker starts on its own subtree;
+// roots whose consumers all wait for computed work are parked until one
+// may run (root_gate.hpp), not dealt.
 //
 // State: per-worker deques under their own mutex (uncontended but for
 // steals); `remaining_` counts unfinished tasks; idle workers sleep on a
@@ -16,6 +18,7 @@
 // The first task error sets the state's failed flag: workers finish their
 // current task, start no other, and return.
 #include "schedule/executors.hpp"
+#include "schedule/root_gate.hpp"
 #include "schedule/thread_pool.hpp"
 
 #include <algorithm>
@@ -34,8 +37,13 @@ struct alignas(64) WorkerQueue {
 class ThreadPoolRun {
  public:
   ThreadPoolRun(RunState& state, unsigned workers)
-      : state_(state), queues_(workers), remaining_(state.size()) {
-    const auto& ready = state.initial_ready();
+      : state_(state), queues_(workers), remaining_(state.size()), gate_(state.graph(), state.all_dependents()) {
+    // Roots whose consumers all wait for computed inputs are parked instead.
+    std::vector<NodeId> ready;
+    for (NodeId id : state.initial_ready()) {
+      if (gate_.premature(id)) gate_.park(id, state.priority(id));
+      else ready.push_back(id);
+    }
     const std::size_t per_worker = (ready.size() + workers - 1) / workers;
     for (unsigned w = 0; w < workers; ++w) {
       const std::size_t begin = std::min(ready.size(), w * per_worker);
@@ -57,6 +65,10 @@ class ThreadPoolRun {
         readied.clear();
         for (NodeId dependent : state_.dependents(task)) {
           if (state_.satisfy(dependent)) readied.push_back(dependent);
+        }
+        if (gate_.active()) {
+          std::lock_guard lock(gate_mutex_);
+          gate_.finished(task, readied);
         }
         if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
           wake_all();
@@ -105,24 +117,39 @@ class ThreadPoolRun {
   }
 
   bool next_task(unsigned worker, NodeId& task) {
+    if (gate_.active()) running_.fetch_sub(1, std::memory_order_acq_rel);
     for (;;) {
       if (finished()) return false;
       for (int spin = 0; spin < 64; ++spin) {
-        if (take(worker, task)) return true;
+        if (take(worker, task) || take_parked(task)) {
+          if (gate_.active()) running_.fetch_add(1, std::memory_order_acq_rel);
+          return true;
+        }
         if (finished()) return false;
         std::this_thread::yield();
       }
       std::unique_lock lock(sleep_mutex_);
       sleepers_.fetch_add(1, std::memory_order_seq_cst);
-      if (!finished() && !take(worker, task)) {
+      if (!finished() && !take(worker, task) && !take_parked(task)) {
         wake_.wait_for(lock, std::chrono::milliseconds(2));
         sleepers_.fetch_sub(1, std::memory_order_seq_cst);
         continue;
       }
       sleepers_.fetch_sub(1, std::memory_order_seq_cst);
       if (finished()) return false;
+      if (gate_.active()) running_.fetch_add(1, std::memory_order_acq_rel);
       return true;
     }
+  }
+
+  // A parked root, only when no worker runs anything (its consumers wait on
+  // each other, or on nothing that is still to come).
+  bool take_parked(NodeId& task) {
+    if (!gate_.active() || running_.load(std::memory_order_acquire) != 0) return false;
+    std::lock_guard lock(gate_mutex_);
+    if (!gate_.any_parked()) return false;
+    task = *gate_.take_best();
+    return true;
   }
 
   void push(unsigned worker, const std::vector<NodeId>& tasks) {
@@ -148,6 +175,9 @@ class ThreadPoolRun {
   std::mutex sleep_mutex_;
   std::condition_variable wake_;
   std::atomic<int> sleepers_{0};
+  RootGate gate_;
+  std::mutex gate_mutex_;
+  std::atomic<int> running_{static_cast<int>(queues_.size())};  // workers with a task (kept when the gate is active)
 };
 
 }  // namespace

@@ -12,6 +12,8 @@
 #include "schedule/loopback_network.hpp"
 #include "schedule/thread_pool.hpp"
 
+#include "reads_twice.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -157,6 +159,24 @@ TEST_P(LoopbackScheduler, WideMapAndTreeReduce) {
   std::size_t tasks = 0;
   for (const auto& o : outcomes) tasks += o.stats.tasks_run;
   EXPECT_EQ(tasks, 64u + 63u);
+}
+
+// Rank 0 holds back a root whose consumers all wait for computed work.
+TEST_P(LoopbackScheduler, SecondReadsWaitForTheTotalTheyAreCentredOn) {
+  const std::int64_t n = 40;
+  auto outcomes = run_on(ranks(), [n](int) {
+    Job job;
+    std::vector<Key> outputs;
+    job.graph = test::reads_twice(n, outputs);
+    for (const Key& k : outputs) job.outputs.push_back(job.graph.find(k));
+    return job;
+  });
+  expect_no_errors(outcomes);
+  for (const auto& o : outcomes) {
+    ASSERT_EQ(o.out.values.size(), static_cast<std::size_t>(n));
+    for (std::int64_t i = 0; i < n; ++i) EXPECT_EQ(o.out.values[static_cast<std::size_t>(i)].get<std::int64_t>(), i - n * (n - 1) / 2);
+  }
+  EXPECT_TRUE(test::second_reads_after_total(outcomes[0].stats.completion_order, n));
 }
 
 TEST_P(LoopbackScheduler, RestrictedTasksRunOnTheirRank) {

@@ -3,6 +3,7 @@
 #include <tessera/delayed.hpp>
 
 #include "lattice.hpp"
+#include "reads_twice.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -56,6 +57,22 @@ TEST_P(SchedulerTest, FreesResultsAsSoonAsNothingNeedsThem) {
   EXPECT_EQ(stats.tasks_run, 500u);
   EXPECT_LE(stats.peak_live_results, 2u);  // an input and the result being made
   EXPECT_LE(stats.peak_live_bytes, 2 * (1000 * sizeof(int) + sizeof(std::vector<int>)));
+}
+
+// A root whose consumers all wait for computed work is not read early.
+TEST_P(SchedulerTest, SecondReadsWaitForTheTotalTheyAreCentredOn) {
+  const std::int64_t n = 40;
+  std::vector<Key> outputs;
+  Graph g = test::reads_twice(n, outputs);
+  for (int repeat = 0; repeat < 5; ++repeat) {
+    ComputeStats stats;
+    ComputeOptions options = on_param(&stats);
+    options.record_schedule = true;
+    auto out = compute(g, outputs, options);
+    ASSERT_EQ(out.size(), static_cast<std::size_t>(n));
+    for (std::int64_t i = 0; i < n; ++i) EXPECT_EQ(out[static_cast<std::size_t>(i)].get<std::int64_t>(), i - n * (n - 1) / 2);
+    EXPECT_TRUE(test::second_reads_after_total(stats.completion_order, n)) << "repeat " << repeat;
+  }
 }
 
 TEST_P(SchedulerTest, OutputsAreKeptAndReturned) {
