@@ -716,14 +716,19 @@ NodeId build_reduction(GraphBuilder& builder, const ArrayExpr& e) {
 
   int level = 0;
   while (!done(grid)) {
-    std::size_t active = 0;
-    for (std::size_t d = 0; d < nd; ++d) active += plan->reduced[d] && grid[d] > 1;
-    const auto split = std::max<std::int64_t>(
-        2, static_cast<std::int64_t>(std::lround(std::pow(8.0, 1.0 / static_cast<double>(active)))));
-    Shape next = grid;
-    for (std::size_t d = 0; d < nd; ++d) {
-      if (plan->reduced[d]) next[d] = (grid[d] + split - 1) / split;
+    // Up to 8 blocks a group, taken from the innermost reduced axis outward:
+    // a group is consecutive blocks in C order, the order chunks are read and
+    // made in, so a subtree finishes before the next one's inputs are read
+    // (square groups would hold every row band a group spans).
+    Shape split(nd, 1);
+    std::int64_t room = 8;
+    for (std::size_t d = nd; d-- > 0 && room >= 2;) {
+      if (!plan->reduced[d] || grid[d] == 1) continue;
+      split[d] = std::min(grid[d], room);
+      room /= split[d];
     }
+    Shape next = grid;
+    for (std::size_t d = 0; d < nd; ++d) next[d] = (grid[d] + split[d] - 1) / split[d];
     const bool final = done(next);
     stage_token.mix(static_cast<std::uint64_t>(++level));
     const Shape prev = grid;
@@ -736,8 +741,8 @@ NodeId build_reduction(GraphBuilder& builder, const ArrayExpr& e) {
           // Every previous block in this block's group, in C order.
           Shape lo(nd), hi(nd);
           for (std::size_t d = 0; d < nd; ++d) {
-            lo[d] = plan->reduced[d] ? index[d] * split : index[d];
-            hi[d] = plan->reduced[d] ? std::min(prev[d], lo[d] + split) : index[d] + 1;
+            lo[d] = index[d] * split[d];
+            hi[d] = std::min(prev[d], lo[d] + split[d]);
           }
           Shape at = lo;
           while (true) {
