@@ -1,7 +1,7 @@
 // W2 (issue 10) on the Array: the seed expression on an HDF5 dataset, timed.
 //
 //     mpiexec -n 2 array_w2_bench FILE DATASET [--mode persisted|file] [--op std|sum|rowmean]
-//         [--form keepdims|literal] [--chunks R C] [--repeat N] [--memory-limit L]
+//         [--form keepdims|literal] [--chunks R C] [--repeat N] [--memory-limit L] [--trace FILE]
 //
 // --mode persisted: x = from_hdf5(...).persist() once (HDF5 read and first
 //   touch of the chunks, timed apart), then the expression on the persisted
@@ -15,8 +15,10 @@
 //   form that dask_ref.py's W2std times (the row means broadcast along the
 //   last axis; square datasets only), so the checksums can be compared.
 // --op rowmean times the first pass alone, x.mean(axis=1).sum() (nbytes read).
+// --trace FILE writes the timed runs' task records (tessera::Profile).
 // One line per repeat and a summary line on rank 0, key=value.
 #include <tessera/array.hpp>
+#include <tessera/diagnostics.hpp>
 #include <tessera/io/hdf5.hpp>
 #include <tessera/memory.hpp>
 #include <tessera/runtime.hpp>
@@ -25,6 +27,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,12 +39,12 @@ int main(int argc, char** argv) {
     if (runtime.rank() == 0) {
       std::fprintf(stderr,
                    "usage: array_w2_bench FILE DATASET [--mode persisted|file] [--op std|sum] "
-                   "[--form keepdims|literal] [--chunks R C] [--repeat N] [--memory-limit L]\n");
+                   "[--form keepdims|literal] [--chunks R C] [--repeat N] [--memory-limit L] [--trace FILE]\n");
     }
     return 2;
   }
   const std::string file = argv[1], dataset = argv[2];
-  std::string mode = "persisted", op = "std", form = "keepdims", limit;
+  std::string mode = "persisted", op = "std", form = "keepdims", limit, trace;
   da::ChunkSpec chunks;
   std::string chunk_text = "auto";
   int repeat = 5;
@@ -59,6 +62,7 @@ int main(int argc, char** argv) {
     else if (flag == "--form") form = next();
     else if (flag == "--repeat") repeat = std::stoi(next());
     else if (flag == "--memory-limit") limit = next();
+    else if (flag == "--trace") trace = next();
     else if (flag == "--chunks") {
       const std::int64_t r = std::stoll(next()), c = std::stoll(next());
       chunks = da::ChunkSpec(da::Shape{r, c});
@@ -91,6 +95,8 @@ int main(int argc, char** argv) {
   const da::Array expr = op == "sum" ? centered.sum() : op == "rowmean" ? x.mean(1).sum() : centered.std();
   const double bytes_read = mode == "persisted" && op != "rowmean" ? 2 * nbytes : nbytes;
 
+  std::optional<tessera::Profile> profile;
+  if (!trace.empty()) profile.emplace();
   std::vector<double> times;
   double result = 0;
   for (int r = 0; r < repeat; ++r) {
@@ -105,6 +111,7 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
     }
   }
+  if (profile) profile->write_trace(trace);
   const tessera::MemoryStatus status = tessera::memory_status();
   const auto peak_rss = runtime.max_over_ranks(static_cast<std::int64_t>(status.peak_rss_bytes));
   const auto peak_tracked = runtime.max_over_ranks(static_cast<std::int64_t>(status.peak_tracked_bytes));

@@ -70,7 +70,8 @@ int main(int argc, char** argv) {
            {"x", x}, {"y", y}, {"i32", i32}, {"i64", i64}, {"u8", u8}, {"b", b}, {"z", z}, {"t", t},
            {"r", da::random::uniform({1200, 30}, {200, -1}, 12)},
            {"c", da::random::uniform({100, 2311}, {30, 1000}, 10)},
-           {"m", da::random::uniform(shape, {300, 1000}, 13)}}) {
+           {"m", da::random::uniform(shape, {300, 1000}, 13)},
+           {"sq", da::random::normal({911, 911}, {300, 911}, 14)}}) {
     w.put("input", name, a.compute());
   }
   const std::vector<std::pair<std::string, Array>> results = {
@@ -196,10 +197,20 @@ int main(int argc, char** argv) {
   }
   // HDF5: written by every rank's chunks, read back chunk by chunk; and a file h5py wrote.
   const std::string h5 = std::string(argv[1]) + "/arrays.h5";
-  const std::vector<std::pair<std::string, Array>> to_write = {{"/x", x}, {"/g/i32", i32}, {"/b", b}};
+  Array sq = da::random::normal({911, 911}, {300, 911}, 14);
+  const std::vector<std::pair<std::string, Array>> to_write = {{"/x", x}, {"/g/i32", i32}, {"/b", b}, {"/sq", sq}};
   da::to_hdf5(h5, to_write);
   Array xr = da::from_hdf5(h5, "/x", {400, 1000});
   w.put("result", "h5_seed_std", (xr - xr.mean(1, true)).std().compute());
+  // The seed's literal form, whose means broadcast along the other axis: x is
+  // read a second time for the second pass (row bands and square blocks).
+  Array sr = da::from_hdf5(h5, "/sq", {200, 911});
+  Array ss = da::from_hdf5(h5, "/sq", {250, 250});
+  w.put("result", "h5_literal_std", (sr - sr.mean(1)).std().compute());
+  w.put("result", "h5_literal_std_square_blocks", (ss - ss.mean(1)).std().compute());
+  w.put("result", "h5_literal_centered", (sr - sr.mean(1)).compute());
+  w.put("result", "h5_column_centered_sum_ax1", (sr - sr.mean(0)).sum(1).compute());
+  w.put("result", "h5_all_centered_max_ax0", (ss - ss.mean()).max(0).compute());
   w.put("result", "h5_i32_as_f64_sum_ax0", da::from_hdf5(h5, "/g/i32", {}, DType::float64).sum(0).compute());
   const std::string in = std::string(argv[1]) + "/h5py_in.h5";
   w.put("result", "h5py_f32_sum_ax1", da::from_hdf5(in, "/grp/f32").sum(1).compute());

@@ -22,6 +22,7 @@ DT = {"bool": np.bool_, "int8": np.int8, "int16": np.int16, "int32": np.int32, "
 def expected(v):
     x, y, i32, i64, u8, b, z, t = (v[k] for k in ["x", "y", "i32", "i64", "u8", "b", "z", "t"])
     xn = np.where(x > 1.5, np.nan, x)
+    sq = v["sq"]
     with np.errstate(all="ignore"):
         return {
             "x_sum": x.sum(),
@@ -131,6 +132,11 @@ def expected(v):
             "mask_t_lead2": t[t.sum(2) > 0],
             "mask_persisted_slice": x[x > 1][5:3000:2] - 1,
             "h5_seed_std": (x - x.mean(1, keepdims=True)).std(),
+            "h5_literal_std": (sq - sq.mean(1)).std(),
+            "h5_literal_std_square_blocks": (sq - sq.mean(1)).std(),
+            "h5_literal_centered": sq - sq.mean(1),
+            "h5_column_centered_sum_ax1": (sq - sq.mean(0)).sum(1),
+            "h5_all_centered_max_ax0": (sq - sq.mean()).max(0),
             "h5_i32_as_f64_sum_ax0": i32.astype(np.float64).sum(0),
             "h5py_f32_sum_ax1": H5PY_F32.sum(1),
             "h5py_i32_in_group": H5PY_I32,
@@ -157,7 +163,7 @@ def check_written(d, inputs):
     import h5py
     problems = []
     with h5py.File(os.path.join(d, "arrays.h5"), "r") as f:
-        for name, want in [("x", inputs["x"]), ("g/i32", inputs["i32"]), ("b", inputs["b"])]:
+        for name, want in [("x", inputs["x"]), ("g/i32", inputs["i32"]), ("b", inputs["b"]), ("sq", inputs["sq"])]:
             got = f[name][...]
             if got.dtype != want.dtype or got.shape != want.shape or not np.array_equal(got, want):
                 problems.append(f"h5py reads /{name} as {got.dtype} {got.shape}, not the {want.dtype} {want.shape} input")

@@ -203,8 +203,44 @@ ChunkSizes unify_chunks(const Shape& shape, const std::vector<const ArrayExpr*>&
 }
 
 
+std::uint64_t expr_nbytes(const ArrayExpr& e) {
+  return e.shape.empty() || !has_unknown(e.chunks) ? static_cast<std::uint64_t>(product(e.shape)) * itemsize(e.dtype)
+                                                   : 0;
+}
+
+// A small operand cut unlike the largest one (x - x.mean(axis=1): the 160 KB
+// of means in 24 pieces along the axis where x is one chunk) would cut every
+// output block as finely; it is rechunked to the largest operand's chunks
+// instead, one small copy, and the output keeps the large operand's blocks.
+void follow_largest_chunks(std::vector<ElemOperand>& operands, std::size_t nd) {
+  const ArrayExpr* largest = nullptr;
+  for (const ElemOperand& o : operands) {
+    if (o.expr && (!largest || expr_nbytes(*o.expr) > expr_nbytes(*largest))) largest = o.expr.get();
+  }
+  if (!largest || has_unknown(largest->chunks)) return;
+  constexpr std::uint64_t small = 64ull << 20;
+  for (ElemOperand& o : operands) {
+    if (!o.expr || o.expr.get() == largest || has_unknown(o.expr->chunks)) continue;
+    const ArrayExpr& e = *o.expr;
+    if (expr_nbytes(e) > small || expr_nbytes(e) * 16 > expr_nbytes(*largest)) continue;
+    ChunkSizes chunks = e.chunks;
+    for (std::size_t ld = 0; ld < e.shape.size(); ++ld) {
+      const std::size_t d = nd - e.shape.size() + ld;
+      if (d + largest->shape.size() < nd) continue;
+      const std::size_t bd = d + largest->shape.size() - nd;
+      if (largest->shape[bd] == e.shape[ld]) chunks[ld] = largest->chunks[bd];
+    }
+    o.expr = rechunked(o.expr, chunks);
+  }
+}
+
 ExprPtr elementwise(ElemKind kind, std::string_view op, std::vector<ElemOperand> operands, DType dtype,
                     UnaryOp unary_op = UnaryOp::negative, BinaryOp binary_op = BinaryOp::add) {
+  Shape nd_shape;
+  for (const ElemOperand& o : operands) {
+    if (o.expr) nd_shape = nd_shape.empty() ? o.expr->shape : broadcast_shapes(nd_shape, o.expr->shape);
+  }
+  follow_largest_chunks(operands, nd_shape.size());
   Shape shape;
   std::vector<const ArrayExpr*> arrays;
   TokenHasher h;

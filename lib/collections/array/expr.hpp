@@ -26,6 +26,10 @@ class BlockLayer : public Layer {
   /// that input's grid) for every input block it reads, in the order run() gets them.
   virtual void inputs_of(std::span<const std::int64_t> block,
                          std::vector<std::pair<int, Shape>>& out) const = 0;
+  /// A layer making the same array in blocks of `chunks`, when making a block
+  /// again costs less than keeping it for long (a read from a file), so
+  /// compile() may read it a second time; else null.
+  virtual std::shared_ptr<const BlockLayer> read_again(const ChunkSizes& /*chunks*/) const { return nullptr; }
 };
 
 enum class ExprKind : std::uint8_t { layer, persisted, elementwise, reduction };
@@ -191,6 +195,9 @@ bool has_unknown(const ChunkSizes& chunks);
 void require_known(const ArrayExpr& e, std::string_view op);
 /// The chunks of `chunks`' grid with unknown lengths filled in from each block's byte size.
 ChunkSizes known_chunks(const ChunkSizes& chunks, DType dtype, std::span<const std::uint64_t> block_nbytes);
+
+/// `e` cut into other `chunks` of the same shape (a copy layer; `e` itself when they are its own).
+ExprPtr rechunked(const ExprPtr& e, const ChunkSizes& chunks);
 
 /// The Buffer inside a block's Value.
 const Buffer& block_buffer(const Value& v);

@@ -24,6 +24,9 @@ class ReadLayer final : public BlockLayer {
   ReadLayer(std::string path, std::string dataset, ChunkSizes chunks, DType dtype)
       : path_(std::move(path)), dataset_(std::move(dataset)), chunks_(std::move(chunks)), dtype_(dtype) {}
   void inputs_of(std::span<const std::int64_t>, std::vector<std::pair<int, Shape>>&) const override {}
+  std::shared_ptr<const BlockLayer> read_again(const ChunkSizes& chunks) const override {
+    return std::make_shared<ReadLayer>(path_, dataset_, chunks, dtype_);
+  }
   Value run(std::span<const std::int64_t> block, std::span<const Value* const>) const override {
     const Shape shape = block_shape(chunks_, block);
     const Shape offset = block_offset(chunks_, block);

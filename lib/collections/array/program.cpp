@@ -9,11 +9,13 @@
 #include "collections/array/expr.hpp"
 
 #include <tessera/error.hpp>
+#include <tessera/token.hpp>
 
 #include <algorithm>
 #include <cstring>
 #include <limits>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace tessera::array::detail {
 
@@ -292,6 +294,69 @@ std::vector<AxisMap> leaf_axis_maps(const Program& p, const ArrayExpr& leaf) {
   return maps;
 }
 
+bool depends_on(const ArrayExpr& e, const ArrayExpr& source, std::unordered_set<const ArrayExpr*>& seen) {
+  if (e.name == source.name && e.token == source.token) return true;
+  if (!seen.insert(&e).second) return false;
+  for (const ExprPtr& input : e.inputs) {
+    if (depends_on(*input, source, seen)) return true;
+  }
+  for (const ElemOperand& o : e.operands) {
+    if (o.expr && depends_on(*o.expr, source, seen)) return true;
+  }
+  return false;
+}
+
+// Whether an output block of `p` that reads `source` waits only for a few
+// blocks of `source` before reduction `r` (which reads `source`) gives it
+// its operand: r reduces trailing axes with keepdims, so its groups line up
+// with the output's blocks and a group is a small band of consecutive blocks.
+bool waits_for_few(const Program& p, const ArrayExpr& r, const ArrayExpr& source) {
+  const ArrayExpr& in = *r.inputs[0];
+  if (!r.reduction.keepdims || in.shape != p.shape || source.shape != p.shape) return false;
+  const auto nd = static_cast<int>(p.shape.size());
+  const auto& axes = r.reduction.axes;
+  for (std::size_t k = 0; k < axes.size(); ++k) {
+    if (axes[k] != nd - static_cast<int>(axes.size()) + static_cast<int>(k)) return false;
+  }
+  const Shape grid = grid_of(source.chunks);
+  std::int64_t group = 1;
+  for (int a : axes) group *= grid[static_cast<std::size_t>(a)];
+  return group * 4 <= product(grid);
+}
+
+// x - x.mean(axis=1) from a file: the means broadcast along the other axis,
+// so every output block waits for the whole reduction, and holding the
+// first read's blocks meanwhile would keep all of x in memory (3 GB for W2).
+// Such a leaf is read a second time, under its own keys, in the output's
+// blocks (each read is then used at once, into reused memory); its first
+// read's blocks go as soon as the reduction has them. A second read from the
+// page cache costs far less than first-touching (or spilling) the whole array.
+void read_again_where_held(Program& p) {
+  for (ExprPtr& leaf : p.leaves) {
+    if (leaf->kind != ExprKind::layer || !leaf->layer || !leaf->inputs.empty()) continue;
+    const bool held = std::any_of(p.leaves.begin(), p.leaves.end(), [&](const ExprPtr& other) {
+      std::unordered_set<const ArrayExpr*> seen;
+      if (other == leaf || !depends_on(*other, *leaf, seen)) return false;
+      return other->kind != ExprKind::reduction || !waits_for_few(p, *other, *leaf);
+    });
+    if (!held) continue;
+    const ChunkSizes& chunks = leaf->shape == p.shape ? p.chunks : leaf->chunks;
+    auto layer = leaf->layer->read_again(chunks);
+    if (!layer) continue;
+    TokenHasher token;
+    token.mix(leaf->token);
+    token.add(std::string_view("again"));
+    for (const auto& axis : chunks) {
+      for (std::int64_t c : axis) token.add(c);
+    }
+    auto again = make_expr(ExprKind::layer, leaf->dtype, leaf->shape, chunks,
+                           std::string(leaf->name.str()) + "-again", token.value());
+    again->layer = std::move(layer);
+    again->content = leaf->content;
+    leaf = std::move(again);
+  }
+}
+
 // Scratch rows, one set per running ProgramRun on a thread, reused.
 thread_local std::vector<std::vector<std::byte>> scratch_pool;
 
@@ -304,6 +369,7 @@ Program compile(const ExprPtr& root) {
   p.chunks = root->chunks;
   p.token = root->token;
   Compiler(p).visit(root);
+  read_again_where_held(p);
   for (const ExprPtr& leaf : p.leaves) p.leaf_maps.push_back(leaf_axis_maps(p, *leaf));
   return p;
 }

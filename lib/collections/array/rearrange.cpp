@@ -559,7 +559,8 @@ class MaskLayer final : public BlockLayer {
   DType dtype_;
 };
 
-// `e` cut into other `chunks` of the same shape: a copy layer.
+}  // namespace
+
 ExprPtr rechunked(const ExprPtr& e, const ChunkSizes& chunks) {
   if (e->chunks == chunks) return e;
   InputMap map;
@@ -575,7 +576,6 @@ ExprPtr rechunked(const ExprPtr& e, const ChunkSizes& chunks) {
   return rearranged("rechunk", h.value(), e->dtype, e->shape, chunks, {e}, {std::move(map)}).expr();
 }
 
-}  // namespace
 }  // namespace detail
 
 Array Array::rechunk(ChunkSpec chunks) const {
