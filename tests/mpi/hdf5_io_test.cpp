@@ -36,6 +36,8 @@ double a_value(std::int64_t i, std::int64_t j) { return static_cast<double>(i * 
 std::int32_t x_value(std::int64_t i, std::int64_t j) { return static_cast<std::int32_t>(i * 7 + j - 1000); }
 bool flag_value(std::int64_t i) { return i % 3 == 0; }
 std::uint8_t byte_value(std::int64_t i, std::int64_t j) { return static_cast<std::uint8_t>((i * 19 + j) % 251); }
+double cube_value(std::int64_t i, std::int64_t j, std::int64_t k) { return static_cast<double>(i * 10000 + j * 100 + k) - 0.5; }
+constexpr std::int64_t cube[3] = {13, 17, 23};  // contiguous: read with plain preads (hdf5_read.cpp)
 
 // Uneven row and column splits (one of a single row, one of a single column),
 // straddling the (200, 300) chunks, so that ranks write disjoint parts of one chunk.
@@ -46,7 +48,8 @@ std::vector<Hdf5DatasetSpec> specs() {
   return {{"/a", DType::float64, {rows, cols}, {200, 300}},
           {"/g/h/x", DType::int32, {301, 7}, {64, 7}},
           {"/flags", DType::bool_, {1000}, {128}},
-          {"/bytes", DType::uint8, {17, 19}, {}}};
+          {"/bytes", DType::uint8, {17, 19}, {}},
+          {"/cube", DType::float64, {cube[0], cube[1], cube[2]}, {}}};
 }
 
 struct Block {
@@ -65,6 +68,7 @@ std::vector<Block> all_blocks() {
   for (std::int64_t i = 0; i < 301; i += 50) blocks.push_back({1, {i, 0}, {std::min<std::int64_t>(50, 301 - i), 7}});
   for (std::int64_t i = 0; i < 1000; i += 333) blocks.push_back({2, {i}, {std::min<std::int64_t>(333, 1000 - i)}});
   for (std::int64_t i = 0; i < 17; i += 5) blocks.push_back({3, {i, 0}, {std::min<std::int64_t>(5, 17 - i), 19}});
+  for (std::int64_t i = 0; i < cube[0]; ++i) blocks.push_back({4, {i, 0, 0}, {1, cube[1], cube[2]}});
   return blocks;
 }
 
@@ -90,6 +94,13 @@ void write_block(Hdf5Writer& out, const Block& b) {
       std::vector<char> v;  // bool's bytes: std::vector<bool> has no data()
       for (std::int64_t i = 0; i < n[0]; ++i) v.push_back(flag_value(o[0] + i) ? 1 : 0);
       out.write(2, o, n, DType::bool_, v.data());
+      break;
+    }
+    case 4: {
+      std::vector<double> v;
+      for (std::int64_t j = 0; j < n[1]; ++j)
+        for (std::int64_t k = 0; k < n[2]; ++k) v.push_back(cube_value(o[0], j, k));
+      out.write(4, o, n, DType::float64, v.data());
       break;
     }
     default: {
@@ -179,6 +190,38 @@ TEST_P(Hdf5IoTest, EveryRankReadsBlocksBackFromThreads) {
   for (const auto& f : failures) EXPECT_EQ(f, "") << "rank " << rank;
 }
 
+// A contiguous dataset read as its own dtype skips HDF5's hyperslab code:
+// blocks cut along every axis, along the last two only, and whole, from
+// threads at once, as float64 (plain reads) and as float32 (HDF5 converts).
+TEST_P(Hdf5IoTest, BlocksOfAContiguousDatasetReadRightBothWays) {
+  using Box = std::pair<std::vector<std::int64_t>, std::vector<std::int64_t>>;
+  const std::vector<Box> boxes = {{{2, 3, 5}, {7, 9, 11}},   {{0, 4, 0}, {13, 5, 23}}, {{5, 0, 0}, {3, 17, 23}},
+                                  {{0, 0, 0}, {13, 17, 23}}, {{12, 16, 22}, {1, 1, 1}}, {{4, 2, 0}, {1, 15, 23}}};
+  std::vector<std::string> failures(boxes.size());
+  std::vector<std::jthread> readers;
+  for (std::size_t b = 0; b < boxes.size(); ++b) {
+    readers.emplace_back([&, b] {
+      const auto& [o, n] = boxes[b];
+      std::vector<double> d(static_cast<std::size_t>(n[0] * n[1] * n[2]));
+      std::vector<float> f(d.size());
+      tessera::io::hdf5_read(path_, "/cube", o, n, DType::float64, d.data());
+      tessera::io::hdf5_read(path_, "/cube", o, n, DType::float32, f.data());
+      std::size_t at = 0;
+      for (std::int64_t i = 0; i < n[0]; ++i)
+        for (std::int64_t j = 0; j < n[1]; ++j)
+          for (std::int64_t k = 0; k < n[2]; ++k, ++at) {
+            const double want = cube_value(o[0] + i, o[1] + j, o[2] + k);
+            if ((d[at] != want || f[at] != static_cast<float>(want)) && failures[b].empty()) {
+              failures[b] = "cube[" + std::to_string(o[0] + i) + ", " + std::to_string(o[1] + j) + ", " +
+                            std::to_string(o[2] + k) + "] = " + std::to_string(d[at]) + " / " + std::to_string(f[at]);
+            }
+          }
+    });
+  }
+  readers.clear();
+  for (const auto& f : failures) EXPECT_EQ(f, "") << "rank " << runtime().rank();
+}
+
 TEST_P(Hdf5IoTest, ReadsTheWholeFirstDatasetExactly) {
   std::vector<double> v(rows * cols);
   const std::vector<std::int64_t> offset = {0, 0}, count = {rows, cols};
@@ -250,7 +293,7 @@ TEST_P(Hdf5IoTest, MissingDatasetNamesWhatTheGroupHolds) {
               ThrowsMessage<InputError>(StrEq("HDF5 file '" + path_ + "' has no dataset '/g/hh/x': group '/g' holds 'h'")));
   EXPECT_THAT([&] { tessera::io::hdf5_dataset_info(path_, "/nope"); },
               ThrowsMessage<InputError>(StrEq("HDF5 file '" + path_ +
-                                              "' has no dataset '/nope': group '/' holds 'a', 'bytes', 'flags', 'g'")));
+                                              "' has no dataset '/nope': group '/' holds 'a', 'bytes', 'cube', 'flags', 'g'")));
   EXPECT_THAT([&] { tessera::io::hdf5_dataset_info(path_, "/g"); },
               ThrowsMessage<InputError>(StrEq("HDF5 file '" + path_ + "' has no dataset '/g': '/g' is a group; group '/g' holds 'h'")));
   EXPECT_THAT([&] { tessera::io::hdf5_dataset_info(path_, "/a/b"); },

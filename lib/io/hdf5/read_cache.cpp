@@ -59,6 +59,27 @@ void close_cache_at_mpi_finalize() {
   }
 }
 
+bool use_mpio();
+
+// See CachedDataset::raw_offset.
+std::int64_t raw_offset(hid_t file, hid_t dataset, hid_t stored_type, hid_t dcpl, const Hdf5DatasetInfo& info) {
+  if (use_mpio() || info.shape.empty() || H5Pget_layout(dcpl) != H5D_CONTIGUOUS || H5Pget_nfilters(dcpl) != 0 ||
+      H5Pget_external_count(dcpl) != 0) {
+    return -1;
+  }
+  Hid native = memory_type(info.dtype);
+  if (!native.valid() || H5Tequal(stored_type, native.get()) <= 0) return -1;
+  Hid fcpl(H5Fget_create_plist(file));
+  hsize_t user_block = 1;
+  if (!fcpl.valid() || H5Pget_userblock(fcpl.get(), &user_block) < 0 || user_block != 0) return -1;
+  const haddr_t at = H5Dget_offset(dataset);
+  if (at == HADDR_UNDEF) return -1;  // no storage allocated yet: HDF5 gives the fill value
+  std::uint64_t bytes = itemsize(info.dtype);
+  for (std::int64_t n : info.shape) bytes *= static_cast<std::uint64_t>(n);
+  if (H5Dget_storage_size(dataset) < bytes) return -1;
+  return static_cast<std::int64_t>(at);
+}
+
 bool use_mpio() {
   // MPI-IO from a worker thread while the scheduler's thread uses MPI needs MPI_THREAD_MULTIPLE.
   return hdf5_read_driver() == "mpio";
@@ -158,7 +179,8 @@ const CachedDataset& ReadCache::dataset(const std::string& path, const std::stri
     H5Pget_chunk(dcpl.get(), rank, chunk.data());
     info.chunk_shape.assign(chunk.begin(), chunk.end());
   }
-  auto [it, inserted] = f.datasets.emplace(dataset, CachedDataset{std::move(d), std::move(info)});
+  const std::int64_t raw = raw_offset(f.file.get(), d.get(), type.get(), dcpl.get(), info);
+  auto [it, inserted] = f.datasets.emplace(dataset, CachedDataset{std::move(d), std::move(info), raw});
   return it->second;
 }
 

@@ -17,6 +17,10 @@ namespace tessera::io::detail {
 struct CachedDataset {
   Hid dataset;
   Hdf5DatasetInfo info;
+  /// Where element 0 lies in the file when the dataset's bytes are one
+  /// contiguous, unfiltered run in the native layout of info.dtype, read
+  /// through the sec2 driver from a file with no user block; else -1.
+  std::int64_t raw_offset = -1;
 };
 
 /// Every member is called with the HDF5 mutex held (lock_hdf5()).
