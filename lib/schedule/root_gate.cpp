@@ -32,7 +32,7 @@ RootGate::RootGate(const Graph& graph, const graph::Dependents& dependents)
 }
 
 bool RootGate::premature(NodeId task) const {
-  return active_ && root_[task] && consumers_[task] > 0 && blocked_[task] == consumers_[task];
+  return active_ && root_[task] && parked_[task] != 2 && consumers_[task] > 0 && blocked_[task] == consumers_[task];
 }
 
 void RootGate::park(NodeId root, std::uint32_t priority) {
@@ -48,8 +48,8 @@ void RootGate::finished(NodeId task, std::vector<NodeId>& released) {
     for (NodeId dep : graph_.deps(user)) {
       if (!root_[dep]) continue;
       --blocked_[dep];
-      if (parked_[dep]) {
-        parked_[dep] = 0;
+      if (parked_[dep] == 1) {
+        parked_[dep] = 2;
         --parked_count_;
         released.push_back(dep);
       }
@@ -61,8 +61,8 @@ std::optional<NodeId> RootGate::take_best() {
   while (!by_priority_.empty()) {
     const NodeId root = by_priority_.top().second;
     by_priority_.pop();
-    if (!parked_[root]) continue;  // released since
-    parked_[root] = 0;
+    if (parked_[root] != 1) continue;  // released since
+    parked_[root] = 2;  // so that premature() lets it through
     --parked_count_;
     return root;
   }

@@ -42,7 +42,8 @@ class RootGate {
  private:
   const Graph& graph_;
   const graph::Dependents& dependents_;
-  std::vector<std::uint8_t> root_, parked_;
+  std::vector<std::uint8_t> root_;
+  std::vector<std::uint8_t> parked_;  // per root: 0 never parked, 1 parked, 2 let go (never parked again)
   std::vector<std::uint32_t> waiting_;    // per task: computed (non-root) inputs not done
   std::vector<std::uint32_t> consumers_;  // per root: its consumer edges
   std::vector<std::uint32_t> blocked_;    // per root: of those, the ones whose consumer waits

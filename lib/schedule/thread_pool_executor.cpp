@@ -121,34 +121,37 @@ class ThreadPoolRun {
     for (;;) {
       if (finished()) return false;
       for (int spin = 0; spin < 64; ++spin) {
-        if (take(worker, task) || take_parked(task)) {
-          if (gate_.active()) running_.fetch_add(1, std::memory_order_acq_rel);
-          return true;
-        }
+        if (take_counted(worker, task)) return true;
         if (finished()) return false;
         std::this_thread::yield();
       }
       std::unique_lock lock(sleep_mutex_);
       sleepers_.fetch_add(1, std::memory_order_seq_cst);
-      if (!finished() && !take(worker, task) && !take_parked(task)) {
+      if (!finished() && !take_counted(worker, task)) {
         wake_.wait_for(lock, std::chrono::milliseconds(2));
         sleepers_.fetch_sub(1, std::memory_order_seq_cst);
         continue;
       }
       sleepers_.fetch_sub(1, std::memory_order_seq_cst);
       if (finished()) return false;
-      if (gate_.active()) running_.fetch_add(1, std::memory_order_acq_rel);
       return true;
     }
   }
 
-  // A parked root, only when no worker runs anything (its consumers wait on
-  // each other, or on nothing that is still to come).
-  bool take_parked(NodeId& task) {
-    if (!gate_.active() || running_.load(std::memory_order_acquire) != 0) return false;
+  // A task from the deques, or a parked root when no worker has a task (a
+  // safety net: the shallowest unfinished task always has its computed inputs,
+  // so some consumer of a parked root becomes runnable first). With the gate
+  // active the worker counts as running from before it looks, so another
+  // worker never sees zero while a task is between a deque and its runner.
+  bool take_counted(unsigned worker, NodeId& task) {
+    if (!gate_.active()) return take(worker, task);
+    running_.fetch_add(1, std::memory_order_acq_rel);
+    if (take(worker, task)) return true;
+    if (running_.fetch_sub(1, std::memory_order_acq_rel) != 1) return false;
     std::lock_guard lock(gate_mutex_);
     if (!gate_.any_parked()) return false;
     task = *gate_.take_best();
+    running_.fetch_add(1, std::memory_order_acq_rel);
     return true;
   }
 

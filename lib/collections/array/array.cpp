@@ -224,13 +224,17 @@ void follow_largest_chunks(std::vector<ElemOperand>& operands, std::size_t nd) {
     const ArrayExpr& e = *o.expr;
     if (expr_nbytes(e) > small || expr_nbytes(e) * 16 > expr_nbytes(*largest)) continue;
     ChunkSizes chunks = e.chunks;
+    bool cuts_finer = false;  // some boundary of e's is not one of the largest's
     for (std::size_t ld = 0; ld < e.shape.size(); ++ld) {
       const std::size_t d = nd - e.shape.size() + ld;
       if (d + largest->shape.size() < nd) continue;
       const std::size_t bd = d + largest->shape.size() - nd;
-      if (largest->shape[bd] == e.shape[ld]) chunks[ld] = largest->chunks[bd];
+      if (largest->shape[bd] != e.shape[ld]) continue;
+      const auto own = chunk_starts(e.chunks[ld]), big = chunk_starts(largest->chunks[bd]);
+      cuts_finer |= !std::includes(big.begin(), big.end(), own.begin(), own.end());
+      chunks[ld] = largest->chunks[bd];
     }
-    o.expr = rechunked(o.expr, chunks);
+    if (cuts_finer) o.expr = rechunked(o.expr, chunks);
   }
 }
 

@@ -334,19 +334,20 @@ bool waits_for_few(const Program& p, const ArrayExpr& r, const ArrayExpr& source
 void read_again_where_held(Program& p) {
   for (ExprPtr& leaf : p.leaves) {
     if (leaf->kind != ExprKind::layer || !leaf->layer || !leaf->inputs.empty()) continue;
+    const ChunkSizes& chunks = leaf->shape == p.shape ? p.chunks : leaf->chunks;
+    auto layer = leaf->layer->read_again(chunks);
+    if (!layer) continue;
     const bool held = std::any_of(p.leaves.begin(), p.leaves.end(), [&](const ExprPtr& other) {
       std::unordered_set<const ArrayExpr*> seen;
       if (other == leaf || !depends_on(*other, *leaf, seen)) return false;
       return other->kind != ExprKind::reduction || !waits_for_few(p, *other, *leaf);
     });
     if (!held) continue;
-    const ChunkSizes& chunks = leaf->shape == p.shape ? p.chunks : leaf->chunks;
-    auto layer = leaf->layer->read_again(chunks);
-    if (!layer) continue;
     TokenHasher token;
     token.mix(leaf->token);
     token.add(std::string_view("again"));
     for (const auto& axis : chunks) {
+      token.add(static_cast<std::int64_t>(axis.size()));
       for (std::int64_t c : axis) token.add(c);
     }
     auto again = make_expr(ExprKind::layer, leaf->dtype, leaf->shape, chunks,

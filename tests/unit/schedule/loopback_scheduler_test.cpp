@@ -10,6 +10,7 @@
 
 #include "schedule/distributed_executor.hpp"
 #include "schedule/loopback_network.hpp"
+#include "schedule/root_gate.hpp"
 #include "schedule/thread_pool.hpp"
 
 #include "reads_twice.hpp"
@@ -159,6 +160,41 @@ TEST_P(LoopbackScheduler, WideMapAndTreeReduce) {
   std::size_t tasks = 0;
   for (const auto& o : outcomes) tasks += o.stats.tasks_run;
   EXPECT_EQ(tasks, 64u + 63u);
+}
+
+// The gate on its own: which roots wait, the order a forced one comes out in,
+// and that a root let go is never parked again (the scheduler asks again).
+TEST(RootGate, ParksSecondReadsAndLetsThemGoWhenTheTotalIsDone) {
+  const std::int64_t n = 3;
+  std::vector<Key> outputs;
+  Graph g = test::reads_twice(n, outputs);
+  g.validate();  // resolves the dependencies' keys
+  const graph::Dependents dependents(g);
+  schedule::RootGate gate(g, dependents);
+  ASSERT_TRUE(gate.active());
+  EXPECT_FALSE(gate.premature(g.find(Key("read", {0}))));  // total 0 needs nothing else
+  for (std::int64_t i = 0; i < n; ++i) {
+    // A fold's step i waits for step i - 1: its read comes just before it.
+    if (i > 0) {
+      EXPECT_TRUE(gate.premature(g.find(Key("read", {i})))) << i;
+    }
+    EXPECT_TRUE(gate.premature(g.find(Key("again", {i})))) << i;
+    gate.park(g.find(Key("again", {i})), static_cast<std::uint32_t>(10 - i));
+  }
+  // Forced (nothing else runs): the best priority first, then it passes the gate.
+  const auto forced = gate.take_best();
+  ASSERT_TRUE(forced.has_value());
+  EXPECT_EQ(*forced, g.find(Key("again", {2})));
+  EXPECT_FALSE(gate.premature(*forced));
+  std::vector<NodeId> released;
+  for (std::int64_t i = 0; i + 1 < n; ++i) gate.finished(g.find(Key("total", {i})), released);
+  EXPECT_TRUE(released.empty());  // the consumers wait for the last total
+  gate.finished(g.find(Key("read", {0})), released);  // a root finishing frees nothing
+  EXPECT_TRUE(released.empty());
+  gate.finished(g.find(Key("total", {n - 1})), released);
+  EXPECT_THAT(released, ::testing::UnorderedElementsAre(g.find(Key("again", {0})), g.find(Key("again", {1}))));
+  EXPECT_FALSE(gate.any_parked());
+  EXPECT_FALSE(gate.take_best().has_value());
 }
 
 // Rank 0 holds back a root whose consumers all wait for computed work.
