@@ -1,7 +1,9 @@
 #pragma once
 // The bytes of one CSV file: a plain file mapped (or, when it cannot be, a
 // window read with pread into a buffer kept between loads), or a .gz file
-// inflated whole (zlib).
+// inflated whole (libdeflate, through io/text).
+#include "io/text/decompress.hpp"
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -43,7 +45,7 @@ class FileBytes {
   std::int64_t size_ = 0;
   std::unique_ptr<char[]> buffer_;  // a plain file's window
   std::size_t capacity_ = 0;
-  std::string inflated_;            // a .gz file, whole
+  text::ByteBuffer inflated_;       // a .gz file, whole
   const char* mapped_ = nullptr;    // a plain file, mapped whole
   const char* data_ = nullptr;
   std::int64_t first_ = 0, length_ = 0;
@@ -51,7 +53,8 @@ class FileBytes {
 };
 
 /// The first `limit` bytes (or all, when limit < 0) of a gzip file, its
-/// members one after another. InputError naming the file when it is not gzip.
+/// members one after another, streamed with zlib (a schema's sample needs
+/// the start only). InputError naming the file when it is not gzip.
 std::string inflate_gzip(const std::string& path, std::int64_t limit = -1);
 
 /// Whether `path` names a gzip file (by its extension).

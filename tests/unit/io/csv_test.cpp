@@ -15,6 +15,7 @@
 #include <bit>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <sstream>
 
@@ -252,6 +253,21 @@ TEST_F(Csv, GzipIsOneBlock) {
   const Table t = read_one(path + ".gz", options);
   ASSERT_EQ(t.num_rows(), 2);
   EXPECT_EQ(t.column("b").string(0), "x\ny");
+}
+
+// Two gzip members (as `cat a.gz b.gz` makes) read as one file; a truncated
+// one is an error naming the file.
+TEST_F(Csv, GzipMembersAreOneFileAndATruncatedOneIsNamed) {
+  const std::string a = write("a.csv", "k,v\n1,x\n2,y\n"), b = write("b.csv", "3,z\n");
+  ASSERT_EQ(std::system(std::string("gzip -f ").append(a).append(" ").append(b).c_str()), 0);
+  std::ifstream ga(a + ".gz", std::ios::binary), gb(b + ".gz", std::ios::binary);
+  const std::string both = std::string(std::istreambuf_iterator<char>(ga), {}) + std::string(std::istreambuf_iterator<char>(gb), {});
+  const std::string joined = write("joined.csv.gz", both);
+  const Table t = read_one(joined);
+  ASSERT_EQ(t.num_rows(), 3);
+  EXPECT_EQ(t.column("v").string(2), "z");
+  const std::string cut = write("cut.csv.gz", both.substr(0, both.size() / 2));
+  EXPECT_THAT(error_of([&] { read_one(cut); }), HasSubstr("cut.csv.gz: not a valid gzip file"));
 }
 
 TEST_F(Csv, WritesRfc4180ThatReadsBack) {
