@@ -618,7 +618,7 @@ class DistributedRun final : public ProgressSource {
     }
     for (const auto& d : deferred_) ready_.push(d);
     // Parked roots whose consumers wait on each other: one runs when nothing else can.
-    if (!any && ready_.empty() && held_roots_.empty() && policy_->idle() && gate_->any_parked()) {
+    if (!any && ready_.empty() && held_roots_.empty() && gate_->any_parked() && policy_->idle()) {
       const NodeId root = *gate_->take_best();
       ready_.push({(*priority_)[root], root});
       return schedule_ready();

@@ -203,26 +203,22 @@ ChunkSizes unify_chunks(const Shape& shape, const std::vector<const ArrayExpr*>&
 }
 
 
-std::uint64_t expr_nbytes(const ArrayExpr& e) {
-  return e.shape.empty() || !has_unknown(e.chunks) ? static_cast<std::uint64_t>(product(e.shape)) * itemsize(e.dtype)
-                                                   : 0;
-}
-
 // A small operand cut unlike the largest one (x - x.mean(axis=1): the 160 KB
 // of means in 24 pieces along the axis where x is one chunk) would cut every
 // output block as finely; it is rechunked to the largest operand's chunks
 // instead, one small copy, and the output keeps the large operand's blocks.
 void follow_largest_chunks(std::vector<ElemOperand>& operands, std::size_t nd) {
-  const ArrayExpr* largest = nullptr;
+  ExprPtr largest;
   for (const ElemOperand& o : operands) {
-    if (o.expr && (!largest || expr_nbytes(*o.expr) > expr_nbytes(*largest))) largest = o.expr.get();
+    if (o.expr && (!largest || Array(o.expr).nbytes() > Array(largest).nbytes())) largest = o.expr;
   }
   if (!largest || has_unknown(largest->chunks)) return;
   constexpr std::uint64_t small = 64ull << 20;
   for (ElemOperand& o : operands) {
-    if (!o.expr || o.expr.get() == largest || has_unknown(o.expr->chunks)) continue;
+    if (!o.expr || o.expr == largest || has_unknown(o.expr->chunks)) continue;
     const ArrayExpr& e = *o.expr;
-    if (expr_nbytes(e) > small || expr_nbytes(e) * 16 > expr_nbytes(*largest)) continue;
+    const std::uint64_t nbytes = Array(o.expr).nbytes();
+    if (nbytes > small || nbytes * 16 > Array(largest).nbytes()) continue;
     ChunkSizes chunks = e.chunks;
     bool cuts_finer = false;  // some boundary of e's is not one of the largest's
     for (std::size_t ld = 0; ld < e.shape.size(); ++ld) {
