@@ -9,6 +9,7 @@
 
 #include <tessera/buffer.hpp>
 #include <tessera/delayed.hpp>
+#include <tessera/diagnostics.hpp>
 #include <tessera/futures.hpp>
 #include <tessera/memory.hpp>
 #include <tessera/runtime.hpp>
@@ -153,6 +154,7 @@ Action add_bench(CLI::App& app, const GlobalOptions& global) {
     std::string scheduler = "threads";
     int repeat = 3;
     bool fuse = false;
+    bool record = false;
   };
   auto options = std::make_shared<Options>();
   auto* bench = app.add_subcommand("bench", "benchmarks");
@@ -163,6 +165,8 @@ Action add_bench(CLI::App& app, const GlobalOptions& global) {
   tasks->add_option("--scheduler", options->scheduler, "sync or threads")->check(CLI::IsMember({"sync", "threads"}));
   tasks->add_option("--repeat", options->repeat, "runs; the fastest is reported")->check(CLI::Range(1, 1000));
   tasks->add_flag("--fuse", options->fuse, "fuse linear chains before running");
+  tasks->add_flag("--record", options->record,
+                  "record each run's tasks in a Profile of its own, writing nothing (what recording costs)");
   struct TransferOptions {
     std::string bytes = "8MiB";
     int repeat = 10;
@@ -181,6 +185,8 @@ Action add_bench(CLI::App& app, const GlobalOptions& global) {
     compute_options.stats = &stats;
     Run best;
     for (int r = 0; r < options->repeat; ++r) {
+      std::unique_ptr<Profile> profile;  // one per run: what recording one graph of n tasks costs
+      if (options->record) profile = std::make_unique<Profile>(ProfileOptions{.sample_interval = 0});
       Run run = run_shape(options->shape, options->n, compute_options);
       if (run.result != run.expected) {
         std::fprintf(stderr, "tessera bench: wrong result %lld, expected %lld\n", static_cast<long long>(run.result),

@@ -71,6 +71,7 @@ class Profile {
   struct Sampler;
   ProfileOptions options_;
   std::int64_t start_steady_ns_ = 0;
+  std::int64_t start_ticks_ = 0;  // the records' clock (diagnostics::now) when start_steady_ns_ was read
   std::int64_t start_system_ns_ = 0;
   std::unique_ptr<Sampler> sampler_;
   std::unique_ptr<diagnostics::ProfileData> data_;  // rank 0, once gathered

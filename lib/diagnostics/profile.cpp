@@ -206,10 +206,10 @@ struct Profile::Sampler {
     const auto period = std::chrono::nanoseconds(static_cast<std::int64_t>(interval * 1e9));
     thread = std::thread([this, period] {
       auto& budget = memory::Budget::instance();
-      std::int64_t last_wall = diagnostics::now(), last_cpu = diagnostics::cpu_time_ns();
+      std::int64_t last_wall = memory::steady_ns(), last_cpu = diagnostics::cpu_time_ns();
       std::unique_lock lock(mutex);
       for (;;) {
-        const std::int64_t wall = diagnostics::now(), cpu = diagnostics::cpu_time_ns();
+        const std::int64_t wall = memory::steady_ns(), cpu = diagnostics::cpu_time_ns();
         const double percent = wall > last_wall ? 100.0 * double(cpu - last_cpu) / double(wall - last_wall) : 0.0;
         samples.push_back({wall, diagnostics::resident_bytes(), percent, budget.tracked(), budget.spilled_now()});
         last_wall = wall;
@@ -238,7 +238,9 @@ Profile::Profile(ProfileOptions options) : options_(std::move(options)) {
   }
   if (options_.title.empty()) options_.title = diagnostics::command_line();
   diagnostics::start_recording();
-  start_steady_ns_ = diagnostics::now();
+  const auto reading = diagnostics::TickScale::read();
+  start_ticks_ = reading.ticks;
+  start_steady_ns_ = reading.steady;
   start_system_ns_ = diagnostics::system_now_ns();
   if (options_.sample_interval > 0) sampler_ = std::make_unique<Sampler>(options_.sample_interval);
 }
@@ -261,6 +263,8 @@ const diagnostics::ProfileData& Profile::gathered() {
   stop();
   const auto* runtime = Runtime::current();
   const std::int64_t to_system = start_system_ns_ - start_steady_ns_;  // steady -> system clock
+  const TickScale to_steady({start_ticks_, start_steady_ns_}, TickScale::read());
+  auto at = [&](Ticks t) { return to_steady(t) + to_system; };
   RankProfile mine;
   mine.rank = runtime ? runtime->rank() : 0;
   mine.threads = runtime ? runtime->threads() : 0;
@@ -268,7 +272,7 @@ const diagnostics::ProfileData& Profile::gathered() {
   auto& budget = memory::Budget::instance();
   mine.memory_limit = budget.limit();
   mine.spill_dir = budget.spill().base();
-  mine.end = now() + to_system;
+  mine.end = memory::steady_ns() + to_system;
   std::map<std::string, std::string> prefixes;  // key name -> prefix, computed once per name
   auto prefix_of = [&](KeyName key_name) -> const std::string& {
     auto name = key_name.str();
@@ -290,8 +294,8 @@ const diagnostics::ProfileData& Profile::gathered() {
       row.thread = log.id;
       row.key = t.key(extra).str();
       row.prefix = prefix_of(t.name);
-      row.start = t.start + to_system;
-      row.end = t.end + to_system;
+      row.start = at(t.start);
+      row.end = at(t.end);
       row.output_bytes = t.output_bytes;
       if (extra) {
         row.fetched_bytes = extra->fetched_bytes;
@@ -305,7 +309,7 @@ const diagnostics::ProfileData& Profile::gathered() {
     });
     log.transfers.for_each([&](const TransferRecord& t) {
       mine.transfers.push_back(
-          {log.id, t.key.str(), t.from, t.to, t.bytes, t.start + to_system, t.end + to_system, t.outgoing});
+          {log.id, t.key.str(), t.from, t.to, t.bytes, at(t.start), at(t.end), t.outgoing});
     });
   });
   if (mine.thread_rows.empty()) mine.thread_rows.push_back({this_thread_log().id, false});  // a rank with nothing to show still shows
@@ -316,7 +320,7 @@ const diagnostics::ProfileData& Profile::gathered() {
     }
   }
   for (const auto& run : runs()) {
-    RunRow row{run.start + to_system, run.end + to_system, {}};
+    RunRow row{at(run.start), at(run.end), {}};
     std::map<std::string, std::uint64_t> by_prefix;
     for (const auto& [id, named] : run.tasks_by_name) by_prefix[prefix_of(named.first)] += named.second;
     row.tasks_by_prefix.assign(by_prefix.begin(), by_prefix.end());

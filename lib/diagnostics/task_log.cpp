@@ -6,8 +6,28 @@
 #include <mutex>
 #include <sys/mman.h>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 namespace tessera::diagnostics {
 namespace {
+
+// The time-stamp counter is a clock only when it is invariant (CPUID
+// 0x80000007, EDX bit 8: constant rate, counting through sleep states); the
+// kernel's own `tsc=unstable` on a VM is about its clocksource's drift
+// against wall time, which a run's span does not see (TickScale relates the
+// two over the Profile's life).
+bool tsc_is_invariant() {
+#if defined(__x86_64__)
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (__get_cpuid(0x80000000u, &eax, &ebx, &ecx, &edx) == 0 || eax < 0x80000007u) return false;
+  if (__get_cpuid(0x80000007u, &eax, &ebx, &ecx, &edx) == 0) return false;
+  return (edx >> 8) & 1u;
+#else
+  return false;
+#endif
+}
 
 std::atomic<bool> recording_now{false};
 
@@ -80,6 +100,14 @@ void free_log_block(void* block) noexcept {
   std::free(block);
 }
 
+const bool ticks_are_tsc = tsc_is_invariant();
+
+TickScale::TickScale(Reading first, Reading last) : first_(first) {
+  if (ticks_are_tsc && last.ticks > first.ticks) {
+    ns_per_tick_ = static_cast<double>(last.steady - first.steady) / static_cast<double>(last.ticks - first.ticks);
+  }
+}
+
 bool recording() { return recording_now.load(std::memory_order_relaxed); }
 
 void start_recording() {
@@ -98,7 +126,8 @@ void start_recording() {
 void stop_recording() { recording_now.store(false, std::memory_order_relaxed); }
 
 ThreadLog& this_thread_log() {
-  thread_local ThreadLog* mine = nullptr;
+  // initial-exec: a load off the thread pointer, not a call to __tls_get_addr, once per recorded task
+  constinit thread_local ThreadLog* mine [[gnu::tls_model("initial-exec")]] = nullptr;
   if (!mine) {
     auto& r = registry();
     std::lock_guard lock(r.mutex);
@@ -130,7 +159,7 @@ std::vector<RunRecord> runs() {
 namespace {
 
 // `extra_done`: the task's extra is already appended (it then holds a long key too).
-void append_task(ThreadLog& log, const Key& key, Nanoseconds start, Nanoseconds end, std::uint64_t output_bytes,
+void append_task(ThreadLog& log, const Key& key, Ticks start, Ticks end, std::uint64_t output_bytes,
                  bool extra_done) {
   TaskRecord& rec = log.tasks.next();
   const auto index = key.index();
@@ -159,7 +188,7 @@ Key TaskRecord::key(const TaskExtra* extra) const {
 
 void TaskClock::record(const Key& key, std::uint64_t output_bytes, std::uint64_t fetched_bytes, int fetched_from,
                        std::string error) const {
-  const Nanoseconds end = now();
+  const Ticks end = now();
   ThreadLog& log = this_thread_log();
   const auto& spills = memory::this_thread_spills();
   const bool spilled = spills.nanoseconds != spills_.nanoseconds || spills.bytes_written != spills_.bytes_written ||
@@ -180,11 +209,11 @@ void TaskClock::record(const Key& key, std::uint64_t output_bytes, std::uint64_t
   append_task(log, key, start_, end, output_bytes, /*extra_done=*/extra);
 }
 
-void TaskClock::record_span(const Key& key, Nanoseconds start, std::uint64_t output_bytes) {
+void TaskClock::record_span(const Key& key, Ticks start, std::uint64_t output_bytes) {
   append_task(this_thread_log(), key, start, now(), output_bytes, /*extra_done=*/false);
 }
 
-void record_transfer(const Key& key, int from, int to, std::uint64_t bytes, Nanoseconds start, bool outgoing) {
+void record_transfer(const Key& key, int from, int to, std::uint64_t bytes, Ticks start, bool outgoing) {
   ThreadLog& thread = this_thread_log();
   thread.scheduler.store(true, std::memory_order_relaxed);
   TransferRecord& rec = thread.transfers.next();

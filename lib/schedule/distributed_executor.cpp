@@ -338,7 +338,7 @@ class DistributedRun final : public ProgressSource {
   template <class GetValue>
   void send_result(int dest, NodeId node, GetValue&& value) {
     try {
-      const diagnostics::Nanoseconds started = record_ ? diagnostics::now() : 0;
+      const diagnostics::Ticks started = record_ ? diagnostics::now() : 0;
       const Value sent = value();
       net_.send_value(dest, node, sent, graph_.node(node).key);
       if (record_ && dest != me_) {
@@ -469,7 +469,7 @@ class DistributedRun final : public ProgressSource {
   // A result from another rank: the transfer as this rank saw it, from when
   // a task here first waited for it.
   void record_arrival(const Message& msg) {
-    diagnostics::Nanoseconds since = diagnostics::now();
+    diagnostics::Ticks since = diagnostics::now();
     if (auto it = waiting_since_.find(msg.node); it != waiting_since_.end()) {
       since = it->second;
       waiting_since_.erase(it);
@@ -763,7 +763,7 @@ class DistributedRun final : public ProgressSource {
   std::size_t tasks_run_ = 0;
   const bool record_;                   // task records, decided once per run
   std::vector<int> received_from_;      // per result received: the rank that sent it (when recording)
-  std::map<NodeId, diagnostics::Nanoseconds> waiting_since_;  // results (and exchanges) waited for since
+  std::map<NodeId, diagnostics::Ticks> waiting_since_;  // results (and exchanges) waited for since
 
   // Rank 0.
   std::vector<std::uint32_t> remaining_, consumers_;

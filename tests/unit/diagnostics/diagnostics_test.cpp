@@ -118,6 +118,43 @@ TEST(Profile, RecordsEveryTaskOfEachSchedulerAndChangesNoResult) {
   }
 }
 
+// Records are timed on the CPU's counter where it is a clock, and turned
+// into time when read: a task that sleeps 40 ms lasts 40 ms in the trace,
+// not more than the whole compute did, and its consumer starts after it.
+TEST(Profile, TaskTimesAreWallTime) {
+  tessera::Graph g;
+  const tessera::Key nap("nap", {0}), after("after", {0});
+  g.add_task(nap, [] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));
+    return 1;
+  });
+  g.add_task(after, [](int x) { return x + 1; }, tessera::ref<int>(nap));
+  const std::string path = temp_path("times.json");
+  for (auto scheduler : {tessera::SchedulerKind::sync, tessera::SchedulerKind::threads}) {
+    tessera::Profile profile({.sample_interval = 0});
+    const auto started = std::chrono::steady_clock::now();
+    EXPECT_EQ(tessera::compute(g, {after}, {.scheduler = scheduler})[0].get<int>(), 2);
+    const double compute_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - started).count();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the scale is read at the write: later than the runs
+    profile.write_trace(path);
+    double nap_ts = -1, nap_dur = -1, after_ts = -1;
+    const auto trace = tessera::Json::parse(read_file(path));
+    for (const auto& e : trace["traceEvents"].items()) {
+      if (e["ph"].as_string() != "X" || e["cat"].as_string() != "task") continue;
+      if (e["name"].as_string() == "nap") {
+        nap_ts = e["ts"].as_double();
+        nap_dur = e["dur"].as_double();
+      } else if (e["name"].as_string() == "after") {
+        after_ts = e["ts"].as_double();
+      }
+    }
+    EXPECT_GE(nap_dur, 40'000.0);
+    EXPECT_LE(nap_dur, compute_us);
+    EXPECT_GE(after_ts, nap_ts + nap_dur - 1.0);  // the trace's microseconds are rounded
+  }
+  std::filesystem::remove(path);
+}
+
 TEST(Profile, RecordsFuturesAndStopsAtItsEnd) {
   const std::string path = temp_path("futures.json");
   {
