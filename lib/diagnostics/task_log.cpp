@@ -186,8 +186,8 @@ Key TaskRecord::key(const TaskExtra* extra) const {
   return Key(name, token, std::span<const std::int64_t>(index, std::min<std::size_t>(index_count, short_key)));
 }
 
-void TaskClock::record(const Key& key, std::uint64_t output_bytes, std::uint64_t fetched_bytes, int fetched_from,
-                       std::string error) const {
+Ticks TaskClock::record(const Key& key, std::uint64_t output_bytes, std::uint64_t fetched_bytes, int fetched_from,
+                        std::string error) const {
   const Ticks end = now();
   ThreadLog& log = this_thread_log();
   const auto& spills = memory::this_thread_spills();
@@ -207,6 +207,7 @@ void TaskClock::record(const Key& key, std::uint64_t output_bytes, std::uint64_t
     log.extras.publish();
   }
   append_task(log, key, start_, end, output_bytes, /*extra_done=*/extra);
+  return end;
 }
 
 void TaskClock::record_span(const Key& key, Ticks start, std::uint64_t output_bytes) {

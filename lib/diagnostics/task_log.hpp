@@ -198,15 +198,17 @@ std::vector<RunRecord> runs();
 /// Times one task when recording: the start, and the thread's spill counters then.
 class TaskClock {
  public:
-  explicit TaskClock(bool on) {
+  /// `started`: when the task began if the caller knows (the end of the
+  /// task before it on this thread, with nothing between), else 0.
+  explicit TaskClock(bool on, Ticks started = 0) {
     if (on) {
       spills_ = memory::this_thread_spills();
-      start_ = now();
+      start_ = started ? started : now();
     }
   }
-  /// Appends the task's record to this thread's log.
-  void record(const Key& key, std::uint64_t output_bytes, std::uint64_t fetched_bytes = 0, int fetched_from = -1,
-              std::string error = {}) const;
+  /// Appends the task's record to this thread's log; returns its end.
+  Ticks record(const Key& key, std::uint64_t output_bytes, std::uint64_t fetched_bytes = 0, int fetched_from = -1,
+               std::string error = {}) const;
   /// A task that ran from `start` until now, with no spill counted (an exchange finishing on the progress thread).
   static void record_span(const Key& key, Ticks start, std::uint64_t output_bytes);
 
@@ -224,18 +226,22 @@ class RunScope {
   explicit RunScope(const Graph& graph) : on_(recording()) {
     if (!on_) return;
     run_.start = now();
-    // Nodes of one name mostly come together: a map lookup per run of them, not per task.
-    std::pair<KeyName, std::uint64_t>* named = nullptr;
-    std::uint32_t named_id = 0;
+    // A graph has few names, interleaved (a tree's leaves and sums): a
+    // small direct-mapped cache of the map's entries, not a lookup per task.
+    struct Slot {
+      std::uint32_t id = ~std::uint32_t{0};
+      std::pair<KeyName, std::uint64_t>* named = nullptr;
+    };
+    Slot slots[16];
     for (const auto& node : graph.nodes()) {
       if (node.is_data()) continue;
       const std::uint32_t id = node.key.name().id();
-      if (!named || id != named_id) {
-        named = &run_.tasks_by_name[id];
-        named->first = node.key.name();
-        named_id = id;
+      Slot& slot = slots[id % 16];
+      if (slot.id != id) {
+        slot = {id, &run_.tasks_by_name[id]};
+        slot.named->first = node.key.name();
       }
-      ++named->second;
+      ++slot.named->second;
     }
   }
   ~RunScope() {

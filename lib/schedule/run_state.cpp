@@ -40,9 +40,9 @@ std::vector<NodeId> RunState::sequence() const {
   return seq;
 }
 
-bool RunState::execute(NodeId id) {
+bool RunState::execute(NodeId id, std::int64_t* chain) {
   const Graph::Node& node = graph_.node(id);
-  const diagnostics::TaskClock clock(record_);
+  const diagnostics::TaskClock clock(record_, chain ? *chain : 0);
   try {
     if (node.persisted) {
       store_.put_persisted(id, node.persisted);
@@ -86,7 +86,10 @@ bool RunState::execute(NodeId id) {
       } else {
         store_.put(id, std::move(result));  // may spill others: part of this task's record
       }
-      if (record_) clock.record(node.key, output_bytes);
+      if (record_) {
+        const diagnostics::Ticks end = clock.record(node.key, output_bytes);
+        if (chain) *chain = end;
+      }
       for (NodeId dep : deps) release(dep);
     }
   } catch (...) {

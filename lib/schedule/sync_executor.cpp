@@ -6,8 +6,9 @@
 namespace tessera::schedule {
 
 void run_sync(RunState& state) {
+  std::int64_t chain = 0;  // nothing but this loop runs between two tasks: one clock read each when recording
   for (NodeId id : state.sequence()) {
-    if (!state.execute(id)) break;  // the first error stops the run
+    if (!state.execute(id, &chain)) break;  // the first error stops the run
   }
   state.rethrow_if_failed();
 }
