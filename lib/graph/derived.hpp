@@ -19,4 +19,14 @@ std::shared_ptr<const Dependents> dependents_of(const Graph& graph);
 std::shared_ptr<const std::vector<std::uint32_t>> order_of(const Graph& graph, std::span<const NodeId> outputs);
 std::shared_ptr<const std::vector<std::uint64_t>> node_tokens_of(const Graph& graph);
 
+/// A root: a node none of whose inputs is computed (any it has are data), so
+/// it can run as soon as a run starts: a file read, a generator, data itself.
+/// What placement holds back and the root gate parks.
+inline bool is_root(const Graph& graph, NodeId id) {
+  for (NodeId dep : graph.deps(id)) {
+    if (!graph.node(dep).is_data()) return false;
+  }
+  return true;
+}
+
 }  // namespace tessera::graph

@@ -1,5 +1,7 @@
 #include "schedule/placement.hpp"
 
+#include "graph/derived.hpp"
+
 #include <tessera/exchange.hpp>
 
 #include <algorithm>
@@ -116,12 +118,7 @@ void Placement::finished(int rank, NodeId task, std::uint64_t nbytes) {
 // reduction ran (1 GiB held per rank instead of 256 MiB, and spilling under
 // a 1 GiB limit). "Large" is unknown until a root finished, then >= 1 MiB on
 // average; small roots (a map of many quick tasks) are not held back.
-bool Placement::is_root(NodeId task) const {
-  for (NodeId dep : graph_.deps(task)) {
-    if (!graph_.node(dep).is_data()) return false;
-  }
-  return true;
-}
+bool Placement::is_root(NodeId task) const { return graph::is_root(graph_, task); }
 
 bool Placement::holding_roots_back() const {
   return roots_done_ == 0 || root_bytes_done_ >= roots_done_ * (std::uint64_t{1} << 20);

@@ -1,5 +1,7 @@
 #include "schedule/root_gate.hpp"
 
+#include "graph/derived.hpp"
+
 namespace tessera::schedule {
 
 RootGate::RootGate(const Graph& graph, const graph::Dependents& dependents)
@@ -7,10 +9,7 @@ RootGate::RootGate(const Graph& graph, const graph::Dependents& dependents)
   const std::size_t n = graph.size();
   root_.assign(n, 0);
   for (NodeId id = 0; id < n; ++id) {
-    if (graph.node(id).is_data()) continue;
-    bool root = true;
-    for (NodeId dep : graph.deps(id)) root &= graph.node(dep).is_data();
-    root_[id] = root;
+    if (!graph.node(id).is_data()) root_[id] = graph::is_root(graph, id);  // a task, not data
   }
   waiting_.assign(n, 0);
   consumers_.assign(n, 0);
