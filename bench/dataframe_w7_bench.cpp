@@ -3,7 +3,7 @@
 // with a 1M-row frame (key a permutation, b) on key, inner, the result
 // persisted; both inputs persisted first, untimed, in 20 and 4 partitions.
 //
-//     mpiexec -n 2 dataframe_w7_bench [--left N] [--right N] [--repeat N] [--broadcast 0|1]
+//     mpiexec -n 2 dataframe_w7_bench [--left N] [--right N] [--repeat N] [--broadcast -1|0|1]
 //
 // One line per repeat and a summary on rank 0; the checks are the result's
 // row count and the sum of b, computed after the timed part.
@@ -26,7 +26,7 @@ using tessera::Table;
 int main(int argc, char** argv) {
   tessera::Runtime runtime(argc, argv);
   std::int64_t nl = 10'000'000, nr = 1'000'000;
-  int repeat = 3, broadcast = 0;
+  int repeat = 3, broadcast = -1;  // -1: merge() chooses, as a user gets it
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--left") nl = std::stoll(argv[i + 1]);

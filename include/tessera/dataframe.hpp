@@ -74,10 +74,12 @@ struct MergeOptions {
   std::vector<std::string> on;               // key columns of both sides; all common columns when none is given
   std::vector<std::string> left_on, right_on;
   std::pair<std::string, std::string> suffixes{"_x", "_y"};
-  /// Broadcast the one-partition side to every partition of the other
-  /// instead of shuffling both: -1 when a side is one partition (and the join
-  /// keeps none of that side's unmatched rows), 1 always (the smaller side is
-  /// first gathered into one partition), 0 never.
+  /// Broadcast a side whole to every partition of the other instead of
+  /// shuffling both (only a side whose unmatched rows the join drops):
+  /// -1 when that side is one partition, or at most 8 partitions and fewer
+  /// than the other side's divided by the ranks (at least 2); 1 always (the
+  /// side with fewer partitions); 0 never. A broadcast side is gathered into
+  /// one partition, and each rank indexes it once for all its joins.
   int broadcast = -1;
   std::int64_t npartitions = 0;  // of a shuffled result; 0: the larger side's
 };

@@ -15,7 +15,10 @@ constexpr int set_above_ranks = 32;  // above this many ranks, free ranks are ke
 }  // namespace
 
 Placement::Placement(const Graph& graph, const std::vector<unsigned>& threads_per_rank)
-    : graph_(graph), threads_(threads_per_rank), ranks_(static_cast<int>(threads_per_rank.size())) {
+    : graph_(graph),
+      threads_(threads_per_rank),
+      ranks_(static_cast<int>(threads_per_rank.size())),
+      dependents_(graph::dependents_of(graph)) {
   const std::size_t n = graph.size();
   home_.assign(n, 0);
   int next_home = 0;
@@ -61,7 +64,12 @@ int Placement::place(NodeId task, std::span<const std::vector<int>> holders, std
     bytes_on_[r] += bytes;
   };
   for (NodeId dep : graph_.deps(task)) {
-    for (int r : holders[dep]) credit(r, nbytes[dep]);
+    // The small side of a broadcast join, or an array's row means: read by
+    // more tasks than there are ranks, so copied once to each rank that runs
+    // them, and no reason to run them all where it first was.
+    const std::size_t readers = dependents_->of(dep).size();
+    const std::uint64_t bytes = readers > static_cast<std::size_t>(ranks_) ? nbytes[dep] / readers : nbytes[dep];
+    for (int r : holders[dep]) credit(r, bytes);
   }
   for (int r : hints.preferred_ranks) credit(r, std::max<std::uint64_t>(hints.expected_bytes, 1));
   int best = -1;

@@ -4,13 +4,18 @@
 // assignments and completions travel in batches while no rank takes on much
 // more than it can run. A task goes to the rank with a free slot that holds
 // most of its input bytes (or is preferred by its annotations), else to the
-// least loaded rank with one. Large roots are held back (see
+// least loaded rank with one; an input that more tasks than ranks read
+// counts its bytes shared among them (it will be copied to the ranks that
+// want it once, not once per task). Large roots are held back (see
 // holding_roots_back). The run (distributed_executor.cpp) owns the ready
 // queue and the holders of every result; this class owns the loads.
+#include "graph/dependents.hpp"
+
 #include <tessera/graph.hpp>
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <set>
 #include <span>
 #include <utility>
@@ -66,6 +71,7 @@ class Placement {
   std::uint64_t roots_done_ = 0, root_bytes_done_ = 0;
   std::vector<int> home_;  // per task without inputs: the rank it goes to while roots are large
   std::vector<int> owner_;  // per reader of an exchange's part: the part's rank (empty without exchanges)
+  std::shared_ptr<const graph::Dependents> dependents_;  // the graph's, kept with it (graph/derived.hpp)
 };
 
 }  // namespace tessera::schedule

@@ -164,7 +164,17 @@ Column Column::take(std::span<const std::int64_t> rows) const {
     out.values_ = Buffer(rows.size() * w);
     const std::byte* from = values_.data();
     std::byte* to = out.values_.data();
-    if (w == 8) {
+    // Rows scattered over a column out of cache (a join's gather from a
+    // dimension): the loads 16 rows ahead are started early, so misses overlap.
+    constexpr std::size_t ahead = 16;
+    if (w == 8 && count() * 8 > (std::size_t{1} << 20) && rows.size() > ahead) {
+      const std::size_t m = rows.size() - ahead;
+      for (std::size_t k = 0; k < m; ++k) {
+        __builtin_prefetch(from + static_cast<std::size_t>(rows[k + ahead]) * 8);
+        std::memcpy(to + k * 8, from + static_cast<std::size_t>(rows[k]) * 8, 8);
+      }
+      for (std::size_t k = m; k < rows.size(); ++k) std::memcpy(to + k * 8, from + static_cast<std::size_t>(rows[k]) * 8, 8);
+    } else if (w == 8) {
       for (std::size_t k = 0; k < rows.size(); ++k) std::memcpy(to + k * 8, from + static_cast<std::size_t>(rows[k]) * 8, 8);
     } else if (w == 4) {
       for (std::size_t k = 0; k < rows.size(); ++k) std::memcpy(to + k * 4, from + static_cast<std::size_t>(rows[k]) * 4, 4);

@@ -85,6 +85,8 @@ int main(int argc, char** argv) {
   shuffled.broadcast = 0;
   put("merge_inner", df[{"user_id", "name", "value"}].merge(df[df["value"] > 0.9][{"user_id", "flag", "timestamp"}], shuffled).compute());
   put("merge_left_broadcast", df[{"user_id", "value", "name"}].merge(df.groupby("user_id")["value"].mean(), "user_id", "left").compute());
+  // A unique key on a side of two partitions: broadcast when the other side has more than 2 x ranks partitions.
+  put("merge_unique_auto", df[{"user_id", "value", "name"}].merge(df.groupby("user_id")["value"].max().repartition(2), "user_id").compute());
   dd::MergeOptions outer;
   outer.how = "outer";
   outer.on = {"user_id"};

@@ -131,6 +131,8 @@ def main():
         means = pdf.groupby("user_id")["value"].mean().reset_index()
         same_rows("merge_left_broadcast", ours("merge_left_broadcast"),
                   pdf[["user_id", "value", "name"]].merge(means, on="user_id", how="left"))
+        maxes = pdf.groupby("user_id")["value"].max().reset_index()
+        same_rows("merge_unique_auto", ours("merge_unique_auto"), pdf[["user_id", "value", "name"]].merge(maxes, on="user_id"))
         low = pdf[pdf.user_id < 20][["user_id", "value"]].drop_duplicates(["user_id"])
         high = pdf[pdf.user_id > 10][["user_id", "flag", "name"]].drop_duplicates(["user_id"])
         same_rows("dedupe_split", ours("dedupe_split"), low)

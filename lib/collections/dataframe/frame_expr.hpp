@@ -295,4 +295,32 @@ JoinPlan plan_join(const Schema& left, const Schema& right, JoinHow how, const s
 /// One partition's join (a hash join on the right side; null keys match each other, as pandas').
 Table join_tables(const Table& left, const Table& right, const JoinPlan& plan);
 
+/// The small side of a broadcast join as a rank holds it: the table, and the
+/// index of its keys that the rank's first join task builds and the rest
+/// share. Only the table travels; a rank that receives it builds its own.
+struct BroadcastIndex;
+struct BroadcastSide {
+  explicit BroadcastSide(Table t);
+  Table table;
+  std::shared_ptr<BroadcastIndex> index;
+  std::size_t nbytes() const { return table.nbytes(); }
+};
+/// A partition of the large side joined with the whole small side. A unique
+/// int64 key on the right of an inner or left join (a dimension's ids) is
+/// looked up in the shared index, and the left's columns pass through
+/// uncopied when every row matched; any other join is join_tables.
+Table join_broadcast(const Table& large, const BroadcastSide& small, const JoinPlan& plan, bool large_is_left);
+
 }  // namespace tessera::dataframe::detail
+
+namespace tessera {
+template <>
+struct Transport<dataframe::detail::BroadcastSide> {
+  static void encode(const dataframe::detail::BroadcastSide& side, ByteWriter& out) {
+    Transport<Table>::encode(side.table, out);
+  }
+  static dataframe::detail::BroadcastSide decode(ByteReader& in) {
+    return dataframe::detail::BroadcastSide(Transport<Table>::decode(in));
+  }
+};
+}  // namespace tessera

@@ -11,6 +11,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <mutex>
+#include <optional>
 
 namespace tessera::dataframe::detail {
 
@@ -289,29 +291,157 @@ Table join_tables(const Table& left, const Table& right, const JoinPlan& plan) {
   const bool left_missing = build_left ? missing : probe_missing;
   const bool right_missing = build_left ? probe_missing : missing;
   const bool left_in_order = !build_left && probe_in_order, right_in_order = build_left && probe_in_order;
-  auto column_of = [](const Column& c, const std::vector<std::int64_t>& rows, bool missing_rows, ColumnType type,
-                      bool in_order) {
-    return in_order && !missing_rows && type == c.type() ? c : take_or_null(c, rows, missing_rows, type);
+  // A column kept whole is shared with the input (a Column's copy would copy its buffers).
+  auto column_of = [](const Table& t, std::size_t i, const std::vector<std::int64_t>& rows, bool missing_rows,
+                      ColumnType type, bool in_order) -> std::shared_ptr<const Column> {
+    const Column& c = t.column(i);
+    if (in_order && !missing_rows && type == c.type()) return t.column_ptr(i);
+    return std::make_shared<const Column>(take_or_null(c, rows, missing_rows, type));
   };
 
-  std::vector<Column> columns;
+  std::vector<std::shared_ptr<const Column>> columns;
   columns.reserve(plan.sources.size());
   for (std::size_t c = 0; c < plan.sources.size(); ++c) {
     const int s = plan.sources[c];
     const ColumnType type = plan.out.types[c];
     if (s >= 0) {
-      const Column& col = left.column(static_cast<std::size_t>(s));
       const int fill = plan.coalesce_from_right[c];
       if (fill >= 0 && left_missing) {
-        columns.push_back(coalesce(col, lrows, right.column(static_cast<std::size_t>(fill)), rrows, type));
+        columns.push_back(std::make_shared<const Column>(coalesce(left.column(static_cast<std::size_t>(s)), lrows,
+                                                                  right.column(static_cast<std::size_t>(fill)), rrows, type)));
       } else {
-        columns.push_back(column_of(col, lrows, left_missing, type, left_in_order));
+        columns.push_back(column_of(left, static_cast<std::size_t>(s), lrows, left_missing, type, left_in_order));
       }
     } else {
-      columns.push_back(column_of(right.column(static_cast<std::size_t>(-1 - s)), rrows, right_missing, type, right_in_order));
+      columns.push_back(column_of(right, static_cast<std::size_t>(-1 - s), rrows, right_missing, type, right_in_order));
     }
   }
   return Table(plan.out.names, std::move(columns));
+}
+
+namespace {
+
+// A unique int64 key's rows: open addressing over (key, row) pairs, 16 bytes
+// a slot so that a lookup touches one cache line, at most half full.
+struct UniqueKeyIndex {
+  std::vector<std::int64_t> slots;  // key, row; row -1: empty
+  std::uint64_t mask = 0;
+};
+
+// None when the key repeats (then the general join handles it).
+std::optional<UniqueKeyIndex> index_unique_keys(std::span<const std::int64_t> keys) {
+  std::size_t n = 16;
+  while (n < keys.size() * 2) n *= 2;
+  UniqueKeyIndex index;
+  index.mask = n - 1;
+  index.slots.assign(2 * n, -1);  // row -1: empty (one fill, not a zeroing and a second pass)
+  std::int64_t* slots = index.slots.data();
+  for (std::size_t r = 0; r < keys.size(); ++r) {
+    const std::int64_t v = keys[r];
+    std::uint64_t at = mix64(static_cast<std::uint64_t>(v)) & index.mask;
+    while (slots[2 * at + 1] >= 0) {
+      if (slots[2 * at] == v) return std::nullopt;
+      at = (at + 1) & index.mask;
+    }
+    slots[2 * at] = v;
+    slots[2 * at + 1] = static_cast<std::int64_t>(r);
+  }
+  return index;
+}
+
+// Each probe key's build row (-1: none); true when every key matched. A
+// dimension of a million keys is out of cache, so the slots of the next 16
+// keys are prefetched while these 16 are resolved: the misses overlap.
+bool probe_unique_keys(const UniqueKeyIndex& index, std::span<const std::int64_t> keys, std::vector<std::int64_t>& rows) {
+  constexpr std::size_t batch = 16;
+  const std::size_t n = keys.size();
+  rows.resize(n);
+  const std::int64_t* slots = index.slots.data();
+  std::uint64_t at[2][batch];
+  auto locate = [&](std::size_t from, std::uint64_t* out) {
+    const std::size_t m = std::min(batch, n - from);
+    for (std::size_t j = 0; j < m; ++j) {
+      out[j] = mix64(static_cast<std::uint64_t>(keys[from + j])) & index.mask;
+      __builtin_prefetch(slots + 2 * out[j]);
+    }
+  };
+  bool all = true;
+  if (n) locate(0, at[0]);
+  for (std::size_t from = 0, b = 0; from < n; from += batch, b ^= 1) {
+    if (from + batch < n) locate(from + batch, at[b ^ 1]);
+    const std::size_t m = std::min(batch, n - from);
+    for (std::size_t j = 0; j < m; ++j) {
+      const std::int64_t v = keys[from + j];
+      std::uint64_t a = at[b][j];
+      std::int64_t row;
+      while ((row = slots[2 * a + 1]) >= 0 && slots[2 * a] != v) a = (a + 1) & index.mask;
+      rows[from + j] = row;
+      all &= row >= 0;
+    }
+  }
+  return all;
+}
+
+// An inner or left join of `left` on the right's unique int64 key.
+Table join_unique_right(const Table& left, const Table& right, const UniqueKeyIndex& index, const JoinPlan& plan) {
+  JoinScratch& s = join_scratch();
+  std::vector<std::int64_t>& rows = s.build_rows;
+  const bool all = probe_unique_keys(index, left.column(static_cast<std::size_t>(plan.left_keys[0])).int64s(), rows);
+  const bool drop = plan.how == JoinHow::inner && !all;  // the left rows that matched, then
+  std::vector<std::int64_t>& kept = s.probe_rows;
+  if (drop) {
+    kept.clear();
+    std::size_t out = 0;
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      if (rows[r] < 0) continue;
+      kept.push_back(static_cast<std::int64_t>(r));
+      rows[out++] = rows[r];
+    }
+    rows.resize(out);
+  }
+  const bool missing = plan.how == JoinHow::left && !all;
+  std::vector<std::shared_ptr<const Column>> columns;
+  columns.reserve(plan.sources.size());
+  for (std::size_t c = 0; c < plan.sources.size(); ++c) {
+    const int source = plan.sources[c];
+    const ColumnType type = plan.out.types[c];
+    if (source >= 0 && !drop) {
+      columns.push_back(left.column_ptr(static_cast<std::size_t>(source)));  // every left row, in order: shared
+    } else if (source >= 0) {
+      columns.push_back(std::make_shared<const Column>(take_or_null(left.column(static_cast<std::size_t>(source)), kept, false, type)));
+    } else {
+      columns.push_back(std::make_shared<const Column>(
+          take_or_null(right.column(static_cast<std::size_t>(-1 - source)), rows, missing, type)));
+    }
+  }
+  return Table(plan.out.names, std::move(columns));
+}
+
+}  // namespace
+
+struct BroadcastIndex {
+  std::once_flag once;
+  std::optional<UniqueKeyIndex> unique;  // none: not one unique int64 key without nulls
+};
+
+BroadcastSide::BroadcastSide(Table t) : table(std::move(t)), index(std::make_shared<BroadcastIndex>()) {}
+
+Table join_broadcast(const Table& large, const BroadcastSide& small, const JoinPlan& plan, bool large_is_left) {
+  bool unique_right = large_is_left && (plan.how == JoinHow::inner || plan.how == JoinHow::left) &&
+                      plan.left_keys.size() == 1 &&
+                      int_key(large.column(static_cast<std::size_t>(plan.left_keys[0])));
+  for (std::size_t c = 0; unique_right && c < plan.sources.size(); ++c) {  // a left column shown as another type
+    const int source = plan.sources[c];
+    if (source >= 0 && large.column(static_cast<std::size_t>(source)).type() != plan.out.types[c]) unique_right = false;
+  }
+  if (unique_right) {
+    std::call_once(small.index->once, [&] {
+      const Column& key = small.table.column(static_cast<std::size_t>(plan.right_keys[0]));
+      if (int_key(key)) small.index->unique = index_unique_keys(key.int64s());
+    });
+    if (small.index->unique) return join_unique_right(large, small.table, *small.index->unique, plan);
+  }
+  return large_is_left ? join_tables(large, small.table, plan) : join_tables(small.table, large, plan);
 }
 
 }  // namespace tessera::dataframe::detail

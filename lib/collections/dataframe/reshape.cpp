@@ -4,6 +4,7 @@
 #include "collections/dataframe/frame_expr.hpp"
 
 #include <tessera/error.hpp>
+#include <tessera/runtime.hpp>
 #include <tessera/token.hpp>
 
 #include <algorithm>
@@ -24,14 +25,19 @@ std::uint64_t names_token(std::uint64_t seed, const std::vector<std::string>& na
 
 // ---- merge ----
 
+// The one-partition small side, made ready to be shared by the joins on each rank.
+class AsBroadcastSide final : public PartitionStep {
+ public:
+  Value finish(std::int64_t, Table t) const override { return Value::of(BroadcastSide(std::move(t))); }
+};
+
 // Each partition of the large side joined with the whole one-partition side.
 class BroadcastJoin final : public PartitionStep {
  public:
   BroadcastJoin(JoinPlan plan, bool large_is_left) : plan_(std::move(plan)), large_is_left_(large_is_left) {}
   Value finish(std::int64_t, Table) const override { throw Error("a broadcast join needs its small side"); }
   Value finish(std::int64_t, Table t, std::span<const Value* const> extra) const override {
-    const Table& small = extra[0]->get<Table>();
-    return Value::of(large_is_left_ ? join_tables(t, small, plan_) : join_tables(small, t, plan_));
+    return Value::of(join_broadcast(t, extra[0]->get<BroadcastSide>(), plan_, large_is_left_));
   }
 
  private:
@@ -45,7 +51,9 @@ class BroadcastJoinNodes final : public NodeSource {
       : large_(std::move(large)), small_(std::move(small)), plan_(std::move(plan)), large_is_left_(large_is_left),
         token_(token) {}
   NodeId build(GraphBuilder& builder) const override {
-    const NodeId small = builder.add_partition_layer(*small_, small_->name, small_->token, keep_partition());
+    // Keys of the merge's own: the value is the small side with its index, not the frame's partition.
+    const NodeId small = builder.add_partition_layer(*small_, KeyName("merge-broadcast"), token_,
+                                                     std::make_shared<AsBroadcastSide>());
     return builder.add_partition_layer(*large_, KeyName("merge"), token_,
                                        std::make_shared<BroadcastJoin>(plan_, large_is_left_), {small});
   }
@@ -272,8 +280,19 @@ DataFrame DataFrame::merge(const DataFrame& right, const MergeOptions& o) const 
   const bool can_broadcast_left = how == JoinHow::inner || how == JoinHow::right;
   int broadcast_side = 0;  // 1: right, 2: left
   if (o.broadcast < 0) {
-    if (can_broadcast_right && r->npartitions == 1) broadcast_side = 1;
-    else if (can_broadcast_left && l->npartitions == 1) broadcast_side = 2;
+    // A few partitions against many: sending the small side whole to every
+    // rank moves fewer bytes than hash-cutting both sides (when partitions
+    // are alike, ranks x small < large), and leaves the large side where it
+    // is, its columns passing into the result uncopied. At most 8 partitions
+    // (about 1 GiB at the default partition size): each rank holds that side
+    // whole. One rank counts as two, so that there the small side is under a
+    // third of the rows.
+    const auto ranks = std::max<std::int64_t>(2, Runtime::current() ? Runtime::current()->size() : 1);
+    auto few = [&](const FramePtr& small, const FramePtr& large) {
+      return small->npartitions == 1 || (small->npartitions <= 8 && small->npartitions * ranks < large->npartitions);
+    };
+    if (can_broadcast_right && few(r, l)) broadcast_side = 1;
+    else if (can_broadcast_left && few(l, r)) broadcast_side = 2;
   } else if (o.broadcast > 0) {
     if (can_broadcast_right && (r->npartitions <= l->npartitions || !can_broadcast_left)) broadcast_side = 1;
     else if (can_broadcast_left) broadcast_side = 2;

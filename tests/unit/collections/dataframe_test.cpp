@@ -254,6 +254,90 @@ TEST(DataFrameShuffle, MergeHowsOnHandComputedRows) {
               testing::ThrowsMessage<tessera::InputError>(testing::HasSubstr("key 'key' is int64 on the left but 'key' is object")));
 }
 
+TEST(DataFrameShuffle, MergeOnAUniqueRightKeyByEveryRoute) {
+  // left keys 1 1 2 3 5 (a 0..4); right keys 3 1 4, each once (b 10..12): a dimension's ids
+  const auto left = dd::from_table(keyed({1, 1, 2, 3, 5}, "a", 0), 3);
+  const auto right = dd::from_table(keyed({3, 1, 4}, "b", 10), 2);
+  auto rows_of = [](const dd::DataFrame& df) {
+    const Table t = df.sort_values(std::vector<std::string>{"key", "a"}).compute();
+    std::vector<std::string> out;
+    for (std::int64_t r = 0; r < t.num_rows(); ++r) {
+      out.push_back(t.column("key").format(r) + "," + t.column("a").format(r) + "," + t.column("b").format(r));
+    }
+    return out;
+  };
+  for (int broadcast : {-1, 0, 1}) {
+    dd::MergeOptions o;
+    o.on = {"key"};
+    o.broadcast = broadcast;
+    EXPECT_EQ(rows_of(left.merge(right, o)), (std::vector<std::string>{"1,0,11", "1,1,11", "3,3,10"})) << broadcast;
+    o.how = "left";
+    EXPECT_EQ(rows_of(left.merge(right, o)),
+              (std::vector<std::string>{"1,0,11", "1,1,11", "2,2,NaN", "3,3,10", "5,4,NaN"})) << broadcast;
+    // Every left row matches: the result keeps the left's rows in order.
+    const auto matched = dd::from_table(keyed({4, 1, 3, 3}, "a", 0), 2);
+    o.how = "inner";
+    const Table t = matched.merge(right, o).compute();
+    ASSERT_EQ(t.num_rows(), 4) << broadcast;
+    if (broadcast == 1) {  // (-1 shuffles here: 2 partitions against 2)
+      EXPECT_EQ(t.column("a").format(0) + t.column("a").format(3), "03");
+      EXPECT_EQ(t.column("b").format(0) + " " + t.column("b").format(1) + " " + t.column("b").format(2), "12 11 10");
+    }
+  }
+  // A null key on either side takes the general join (nulls match nulls, as pandas'): the same rows either way.
+  ColumnBuilder k(ColumnType::int64), a(ColumnType::float64);
+  for (int i = 0; i < 6; ++i) {
+    if (i == 2) k.append_null();
+    else k.append(std::int64_t{i % 3});
+    a.append(double(i));
+  }
+  const auto with_null = dd::from_table(Table({"key", "a"}, {k.finish(), a.finish()}), 2);
+  ColumnBuilder rk(ColumnType::int64), b(ColumnType::float64);
+  rk.append(std::int64_t{0});
+  rk.append_null();
+  b.append(10.0);
+  b.append(11.0);
+  const auto right_null = dd::from_table(Table({"key", "b"}, {rk.finish(), b.finish()}), 1);
+  dd::MergeOptions shuffled, broadcast;
+  shuffled.on = broadcast.on = {"key"};
+  shuffled.broadcast = 0;
+  broadcast.broadcast = 1;
+  EXPECT_EQ(rows_of(with_null.merge(right_null, broadcast)), rows_of(with_null.merge(right_null, shuffled)));
+  EXPECT_EQ(rows_of(with_null.merge(right, broadcast)), rows_of(with_null.merge(right, shuffled)));
+  EXPECT_EQ(rows_of(with_null.merge(right_null, broadcast)).size(), 3u);  // keys 0, 0 and the null
+}
+
+TEST(DataFrameShuffle, MergeBroadcastsAFewPartitionsAgainstMany) {
+  ColumnBuilder k(ColumnType::int64), v(ColumnType::float64), rk(ColumnType::int64), rv(ColumnType::float64);
+  for (int i = 0; i < 1200; ++i) {
+    k.append(std::int64_t{(i * 7) % 100});
+    v.append(double(i));
+  }
+  for (int i = 0; i < 100; ++i) {
+    rk.append(std::int64_t{99 - i});
+    rv.append(double(i));
+  }
+  const auto many = dd::from_table(Table({"key", "v"}, {k.finish(), v.finish()}), 12);
+  const auto few = dd::from_table(Table({"key", "w"}, {rk.finish(), rv.finish()}), 2);
+  // 2 partitions x 2 (one rank counts as two) < 12: the few are broadcast, and
+  // each of the many's partitions keeps its rows (a shuffle would cut by hash).
+  EXPECT_EQ(partition_rows(many.merge(few, "key")), partition_rows(many));
+  dd::MergeOptions shuffled;
+  shuffled.on = {"key"};
+  shuffled.broadcast = 0;
+  EXPECT_NE(partition_rows(many.merge(few, shuffled)), partition_rows(many));
+  // Either way, the same rows: w = 99 - key.
+  for (const auto& merged : {many.merge(few, "key"), many.merge(few, shuffled)}) {
+    const Table t = merged.compute();
+    ASSERT_EQ(t.num_rows(), 1200);
+    for (std::int64_t r = 0; r < t.num_rows(); ++r) {
+      EXPECT_EQ(t.column("w").float64s()[static_cast<std::size_t>(r)], 99.0 - double(t.column("key").int64s()[static_cast<std::size_t>(r)]));
+    }
+  }
+  // Eight partitions against eight: shuffled, as before.
+  EXPECT_NE(partition_rows(many.repartition(8).merge(few.repartition(8), "key")), partition_rows(many.repartition(8)));
+}
+
 TEST(DataFrameShuffle, PartsAreBalancedAndSkewAndEmptinessWork) {
   ColumnBuilder k(ColumnType::int64), v(ColumnType::float64);
   for (int i = 0; i < 4000; ++i) {
