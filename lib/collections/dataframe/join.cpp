@@ -6,6 +6,7 @@
 #include "collections/dataframe/frame_expr.hpp"
 #include "collections/dataframe/group_index.hpp"
 
+#include <tessera/buffer.hpp>
 #include <tessera/error.hpp>
 #include <tessera/token.hpp>
 
@@ -324,8 +325,9 @@ namespace {
 // A unique int64 key's rows: open addressing over (key, row) pairs, 16 bytes
 // a slot so that a lookup touches one cache line, at most half full.
 struct UniqueKeyIndex {
-  std::vector<std::int64_t> slots;  // key, row; row -1: empty
+  Buffer slots;  // int64 pairs: key, row (row -1: empty); a Buffer, so on huge pages (a million keys: 32 MB)
   std::uint64_t mask = 0;
+  const std::int64_t* pairs() const { return reinterpret_cast<const std::int64_t*>(slots.data()); }
 };
 
 // None when the key repeats (then the general join handles it).
@@ -334,17 +336,28 @@ std::optional<UniqueKeyIndex> index_unique_keys(std::span<const std::int64_t> ke
   while (n < keys.size() * 2) n *= 2;
   UniqueKeyIndex index;
   index.mask = n - 1;
-  index.slots.assign(2 * n, -1);  // row -1: empty (one fill, not a zeroing and a second pass)
-  std::int64_t* slots = index.slots.data();
-  for (std::size_t r = 0; r < keys.size(); ++r) {
-    const std::int64_t v = keys[r];
-    std::uint64_t at = mix64(static_cast<std::uint64_t>(v)) & index.mask;
-    while (slots[2 * at + 1] >= 0) {
-      if (slots[2 * at] == v) return std::nullopt;
-      at = (at + 1) & index.mask;
+  index.slots = Buffer(2 * n * sizeof(std::int64_t));
+  std::int64_t* slots = reinterpret_cast<std::int64_t*>(index.slots.data());
+  std::fill(slots, slots + 2 * n, std::int64_t{-1});  // row -1: empty
+  // As the probe does: the next 16 keys' slots prefetched while these 16 go in.
+  constexpr std::size_t batch = 16;
+  std::uint64_t at[batch];
+  for (std::size_t from = 0; from < keys.size(); from += batch) {
+    const std::size_t m = std::min(batch, keys.size() - from);
+    for (std::size_t j = 0; j < m; ++j) {
+      at[j] = mix64(static_cast<std::uint64_t>(keys[from + j])) & index.mask;
+      __builtin_prefetch(slots + 2 * at[j], 1);
     }
-    slots[2 * at] = v;
-    slots[2 * at + 1] = static_cast<std::int64_t>(r);
+    for (std::size_t j = 0; j < m; ++j) {
+      const std::int64_t v = keys[from + j];
+      std::uint64_t a = at[j];
+      while (slots[2 * a + 1] >= 0) {
+        if (slots[2 * a] == v) return std::nullopt;
+        a = (a + 1) & index.mask;
+      }
+      slots[2 * a] = v;
+      slots[2 * a + 1] = static_cast<std::int64_t>(from + j);
+    }
   }
   return index;
 }
@@ -356,7 +369,7 @@ bool probe_unique_keys(const UniqueKeyIndex& index, std::span<const std::int64_t
   constexpr std::size_t batch = 16;
   const std::size_t n = keys.size();
   rows.resize(n);
-  const std::int64_t* slots = index.slots.data();
+  const std::int64_t* slots = index.pairs();
   std::uint64_t at[2][batch];
   auto locate = [&](std::size_t from, std::uint64_t* out) {
     const std::size_t m = std::min(batch, n - from);
