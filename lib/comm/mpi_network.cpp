@@ -20,11 +20,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <thread>
+
+#include <sys/mman.h>
 
 namespace tessera::comm {
 namespace {
@@ -36,6 +39,18 @@ constexpr std::size_t piece_bytes = std::size_t{1} << 30;
 constexpr int tag_query = 4;
 constexpr int tag_reply = 5;
 constexpr int tag_departed = 6;
+
+// Room for `n` bytes in `bytes`, its whole 2 MiB stretches on transparent
+// huge pages when it is large: an encoded table of 16 MB on fresh small pages
+// costs 4,096 faults at ~8 µs on a VM; on huge pages, 8.
+void reserve_huge(std::vector<std::byte>& bytes, std::size_t n) {
+  constexpr std::uintptr_t huge = std::uintptr_t{2} << 20;
+  bytes.reserve(n);
+  if (bytes.capacity() < 2 * huge) return;
+  const auto start = reinterpret_cast<std::uintptr_t>(bytes.data());
+  const std::uintptr_t first = (start + huge - 1) & ~(huge - 1), last = (start + bytes.capacity()) & ~(huge - 1);
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);  // best effort
+}
 
 double seconds_from_env(const char* name, double fallback) {
   const char* text = std::getenv(name);
@@ -368,6 +383,7 @@ void MpiNetwork::send_value(int dest, NodeId node, const Value& value, const Key
     body = codec.view(*value.holder());
     send->keep = value;
   } else {
+    reserve_huge(send->buffer, value.nbytes() + 4096);  // the encoding's size, near enough
     codec.encode(*value.holder(), send->buffer);
     body = send->buffer;
     send->encoded.emplace(send->buffer.size());
@@ -483,6 +499,7 @@ bool MpiNetwork::receive_new(schedule::Message& out) {
       if (!r->discard && header.contiguous) {
         r->holder = codec->make(static_cast<std::size_t>(header.nbytes), r->target);
       } else {
+        reserve_huge(r->bytes, static_cast<std::size_t>(header.nbytes));
         r->bytes.resize(static_cast<std::size_t>(header.nbytes));
         r->target = r->bytes;
       }
