@@ -76,9 +76,9 @@ struct MergeOptions {
   std::pair<std::string, std::string> suffixes{"_x", "_y"};
   /// Broadcast a side whole to every partition of the other instead of
   /// shuffling both (only a side whose unmatched rows the join drops):
-  /// -1 when that side is one partition, or at most 8 partitions and fewer
-  /// than the other side's divided by the ranks (at least 2); 1 always (the
-  /// side with fewer partitions); 0 never. A broadcast side is gathered into
+  /// -1 when that side is one partition, or (the right side, one int64 key)
+  /// at most 8 partitions and fewer than the left's divided by the ranks (at
+  /// least 2); 1 always (the side with fewer partitions); 0 never. A broadcast side is gathered into
   /// one partition, and each rank indexes it once for all its joins.
   int broadcast = -1;
   std::int64_t npartitions = 0;  // of a shuffled result; 0: the larger side's
@@ -144,6 +144,12 @@ class DataFrame {
   DataFrame sort_values(const std::vector<std::string>& by, const std::vector<bool>& ascending = {},
                         std::int64_t npartitions = 0) const;
   DataFrame sort_values(const std::string& by, bool ascending = true, std::int64_t npartitions = 0) const;
+  /// sort_values({"a", "b"}, {true, false}): without it two names in braces
+  /// would also read as a std::string's pair of iterators (ambiguous).
+  DataFrame sort_values(std::initializer_list<std::string> by, std::initializer_list<bool> ascending = {},
+                        std::int64_t npartitions = 0) const {
+    return sort_values(std::vector<std::string>(by), std::vector<bool>(ascending), npartitions);
+  }
   /// Sorted by `column`, which becomes the index (moved first) with known divisions().
   DataFrame set_index(const std::string& column, std::int64_t npartitions = 0) const;
   /// Rows with equal `on` values brought into one partition (Dask's shuffle).

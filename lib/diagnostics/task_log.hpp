@@ -48,7 +48,17 @@ class TickScale {
     Ticks ticks;
     Nanoseconds steady;
   };
-  static Reading read() { return {now(), memory::steady_ns()}; }
+  /// The counter between two steady-clock reads that lie within 2 µs of
+  /// each other (a thread preempted in between would skew the line), taken
+  /// at their midpoint.
+  static Reading read() {
+    for (int attempt = 0;; ++attempt) {
+      const Nanoseconds before = memory::steady_ns();
+      const Ticks ticks = now();
+      const Nanoseconds after = memory::steady_ns();
+      if (after - before < 2000 || attempt == 100) return {ticks, before + (after - before) / 2};
+    }
+  }
   TickScale(Reading first, Reading last);
   Nanoseconds operator()(Ticks t) const {
     return first_.steady + static_cast<Nanoseconds>(static_cast<double>(t - first_.ticks) * ns_per_tick_);

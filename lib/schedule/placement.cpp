@@ -67,8 +67,11 @@ int Placement::place(NodeId task, std::span<const std::vector<int>> holders, std
     // The small side of a broadcast join, or an array's row means: read by
     // more tasks than there are ranks, so copied once to each rank that runs
     // them, and no reason to run them all where it first was.
+    // A copy costs its bytes once per rank and serves readers / ranks tasks.
     const std::size_t readers = dependents_->of(dep).size();
-    const std::uint64_t bytes = readers > static_cast<std::size_t>(ranks_) ? nbytes[dep] / readers : nbytes[dep];
+    const std::uint64_t bytes = readers > static_cast<std::size_t>(ranks_)
+                                    ? std::max<std::uint64_t>(1, nbytes[dep] * static_cast<std::uint64_t>(ranks_) / readers)
+                                    : nbytes[dep];
     for (int r : holders[dep]) credit(r, bytes);
   }
   for (int r : hints.preferred_ranks) credit(r, std::max<std::uint64_t>(hints.expected_bytes, 1));

@@ -86,11 +86,11 @@ bool RunState::execute(NodeId id, std::int64_t* chain) {
       } else {
         store_.put(id, std::move(result));  // may spill others: part of this task's record
       }
+      for (NodeId dep : deps) release(dep);  // freeing inputs (buffers, spill files) is this task's time
       if (record_) {
         const diagnostics::Ticks end = clock.record(node.key, output_bytes);
         if (chain) *chain = end;
       }
-      for (NodeId dep : deps) release(dep);
     }
   } catch (...) {
     ErrorInfo info = graph::task_error_info(node.key, std::current_exception());

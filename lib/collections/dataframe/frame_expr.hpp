@@ -303,7 +303,7 @@ struct BroadcastSide {
   explicit BroadcastSide(Table t);
   Table table;
   std::shared_ptr<BroadcastIndex> index;
-  std::size_t nbytes() const { return table.nbytes(); }
+  std::size_t nbytes() const { return table.nbytes(); }  // without the index (built later, up to 2x the key column)
 };
 /// A partition of the large side joined with the whole small side. A unique
 /// int64 key on the right of an inner or left join (a dimension's ids) is

@@ -287,12 +287,17 @@ DataFrame DataFrame::merge(const DataFrame& right, const MergeOptions& o) const 
     // (about 1 GiB at the default partition size): each rank holds that side
     // whole. One rank counts as two, so that there the small side is under a
     // third of the rows.
+    // Several partitions only where each rank's joins share one index (one
+    // int64 key, the right side broadcast; join_broadcast): any other join
+    // would hash the whole small side again in every partition.
     const auto ranks = std::max<std::int64_t>(2, Runtime::current() ? Runtime::current()->size() : 1);
-    auto few = [&](const FramePtr& small, const FramePtr& large) {
-      return small->npartitions == 1 || (small->npartitions <= 8 && small->npartitions * ranks < large->npartitions);
-    };
-    if (can_broadcast_right && few(r, l)) broadcast_side = 1;
-    else if (can_broadcast_left && few(l, r)) broadcast_side = 2;
+    const bool int64_key = plan.right_keys.size() == 1 && [&] {
+      const ColumnType t = r->schema.types[static_cast<std::size_t>(plan.right_keys[0])];
+      return t == ColumnType::int64 || t == ColumnType::timestamp;
+    }();
+    const bool few_right = int64_key && r->npartitions <= 8 && r->npartitions * ranks < l->npartitions;
+    if (can_broadcast_right && (r->npartitions == 1 || few_right)) broadcast_side = 1;
+    else if (can_broadcast_left && l->npartitions == 1) broadcast_side = 2;
   } else if (o.broadcast > 0) {
     if (can_broadcast_right && (r->npartitions <= l->npartitions || !can_broadcast_left)) broadcast_side = 1;
     else if (can_broadcast_left) broadcast_side = 2;

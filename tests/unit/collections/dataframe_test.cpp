@@ -259,7 +259,7 @@ TEST(DataFrameShuffle, MergeOnAUniqueRightKeyByEveryRoute) {
   const auto left = dd::from_table(keyed({1, 1, 2, 3, 5}, "a", 0), 3);
   const auto right = dd::from_table(keyed({3, 1, 4}, "b", 10), 2);
   auto rows_of = [](const dd::DataFrame& df) {
-    const Table t = df.sort_values(std::vector<std::string>{"key", "a"}).compute();
+    const Table t = df.sort_values({"key", "a"}).compute();  // two names in braces: the initializer_list overload
     std::vector<std::string> out;
     for (std::int64_t r = 0; r < t.num_rows(); ++r) {
       out.push_back(t.column("key").format(r) + "," + t.column("a").format(r) + "," + t.column("b").format(r));
