@@ -40,9 +40,11 @@ constexpr int tag_query = 4;
 constexpr int tag_reply = 5;
 constexpr int tag_departed = 6;
 
-// Room for `n` bytes in `bytes`, its whole 2 MiB stretches on transparent
-// huge pages when it is large: an encoded table of 16 MB on fresh small pages
-// costs 4,096 faults at ~8 µs on a VM; on huge pages, 8.
+// Room for `n` bytes in an encoding's `bytes`, its whole 2 MiB stretches on
+// transparent huge pages when it is large: an encoded table of 16 MB on fresh
+// small pages costs 4,096 faults at ~8 µs on a VM; on huge pages, 8. (A
+// receive goes into a Buffer, which has them already; the codecs encode into
+// a vector.)
 void reserve_huge(std::vector<std::byte>& bytes, std::size_t n) {
   constexpr std::uintptr_t huge = std::uintptr_t{2} << 20;
   bytes.reserve(n);
@@ -468,7 +470,7 @@ bool MpiNetwork::finish_receive(schedule::Message& out) {
         out.value = Value::from_holder(std::move(finished->holder));
       } else {
         const auto* codec = detail::find_codec(finished->header.type_id);
-        out.value = Value::from_holder(codec->decode(finished->bytes));
+        out.value = Value::from_holder(codec->decode(finished->bytes.bytes()));
       }
       return true;
     }
@@ -499,9 +501,8 @@ bool MpiNetwork::receive_new(schedule::Message& out) {
       if (!r->discard && header.contiguous) {
         r->holder = codec->make(static_cast<std::size_t>(header.nbytes), r->target);
       } else {
-        reserve_huge(r->bytes, static_cast<std::size_t>(header.nbytes));
-        r->bytes.resize(static_cast<std::size_t>(header.nbytes));
-        r->target = r->bytes;
+        r->bytes = Buffer(static_cast<std::size_t>(header.nbytes));  // not zeroed, and from the Buffer cache
+        r->target = r->bytes.bytes();
       }
       receives_[static_cast<std::size_t>(r->source)].push_back(std::move(r));
       continue;

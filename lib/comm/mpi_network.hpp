@@ -1,5 +1,6 @@
 #pragma once
 // The scheduler's Network on MPI: the only place messages meet MPI.
+#include <tessera/buffer.hpp>
 #include <tessera/memory.hpp>
 
 #include "schedule/network.hpp"
@@ -69,7 +70,7 @@ class MpiNetwork final : public schedule::Network {
     bool discard;
     std::size_t pieces_matched = 0;
     std::vector<MPI_Request> requests;
-    std::vector<std::byte> bytes;                         // encoded, or a discarded body
+    Buffer bytes;                                         // encoded, or a discarded body (huge pages, reused)
     std::shared_ptr<detail::ValueHolderBase> holder;      // contiguous: received in place
     std::span<std::byte> target;
     std::optional<TrackedAllocation> counted;  // what is arriving counts against the budget

@@ -64,10 +64,10 @@ int Placement::place(NodeId task, std::span<const std::vector<int>> holders, std
     bytes_on_[r] += bytes;
   };
   for (NodeId dep : graph_.deps(task)) {
-    // The small side of a broadcast join, or an array's row means: read by
-    // more tasks than there are ranks, so copied once to each rank that runs
-    // them, and no reason to run them all where it first was.
-    // A copy costs its bytes once per rank and serves readers / ranks tasks.
+    // An input read by more tasks than there are ranks (a broadcast join's
+    // small side, an array's row means) is copied once to each rank that
+    // runs them: the copy costs its bytes once per rank and serves readers /
+    // ranks tasks, so it should not draw them all to where it was made.
     const std::size_t readers = dependents_->of(dep).size();
     const std::uint64_t bytes = readers > static_cast<std::size_t>(ranks_)
                                     ? std::max<std::uint64_t>(1, nbytes[dep] * static_cast<std::uint64_t>(ranks_) / readers)

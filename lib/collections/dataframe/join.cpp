@@ -330,6 +330,20 @@ struct UniqueKeyIndex {
   const std::int64_t* pairs() const { return reinterpret_cast<const std::int64_t*>(slots.data()); }
 };
 
+// Index building and probing go 16 keys at a time: the home slots of keys
+// [from, from + 16) into `at`, each prefetched, so that a table out of cache
+// has its misses overlap. Returns how many keys that was.
+constexpr std::size_t key_batch = 16;
+std::size_t locate_batch(std::span<const std::int64_t> keys, std::size_t from, std::uint64_t mask,
+                         const std::int64_t* slots, std::uint64_t* at) {
+  const std::size_t m = std::min(key_batch, keys.size() - from);
+  for (std::size_t j = 0; j < m; ++j) {
+    at[j] = mix64(static_cast<std::uint64_t>(keys[from + j])) & mask;
+    __builtin_prefetch(slots + 2 * at[j]);
+  }
+  return m;
+}
+
 // None when the key repeats (then the general join handles it).
 std::optional<UniqueKeyIndex> index_unique_keys(std::span<const std::int64_t> keys) {
   std::size_t n = 16;
@@ -339,15 +353,9 @@ std::optional<UniqueKeyIndex> index_unique_keys(std::span<const std::int64_t> ke
   index.slots = Buffer(2 * n * sizeof(std::int64_t));
   std::int64_t* slots = reinterpret_cast<std::int64_t*>(index.slots.data());
   std::fill(slots, slots + 2 * n, std::int64_t{-1});  // row -1: empty
-  // As the probe does: the next 16 keys' slots prefetched while these 16 go in.
-  constexpr std::size_t batch = 16;
-  std::uint64_t at[batch];
-  for (std::size_t from = 0; from < keys.size(); from += batch) {
-    const std::size_t m = std::min(batch, keys.size() - from);
-    for (std::size_t j = 0; j < m; ++j) {
-      at[j] = mix64(static_cast<std::uint64_t>(keys[from + j])) & index.mask;
-      __builtin_prefetch(slots + 2 * at[j], 1);
-    }
+  std::uint64_t at[key_batch];
+  for (std::size_t from = 0; from < keys.size(); from += key_batch) {
+    const std::size_t m = locate_batch(keys, from, index.mask, slots, at);
     for (std::size_t j = 0; j < m; ++j) {
       const std::int64_t v = keys[from + j];
       std::uint64_t a = at[j];
@@ -363,26 +371,17 @@ std::optional<UniqueKeyIndex> index_unique_keys(std::span<const std::int64_t> ke
 }
 
 // Each probe key's build row (-1: none); true when every key matched. A
-// dimension of a million keys is out of cache, so the slots of the next 16
-// keys are prefetched while these 16 are resolved: the misses overlap.
+// dimension of a million keys is out of cache: the next 16 keys' slots are
+// located (and prefetched) while these 16 are resolved.
 bool probe_unique_keys(const UniqueKeyIndex& index, std::span<const std::int64_t> keys, std::vector<std::int64_t>& rows) {
-  constexpr std::size_t batch = 16;
   const std::size_t n = keys.size();
   rows.resize(n);
   const std::int64_t* slots = index.pairs();
-  std::uint64_t at[2][batch];
-  auto locate = [&](std::size_t from, std::uint64_t* out) {
-    const std::size_t m = std::min(batch, n - from);
-    for (std::size_t j = 0; j < m; ++j) {
-      out[j] = mix64(static_cast<std::uint64_t>(keys[from + j])) & index.mask;
-      __builtin_prefetch(slots + 2 * out[j]);
-    }
-  };
+  std::uint64_t at[2][key_batch];
   bool all = true;
-  if (n) locate(0, at[0]);
-  for (std::size_t from = 0, b = 0; from < n; from += batch, b ^= 1) {
-    if (from + batch < n) locate(from + batch, at[b ^ 1]);
-    const std::size_t m = std::min(batch, n - from);
+  std::size_t m = n ? locate_batch(keys, 0, index.mask, slots, at[0]) : 0;
+  for (std::size_t from = 0, b = 0; from < n; from += key_batch, b ^= 1) {
+    const std::size_t next = from + key_batch < n ? locate_batch(keys, from + key_batch, index.mask, slots, at[b ^ 1]) : 0;
     for (std::size_t j = 0; j < m; ++j) {
       const std::int64_t v = keys[from + j];
       std::uint64_t a = at[b][j];
@@ -391,6 +390,7 @@ bool probe_unique_keys(const UniqueKeyIndex& index, std::span<const std::int64_t
       rows[from + j] = row;
       all &= row >= 0;
     }
+    m = next;
   }
   return all;
 }
