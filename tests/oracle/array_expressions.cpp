@@ -216,5 +216,20 @@ int main(int argc, char** argv) {
   w.put("result", "h5py_f32_sum_ax1", da::from_hdf5(in, "/grp/f32").sum(1).compute());
   w.put("result", "h5py_i32_in_group", da::from_hdf5(in, "/grp/sub/i32", {7, 5}).compute());
   w.put("result", "h5py_i64_mean", da::from_hdf5(in, "/i64", ChunkSpec{100}).mean().compute());
+  // Whole-dataset blocks larger than a reduction's 4 MiB slab: read and folded slab by slab.
+  Array big = da::from_hdf5(in, "/big", {1100, 1300});
+  w.put("result", "slabs_sum", big.sum().compute());
+  w.put("result", "slabs_mean_ax1", big.mean(1).compute());
+  w.put("result", "slabs_var_ax0", big.var(0).compute());
+  w.put("result", "slabs_argmax", big.argmax().compute());
+  w.put("result", "slabs_argmin_ax0", big.argmin(0).compute());
+  w.put("result", "slabs_centered_std", (big - big.mean(1, true)).std().compute());
+  w.put("result", "slabs_nanmax_ax1", da::nanmax(da::where(big > 2, std::nan(""), big), 1).compute());
+  Array long_ints = da::from_hdf5(in, "/long", ChunkSpec{1'500'000});
+  w.put("result", "slabs_long_sum", long_ints.sum().compute());
+  w.put("result", "slabs_long_argmin", long_ints.argmin().compute());
+  Array cube = da::from_hdf5(in, "/cube", {60, 200, 150});
+  w.put("result", "slabs_cube_max_ax1", cube.max(1).compute());
+  w.put("result", "slabs_cube_mean_02", cube.mean({0, 2}).compute());
   return 0;
 }

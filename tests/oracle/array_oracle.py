@@ -141,6 +141,18 @@ def expected(v):
             "h5py_f32_sum_ax1": H5PY_F32.sum(1),
             "h5py_i32_in_group": H5PY_I32,
             "h5py_i64_mean": H5PY_I64.mean(),
+            # Reductions that read blocks of several 4 MiB slabs (rows not a multiple of a slab).
+            "slabs_sum": H5PY_BIG.sum(),
+            "slabs_mean_ax1": H5PY_BIG.mean(1),
+            "slabs_var_ax0": H5PY_BIG.var(0),
+            "slabs_argmax": np.int64(H5PY_BIG.argmax()),
+            "slabs_argmin_ax0": H5PY_BIG.argmin(0).astype(np.int64),
+            "slabs_centered_std": (H5PY_BIG - H5PY_BIG.mean(1, keepdims=True)).std(),
+            "slabs_nanmax_ax1": np.nanmax(np.where(H5PY_BIG > 2, np.nan, H5PY_BIG), 1),
+            "slabs_long_sum": H5PY_LONG.sum(dtype=np.int64),
+            "slabs_long_argmin": np.int64(H5PY_LONG.argmin()),
+            "slabs_cube_max_ax1": H5PY_CUBE.max(1),
+            "slabs_cube_mean_02": H5PY_CUBE.mean((0, 2)),
         }
 
 
@@ -148,6 +160,9 @@ rng = np.random.default_rng(11)
 H5PY_F32 = rng.standard_normal((301, 257)).astype(np.float32)
 H5PY_I32 = rng.integers(-1000, 1000, (23, 17)).astype(np.int32)
 H5PY_I64 = rng.integers(-10**12, 10**12, 1009)
+H5PY_BIG = rng.standard_normal((1100, 1300))  # 11.4 MB: one block, three slabs
+H5PY_LONG = rng.integers(-10**6, 10**6, 1_500_000).astype(np.int32)  # 6 MB: two slabs
+H5PY_CUBE = rng.standard_normal((60, 200, 150)).astype(np.float32)  # 7.2 MB, HDF5-chunked
 
 
 def write_h5py_input(d):
@@ -156,6 +171,9 @@ def write_h5py_input(d):
         f.create_dataset("grp/f32", data=H5PY_F32, chunks=(50, 64))
         f.create_dataset("grp/sub/i32", data=H5PY_I32)
         f.create_dataset("i64", data=H5PY_I64)
+        f.create_dataset("big", data=H5PY_BIG)
+        f.create_dataset("long", data=H5PY_LONG)
+        f.create_dataset("cube", data=H5PY_CUBE, chunks=(16, 50, 150))
 
 
 def check_written(d, inputs):

@@ -30,6 +30,14 @@ class BlockLayer : public Layer {
   /// again costs less than keeping it for long (a read from a file), so
   /// compile() may read it a second time; else null.
   virtual std::shared_ptr<const BlockLayer> read_again(const ChunkSizes& /*chunks*/) const { return nullptr; }
+  /// Whether read_rows() works: the layer makes its blocks from nothing (a
+  /// file), any part as cheaply as the whole, so a reduction over it can take
+  /// each block in slabs into reused memory instead of as a fresh block.
+  virtual bool reads_rows() const { return false; }
+  /// Rows [first, first + count) along axis 0 of block `block`, all of its
+  /// other axes, into `out` in C order.
+  virtual void read_rows(std::span<const std::int64_t> /*block*/, std::int64_t /*first*/, std::int64_t /*count*/,
+                         std::byte* /*out*/) const {}
 };
 
 enum class ExprKind : std::uint8_t { layer, persisted, elementwise, reduction };
@@ -132,12 +140,25 @@ struct LeafBlock {
   std::int64_t base = 0;  // element offset of the output block's first element
 };
 
+/// Rows [first, first + count) along axis 0 of an output block; count < 0: all of it.
+struct RowWindow {
+  std::int64_t first = 0;
+  std::int64_t count = -1;
+};
+
 class ProgramRun {
  public:
   static constexpr std::int64_t tile = 1024;
   /// `block`: the output block's index in the program's grid; `inputs`: the
   /// leaves' blocks, in the order leaf_inputs() listed them.
   ProgramRun(const Program& program, std::span<const std::int64_t> block, std::span<const Value* const> inputs);
+  /// Over `window`'s rows of the block only (shape() is the window's, and
+  /// tiles' indices start at its first row). `leaf_bytes[l]` is leaf l's
+  /// block, or when `windowed[l]` only the window's rows of it (a leaf read
+  /// in slabs: its chunks are the program's).
+  ProgramRun(const Program& program, std::span<const std::int64_t> block,
+             std::span<const std::span<const std::byte>> leaf_bytes, RowWindow window,
+             std::span<const std::uint8_t> windowed);
   ~ProgramRun();
   ProgramRun(const ProgramRun&) = delete;
   ProgramRun& operator=(const ProgramRun&) = delete;

@@ -34,6 +34,15 @@ class ReadLayer final : public BlockLayer {
     if (out.size() > 0) io::hdf5_read(path_, dataset_, offset, shape, dtype_, out.data());
     return Value::of(std::move(out));
   }
+  bool reads_rows() const override { return !chunks_.empty(); }
+  void read_rows(std::span<const std::int64_t> block, std::int64_t first, std::int64_t count,
+                 std::byte* out) const override {
+    Shape shape = block_shape(chunks_, block);
+    Shape offset = block_offset(chunks_, block);
+    offset[0] += first;
+    shape[0] = count;
+    if (product(shape) > 0) io::hdf5_read(path_, dataset_, offset, shape, dtype_, out);
+  }
 
  private:
   std::string path_, dataset_;

@@ -390,10 +390,31 @@ void leaf_inputs(const Program& program, std::span<const std::int64_t> block,
   }
 }
 
+namespace {
+
+std::vector<std::span<const std::byte>> bytes_of(std::span<const Value* const> inputs) {
+  std::vector<std::span<const std::byte>> out;
+  out.reserve(inputs.size());
+  for (const Value* v : inputs) {
+    const Buffer& b = block_buffer(*v);
+    out.emplace_back(b.data(), b.size());
+  }
+  return out;
+}
+
+}  // namespace
+
 ProgramRun::ProgramRun(const Program& program, std::span<const std::int64_t> block,
                        std::span<const Value* const> inputs)
+    : ProgramRun(program, block, bytes_of(inputs), RowWindow{}, {}) {}
+
+ProgramRun::ProgramRun(const Program& program, std::span<const std::int64_t> block,
+                       std::span<const std::span<const std::byte>> leaf_bytes, RowWindow window,
+                       std::span<const std::uint8_t> windowed)
     : program_(program), shape_(block_shape(program.chunks, block)) {
   const std::size_t nd = shape_.size();
+  const bool whole = window.count < 0 || nd == 0;
+  if (!whole) shape_[0] = window.count;
   std::vector<Shape> lshapes;
   for (std::size_t l = 0; l < program.leaves.size(); ++l) {
     const ArrayExpr& leaf = *program.leaves[l];
@@ -405,7 +426,8 @@ ProgramRun::ProgramRun(const Program& program, std::span<const std::int64_t> blo
       lblock[ld] = m.broadcast ? 0 : m.block[static_cast<std::size_t>(block[ld + shift])];
     }
     Shape lshape = block_shape(leaf.chunks, lblock);
-    resolve_unknown(lshape, block_buffer(*inputs[l]).size(), leaf.dtype);
+    if (!whole && l < windowed.size() && windowed[l]) lshape[0] = window.count;
+    resolve_unknown(lshape, leaf_bytes[l].size(), leaf.dtype);
     // An unknown length of the output is its leaves' (they match one to one there).
     for (std::size_t ld = 0; ld < lshape.size(); ++ld) {
       if (shape_[ld + shift] < 0 && !maps[ld + shift].broadcast) shape_[ld + shift] = lshape[ld];
@@ -419,21 +441,25 @@ ProgramRun::ProgramRun(const Program& program, std::span<const std::int64_t> blo
     const auto& maps = program.leaf_maps[l];
     const std::size_t shift = nd - leaf.shape.size();
     const Shape& lshape = lshapes[l];
+    const bool leaf_windowed = !whole && l < windowed.size() && windowed[l];
     Shape lstrides(lshape.size(), 1);
     for (std::size_t d = lshape.size(); d-- > 1;) lstrides[d - 1] = lstrides[d] * lshape[d];
     LeafBlock lb;
-    const Buffer& buffer = block_buffer(*inputs[l]);
-    lb.data = buffer.data();
+    const std::span<const std::byte> bytes = leaf_bytes[l];
+    lb.data = bytes.data();
     lb.dtype = leaf.dtype;
     lb.strides.assign(nd, 0);
     for (std::size_t d = shift; d < nd; ++d) {
       const AxisMap& m = maps[d];
       if (m.broadcast) continue;
       lb.strides[d] = lstrides[d - shift];
-      lb.base += m.offset[static_cast<std::size_t>(block[d])] * lb.strides[d];
+      std::int64_t start = m.offset[static_cast<std::size_t>(block[d])];
+      // The window's first row, unless the leaf's bytes start there already.
+      if (d == 0 && !whole) start = leaf_windowed ? 0 : start + window.first;
+      lb.base += start * lb.strides[d];
     }
-    if (static_cast<std::int64_t>(buffer.size()) < product(lshape) * static_cast<std::int64_t>(itemsize(leaf.dtype))) {
-      throw Error("array block of " + std::to_string(buffer.size()) + " bytes is smaller than its shape " +
+    if (static_cast<std::int64_t>(bytes.size()) < product(lshape) * static_cast<std::int64_t>(itemsize(leaf.dtype))) {
+      throw Error("array block of " + std::to_string(bytes.size()) + " bytes is smaller than its shape " +
                   shape_str(lshape) + " of " + std::string(dtype_name(leaf.dtype)) + " needs");
     }
     if (lb.base != 0 || lb.strides != out_strides) flat_ = false;

@@ -548,7 +548,21 @@ struct Plan {
   bool arg = false;
   // The program's last instruction is a binary op the reducer folds itself (fold_binary).
   bool fold_last = false;
+  // Per leaf: read by the chunk task itself, in slabs of rows (BlockLayer::read_rows),
+  // rather than given to it as a task input.
+  std::vector<std::uint8_t> streamed;
+  bool streams = false;
 };
+
+// A slab of a streamed leaf: a few MB, so that it is still in cache when it is
+// folded, and a chunk task over a file touches no fresh memory. On this VM
+// freed memory goes back to the host (page_reporting_order=11), and a fresh
+// 128 MiB chunk buffer faulted in at 0.3-0.5 GB/s: most of W2's first run.
+// Slabs of 2-4 MiB ran W2's literal form fastest (0.5-16 MiB measured).
+constexpr std::int64_t slab_bytes = 4 << 20;
+
+// Scratch for slabs, per thread and streamed leaf, reused by every chunk task.
+thread_local std::vector<std::vector<std::byte>> slab_scratch;
 
 // The state of a block: its shape with the reduced axes set to 1, K slots a cell.
 Shape state_shape(const Plan& plan, const Shape& block) {
@@ -576,24 +590,22 @@ Value finalize_state(const Plan& plan, const Buffer& state, std::int64_t cells) 
   return Value::of(std::move(out));
 }
 
-class ChunkLayer final : public Layer {
+// Folds a ProgramRun's tiles into a block's state.
+class BlockFold {
  public:
-  ChunkLayer(std::shared_ptr<const Plan> plan, bool final) : plan_(std::move(plan)), final_(final) {}
-  Value run(std::span<const std::int64_t> key_index, std::span<const Value* const> inputs) const override {
-    const Plan& plan = *plan_;
-    const Shape index = final_ ? expand(plan, key_index) : Shape(key_index.begin(), key_index.end());
-    ProgramRun run(plan.program, index, inputs);
-    const Shape& shape = run.shape();
-    const std::size_t nd = shape.size();
-    const Shape sshape = state_shape(plan, shape);
-    const std::int64_t cells = product(sshape);
-    Shape sstrides(nd, 1);
-    for (std::size_t d = nd; d-- > 1;) sstrides[d - 1] = sstrides[d] * sshape[d];
-    Buffer state(static_cast<std::size_t>(cells * plan.reducer->slots * 8));
-    plan.reducer->init(state.data(), cells);
-    const Shape offset = block_offset(plan.program.chunks, index);
-    Shape gstrides(nd, 1);  // of the whole operand, for flat argmin/argmax positions
-    for (std::size_t d = nd; d-- > 1;) gstrides[d - 1] = gstrides[d] * plan.program.shape[d];
+  BlockFold(const Plan& plan, std::span<const std::int64_t> index, const Shape& shape)
+      : plan_(plan), nd_(shape.size()), sshape_(state_shape(plan, shape)), cells_(product(sshape_)),
+        sstrides_(nd_, 1), offset_(block_offset(plan.program.chunks, index)), gstrides_(nd_, 1),
+        state_(static_cast<std::size_t>(cells_ * plan.reducer->slots * 8)) {
+    for (std::size_t d = nd_; d-- > 1;) sstrides_[d - 1] = sstrides_[d] * sshape_[d];
+    for (std::size_t d = nd_; d-- > 1;) gstrides_[d - 1] = gstrides_[d] * plan.program.shape[d];
+    plan.reducer->init(state_.data(), cells_);
+  }
+
+  /// The run's tiles, whose row 0 is the block's row `first_row`.
+  void fold(ProgramRun& run, std::int64_t first_row) {
+    const Plan& plan = plan_;
+    const std::size_t nd = nd_;
     const bool last_reduced = nd == 0 || plan.reduced[nd - 1];
     const bool all_reduced = std::all_of(plan.reduced.begin(), plan.reduced.end(), [](bool r) { return r; });
     const std::int64_t cell_bytes = plan.reducer->slots * 8;
@@ -603,35 +615,100 @@ class ChunkLayer final : public Layer {
     run.defer_last(fold_last);
     run.for_each_tile(
         [&](const void* data, std::int64_t n, std::span<const std::int64_t> at, std::int64_t) {
+          auto coordinate = [&](std::size_t d) { return d == 0 ? at[0] + first_row : at[d]; };
           std::int64_t cell = 0;
           for (std::size_t d = 0; d < nd; ++d) {
-            if (!plan.reduced[d]) cell += at[d] * sstrides[d];
+            if (!plan.reduced[d]) cell += coordinate(d) * sstrides_[d];
           }
           std::int64_t position = 0;
           if (plan.arg) {
             if (plan.spec.flat_index) {
-              for (std::size_t d = 0; d < nd; ++d) position += (offset[d] + at[d]) * gstrides[d];
+              for (std::size_t d = 0; d < nd; ++d) position += (offset_[d] + coordinate(d)) * gstrides_[d];
             } else {
-              position = offset[static_cast<std::size_t>(arg_axis)] + at[static_cast<std::size_t>(arg_axis)];
+              const auto a = static_cast<std::size_t>(arg_axis);
+              position = offset_[a] + coordinate(a);
             }
           }
-          std::byte* target = state.data() + cell * cell_bytes;
+          std::byte* target = state_.data() + cell * cell_bytes;
           if (fold_last) {
             const auto [a, b] = run.last_operands();
             plan.reducer->fold_binary(plan.program.instrs.back().binary_op, a, b, n, target);
           } else if (last_reduced) {
             plan.reducer->fold(data, n, target, position);
-          }
-          else {
+          } else {
             plan.reducer->accumulate(data, n, target, position);
           }
         },
         /*whole_rows=*/!(all_reduced && !plan.arg));
-    if (final_) return finalize_state(plan, state, cells);
-    return Value::of(std::move(state));
+  }
+
+  Value result(bool final) {
+    if (final) return finalize_state(plan_, state_, cells_);
+    return Value::of(std::move(state_));
   }
 
  private:
+  const Plan& plan_;
+  std::size_t nd_;
+  Shape sshape_;
+  std::int64_t cells_;
+  Shape sstrides_, offset_, gstrides_;  // gstrides_: of the whole operand, for flat argmin/argmax positions
+  Buffer state_;
+};
+
+class ChunkLayer final : public Layer {
+ public:
+  ChunkLayer(std::shared_ptr<const Plan> plan, bool final) : plan_(std::move(plan)), final_(final) {}
+  Value run(std::span<const std::int64_t> key_index, std::span<const Value* const> inputs) const override {
+    const Plan& plan = *plan_;
+    const Shape index = final_ ? expand(plan, key_index) : Shape(key_index.begin(), key_index.end());
+    if (!plan.streams) {
+      ProgramRun run(plan.program, index, inputs);
+      BlockFold fold(plan, index, run.shape());
+      fold.fold(run, 0);
+      return fold.result(final_);
+    }
+    return run_in_slabs(index, inputs);
+  }
+
+ private:
+  // The streamed leaves' blocks (whose chunks are the program's) in slabs of
+  // rows, each read into reused scratch and folded before the next is read.
+  Value run_in_slabs(const Shape& index, std::span<const Value* const> inputs) const {
+    const Plan& plan = *plan_;
+    const auto& leaves = plan.program.leaves;
+    const Shape shape = block_shape(plan.program.chunks, index);
+    BlockFold fold(plan, index, shape);
+    std::int64_t row_bytes = 1;
+    for (std::size_t l = 0; l < leaves.size(); ++l) {
+      if (!plan.streamed[l]) continue;
+      const std::int64_t bytes = product(std::span(shape).subspan(1)) * static_cast<std::int64_t>(itemsize(leaves[l]->dtype));
+      row_bytes = std::max(row_bytes, bytes);
+    }
+    const std::int64_t rows = std::max<std::int64_t>(1, slab_bytes / row_bytes);
+    if (slab_scratch.size() < leaves.size()) slab_scratch.resize(leaves.size());
+    std::vector<std::span<const std::byte>> bytes(leaves.size());
+    for (std::int64_t first = 0; first < shape[0]; first += rows) {
+      const std::int64_t count = std::min(rows, shape[0] - first);
+      std::size_t input = 0;
+      for (std::size_t l = 0; l < leaves.size(); ++l) {
+        if (!plan.streamed[l]) {
+          const Buffer& b = block_buffer(*inputs[input++]);
+          bytes[l] = {b.data(), b.size()};
+          continue;
+        }
+        const auto need = static_cast<std::size_t>(count * product(std::span(shape).subspan(1))) * itemsize(leaves[l]->dtype);
+        auto& scratch = slab_scratch[l];
+        if (scratch.size() < need) scratch.resize(need);
+        if (need > 0) leaves[l]->layer->read_rows(index, first, count, scratch.data());
+        bytes[l] = {scratch.data(), need};
+      }
+      ProgramRun run(plan.program, index, bytes, RowWindow{first, count}, plan.streamed);
+      fold.fold(run, first);
+    }
+    return fold.result(final_);
+  }
+
   std::shared_ptr<const Plan> plan_;
   bool final_;
 };
@@ -676,10 +753,21 @@ NodeId build_reduction(GraphBuilder& builder, const ArrayExpr& e) {
     plan->fold_last = doubles && !plan->arg && plan->reducer->fold_binary(last.binary_op, nullptr, nullptr, 0, nullptr);
   }
 
+  // A leaf made from nothing in the program's own blocks (a file read) is
+  // read by the chunk tasks in slabs: no task makes its whole blocks.
+  const Program& program = plan->program;
+  for (const ExprPtr& leaf : program.leaves) {
+    const bool streamed = leaf->kind == ExprKind::layer && leaf->layer && leaf->inputs.empty() &&
+                          leaf->layer->reads_rows() && !leaf->shape.empty() && leaf->shape == program.shape &&
+                          leaf->chunks == program.chunks && !has_unknown(leaf->chunks);
+    plan->streamed.push_back(streamed ? 1 : 0);
+    plan->streams = plan->streams || streamed;
+  }
   std::vector<NodeId> leaf_first;
   std::vector<Shape> leaf_grid;
-  for (const ExprPtr& leaf : plan->program.leaves) {
-    leaf_first.push_back(builder.build(leaf));
+  for (std::size_t l = 0; l < program.leaves.size(); ++l) {
+    const ExprPtr& leaf = program.leaves[l];
+    leaf_first.push_back(plan->streamed[l] ? NodeId{} : builder.build(leaf));
     leaf_grid.push_back(grid_of(leaf->chunks));
   }
   Graph& graph = builder.graph();
@@ -715,6 +803,7 @@ NodeId build_reduction(GraphBuilder& builder, const ArrayExpr& e) {
         leaf_inputs(plan->program, index, refs);
         for (const auto& [leaf, block] : refs) {
           const auto l = static_cast<std::size_t>(leaf);
+          if (plan->streamed[l]) continue;
           deps.push_back(leaf_first[l] + static_cast<NodeId>(linear_index(block, leaf_grid[l])));
         }
       });
