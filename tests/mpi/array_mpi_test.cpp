@@ -2,12 +2,16 @@
 // stay on the ranks that gave them and the tasks over them run there;
 // mistakes in the blocks given are errors on every rank naming block and ranks.
 #include <tessera/array.hpp>
+#include <tessera/io/hdf5.hpp>
 #include <tessera/runtime.hpp>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <map>
+#include <set>
+#include <unistd.h>
 
 namespace da = tessera::array;
 using tessera::Array;
@@ -93,3 +97,67 @@ TEST(ArrayMpi, MaskedLocalBlocksComputeInNumPyOrder) {
 }
 
 }  // namespace
+
+namespace {
+
+// How many of a graph's tasks read blocks of a file (keys from_hdf5-...).
+std::size_t read_tasks(const Array& a) {
+  const tessera::Graph& g = a.graph();
+  std::size_t n = 0;
+  for (tessera::NodeId i = 0; i < g.size(); ++i) n += g.node(i).key.str().find("from_hdf5") != std::string::npos;
+  return n;
+}
+
+Array filled(da::Shape shape, da::Shape chunks) {
+  const std::int64_t cols = shape[1];
+  return da::from_function(shape, da::ChunkSpec(chunks), DType::float64,
+                           [cols](const da::BlockInfo& info, std::span<std::byte> out) {
+                             auto* v = reinterpret_cast<double*>(out.data());
+                             for (std::int64_t i = 0; i < info.shape[0]; ++i) {
+                               for (std::int64_t j = 0; j < info.shape[1]; ++j) {
+                                 *v++ = static_cast<double>((info.offset[0] + i) * cols + info.offset[1] + j);
+                               }
+                             }
+                           });
+}
+
+}  // namespace
+
+// A reduction over a file reads it in slabs inside its own chunk tasks (no
+// task makes a whole block), and those tasks spread over the ranks like the
+// reads they replace. Blocks with rows larger than a slab, and materialised
+// elementwise results, keep their read tasks.
+TEST(ArrayMpi, ReductionsOverAFileReadItInSlabsOnEveryRank) {
+  const int ranks = runtime().size();
+  namespace fs = std::filesystem;
+  const fs::path file = fs::temp_directory_path() /
+                        ("tessera-slabs-" + std::to_string(runtime().max_over_ranks(::getpid())) + ".h5");
+  const std::int64_t rows = 600, cols = 1000, band = 50;  // 12 blocks of 400 KB
+  const std::vector<std::pair<std::string, Array>> datasets = {{"/x", filled({rows, cols}, {band, cols})},
+                                                                {"/wide", filled({2, 600'000}, {2, 600'000})}};
+  da::to_hdf5(file.string(), datasets);
+  const Array x = da::from_hdf5(file.string(), "/x", {band, cols});
+  const Array row_sums = x.sum(1);
+  EXPECT_EQ(read_tasks(row_sums), 0u);
+  EXPECT_EQ(read_tasks((x - x.mean(1, true)).std()), 0u);
+  EXPECT_EQ(read_tasks(x * 2), static_cast<std::size_t>(rows / band));
+  const Array wide = da::from_hdf5(file.string(), "/wide", {2, 600'000});
+  EXPECT_EQ(read_tasks(wide.sum(1)), 1u);
+
+  tessera::ComputeStats stats;
+  const NDArray sums = row_sums.compute({.stats = &stats, .record_schedule = true});
+  const auto v = sums.view<double>();
+  ASSERT_EQ(v.size(), static_cast<std::size_t>(rows));
+  for (std::int64_t i = 0; i < rows; ++i) {
+    const double first = static_cast<double>(i * cols);
+    EXPECT_EQ(v[static_cast<std::size_t>(i)], cols * first + cols * (cols - 1) / 2.0) << "row " << i;
+  }
+  std::set<int> used;
+  for (const auto& [key, where] : stats.placement) used.insert(where);
+  EXPECT_EQ(used.size(), static_cast<std::size_t>(ranks)) << "the 12 chunk tasks ran on every rank";
+  const double wide_total = wide.sum().compute().item<double>();
+  const double n = 2 * 600'000;
+  EXPECT_EQ(wide_total, n * (n - 1) / 2);
+  runtime().barrier();
+  if (runtime().rank() == 0) fs::remove(file);
+}

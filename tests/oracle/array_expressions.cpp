@@ -231,5 +231,8 @@ int main(int argc, char** argv) {
   Array cube = da::from_hdf5(in, "/cube", {60, 200, 150});
   w.put("result", "slabs_cube_max_ax1", cube.max(1).compute());
   w.put("result", "slabs_cube_mean_02", cube.mean({0, 2}).compute());
+  Array wide = da::from_hdf5(in, "/wide", {3, 600'000});
+  w.put("result", "wide_rows_sum_ax1", wide.sum(1).compute());
+  w.put("result", "wide_rows_centered_var", (wide - wide.mean(1, true)).var().compute());
   return 0;
 }

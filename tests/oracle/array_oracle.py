@@ -153,6 +153,8 @@ def expected(v):
             "slabs_long_argmin": np.int64(H5PY_LONG.argmin()),
             "slabs_cube_max_ax1": H5PY_CUBE.max(1),
             "slabs_cube_mean_02": H5PY_CUBE.mean((0, 2)),
+            "wide_rows_sum_ax1": H5PY_WIDE.sum(1),
+            "wide_rows_centered_var": (H5PY_WIDE - H5PY_WIDE.mean(1, keepdims=True)).var(),
         }
 
 
@@ -163,6 +165,7 @@ H5PY_I64 = rng.integers(-10**12, 10**12, 1009)
 H5PY_BIG = rng.standard_normal((1100, 1300))  # 11.4 MB: one block, three slabs
 H5PY_LONG = rng.integers(-10**6, 10**6, 1_500_000).astype(np.int32)  # 6 MB: two slabs
 H5PY_CUBE = rng.standard_normal((60, 200, 150)).astype(np.float32)  # 7.2 MB, HDF5-chunked
+H5PY_WIDE = rng.standard_normal((3, 600_000))  # rows of 4.8 MB, over a slab: whole-block reads
 
 
 def write_h5py_input(d):
@@ -174,6 +177,7 @@ def write_h5py_input(d):
         f.create_dataset("big", data=H5PY_BIG)
         f.create_dataset("long", data=H5PY_LONG)
         f.create_dataset("cube", data=H5PY_CUBE, chunks=(16, 50, 150))
+        f.create_dataset("wide", data=H5PY_WIDE)
 
 
 def check_written(d, inputs):

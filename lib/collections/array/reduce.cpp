@@ -755,11 +755,20 @@ NodeId build_reduction(GraphBuilder& builder, const ArrayExpr& e) {
 
   // A leaf made from nothing in the program's own blocks (a file read) is
   // read by the chunk tasks in slabs: no task makes its whole blocks.
+  // A leaf whose block rows (axis 0) exceed a slab keeps whole-block reads:
+  // its slab would be a row, as large as the block and outside the budget.
   const Program& program = plan->program;
+  auto row_fits_slab = [](const ArrayExpr& leaf) {
+    std::int64_t bytes = static_cast<std::int64_t>(itemsize(leaf.dtype));
+    for (std::size_t d = 1; d < leaf.chunks.size(); ++d) {
+      bytes *= leaf.chunks[d].empty() ? 0 : *std::max_element(leaf.chunks[d].begin(), leaf.chunks[d].end());
+    }
+    return bytes <= slab_bytes;
+  };
   for (const ExprPtr& leaf : program.leaves) {
     const bool streamed = leaf->kind == ExprKind::layer && leaf->layer && leaf->inputs.empty() &&
                           leaf->layer->reads_rows() && !leaf->shape.empty() && leaf->shape == program.shape &&
-                          leaf->chunks == program.chunks && !has_unknown(leaf->chunks);
+                          leaf->chunks == program.chunks && !has_unknown(leaf->chunks) && row_fits_slab(*leaf);
     plan->streamed.push_back(streamed ? 1 : 0);
     plan->streams = plan->streams || streamed;
   }
