@@ -595,7 +595,10 @@ class DistributedRun final : public ProgressSource {
         held_roots_.pop();
       }
     }
-    while (!ready_.empty() && policy_->any_free_slot()) {
+    // Deferred tasks wait for slots where their inputs are: a round looks
+    // past a bounded number of them, not at every ready task each time.
+    const std::size_t max_deferred = 64 * static_cast<std::size_t>(ranks_);
+    while (!ready_.empty() && policy_->any_free_slot() && deferred_.size() < max_deferred) {
       auto top = ready_.top();
       ready_.pop();
       if (exchanges_.is_exchange(top.second)) {
