@@ -29,6 +29,16 @@ out=$(run "$tessera" info --threads 1 2>&1) || fail "info --threads 1 exited $?"
 lines=$(grep -c "^rank [0-9]*/$np host=.* threads=1 " <<<"$out")
 [ "$lines" = "$np" ] || fail "info --threads 1 printed $lines rank lines with threads=1: $out"
 
+# A rank bound to fewer cores than its worker threads is told so, with the fix;
+# an unbound one is not (one rank: Open MPI's default binds it to one core).
+if [ "$np" = 1 ] && [ "$(nproc)" -ge 2 ]; then
+  out=$(run --bind-to core "$tessera" info --threads 2 2>&1) || fail "info bound to a core exited $?"
+  grep -q "warning: rank 0 runs 2 worker threads but is bound to 1 CPU.*--bind-to none" <<<"$out" ||
+    fail "no binding warning for 2 threads on one core: $out"
+  out=$(run --bind-to none "$tessera" info --threads 2 2>&1) || fail "info unbound exited $?"
+  grep -q "is bound to" <<<"$out" && fail "binding warning without a binding: $out"
+fi
+
 # bench transfer needs a second rank; with one it says so.
 out=$(run "$tessera" --no-progress bench transfer --bytes 64KiB --repeat 2 2>&1); rc=$?
 if [ "$np" -ge 2 ]; then
