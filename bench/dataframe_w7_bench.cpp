@@ -3,17 +3,19 @@
 // with a 1M-row frame (key a permutation, b) on key, inner, the result
 // persisted; both inputs persisted first, untimed, in 20 and 4 partitions.
 //
-//     mpiexec -n 2 dataframe_w7_bench [--left N] [--right N] [--repeat N] [--broadcast -1|0|1]
+//     mpiexec -n 2 dataframe_w7_bench [--left N] [--right N] [--repeat N] [--broadcast -1|0|1] [--trace FILE]
 //
 // One line per repeat and a summary on rank 0; the checks are the result's
 // row count and the sum of b, computed after the timed part.
 #include <tessera/dataframe.hpp>
+#include <tessera/diagnostics.hpp>
 #include <tessera/runtime.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <string>
 #include <sys/resource.h>
@@ -27,12 +29,14 @@ int main(int argc, char** argv) {
   tessera::Runtime runtime(argc, argv);
   std::int64_t nl = 10'000'000, nr = 1'000'000;
   int repeat = 3, broadcast = -1;  // -1: merge() chooses, as a user gets it
+  std::string trace;  // the timed runs' task records (tessera::Profile), when given
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--left") nl = std::stoll(argv[i + 1]);
     else if (flag == "--right") nr = std::stoll(argv[i + 1]);
     else if (flag == "--repeat") repeat = std::stoi(argv[i + 1]);
     else if (flag == "--broadcast") broadcast = std::stoi(argv[i + 1]);
+    else if (flag == "--trace") trace = argv[i + 1];
   }
   // The same inputs on every rank (the driver is replicated): a fixed seed.
   std::mt19937_64 rng(7);
@@ -61,6 +65,8 @@ int main(int argc, char** argv) {
   double best = 1e300;
   std::int64_t rows = 0;
   double checksum = 0;
+  std::optional<tessera::Profile> profile;
+  if (!trace.empty()) profile.emplace();
   for (int r = 0; r < repeat; ++r) {
     runtime.barrier();
     const auto start = std::chrono::steady_clock::now();
@@ -71,6 +77,7 @@ int main(int argc, char** argv) {
     checksum = merged["b"].sum().compute();
     if (runtime.rank() == 0) std::printf("w7 repeat=%d seconds=%.4f rows=%lld checksum=%.10e\n", r, secs, static_cast<long long>(rows), checksum);
   }
+  if (profile) profile->write_trace(trace);
   struct rusage usage {};
   ::getrusage(RUSAGE_SELF, &usage);
   if (runtime.rank() == 0) {
