@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <mutex>
 #include <optional>
 
@@ -322,13 +323,48 @@ Table join_tables(const Table& left, const Table& right, const JoinPlan& plan) {
 
 namespace {
 
-// A unique int64 key's rows: open addressing over (key, row) pairs, 16 bytes
-// a slot so that a lookup touches one cache line, at most half full.
+// A unique int64 key's rows. Keys within a range at most four times their
+// count (ids: 0..n-1, shuffled) are a direct array, the row of `key - base`
+// in 4 bytes: W7's million keys take 4 MB instead of a hash table's 32, a
+// first run faults in an eighth of it, and a probe is one load. Other keys:
+// open addressing over (key, row) pairs, 16 bytes a slot so that a lookup
+// touches one cache line, at most half full.
 struct UniqueKeyIndex {
   Buffer slots;  // int64 pairs: key, row (row -1: empty); a Buffer, so on huge pages (a million keys: 32 MB)
   std::uint64_t mask = 0;
   const std::int64_t* pairs() const { return reinterpret_cast<const std::int64_t*>(slots.data()); }
+  // Dense: rows[key - base] for key - base < span, -1 where no key.
+  bool dense = false;
+  std::int64_t base = 0;
+  std::uint64_t span = 0;
+  const std::int32_t* rows() const { return reinterpret_cast<const std::int32_t*>(slots.data()); }
 };
+
+// The direct array when the keys are dense enough (and rows fit 4 bytes);
+// none when they are not, or (`repeated`) when a key repeats.
+std::optional<UniqueKeyIndex> index_dense_keys(std::span<const std::int64_t> keys, bool& repeated) {
+  repeated = false;
+  if (keys.empty() || keys.size() > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) return std::nullopt;
+  const auto [lo, hi] = std::minmax_element(keys.begin(), keys.end());
+  const std::uint64_t span = static_cast<std::uint64_t>(*hi) - static_cast<std::uint64_t>(*lo) + 1;
+  if (span == 0 || span > 4 * static_cast<std::uint64_t>(keys.size())) return std::nullopt;  // span 0: the whole int64 range
+  UniqueKeyIndex index;
+  index.dense = true;
+  index.base = *lo;
+  index.span = span;
+  index.slots = Buffer(static_cast<std::size_t>(span) * sizeof(std::int32_t));
+  auto* rows = reinterpret_cast<std::int32_t*>(index.slots.data());
+  std::fill(rows, rows + span, std::int32_t{-1});
+  for (std::size_t r = 0; r < keys.size(); ++r) {
+    std::int32_t& slot = rows[static_cast<std::uint64_t>(keys[r]) - static_cast<std::uint64_t>(index.base)];
+    if (slot >= 0) {
+      repeated = true;
+      return std::nullopt;
+    }
+    slot = static_cast<std::int32_t>(r);
+  }
+  return index;
+}
 
 // Index building and probing go 16 keys at a time: the home slots of keys
 // [from, from + 16) into `at`, each prefetched, so that a table out of cache
@@ -346,6 +382,9 @@ std::size_t locate_batch(std::span<const std::int64_t> keys, std::size_t from, s
 
 // None when the key repeats (then the general join handles it).
 std::optional<UniqueKeyIndex> index_unique_keys(std::span<const std::int64_t> keys) {
+  bool repeated = false;
+  if (auto dense = index_dense_keys(keys, repeated)) return dense;
+  if (repeated) return std::nullopt;
   std::size_t n = 16;
   while (n < keys.size() * 2) n *= 2;
   UniqueKeyIndex index;
@@ -376,6 +415,22 @@ std::optional<UniqueKeyIndex> index_unique_keys(std::span<const std::int64_t> ke
 bool probe_unique_keys(const UniqueKeyIndex& index, std::span<const std::int64_t> keys, std::vector<std::int64_t>& rows) {
   const std::size_t n = keys.size();
   rows.resize(n);
+  if (index.dense) {
+    const std::int32_t* direct = index.rows();
+    const auto base = static_cast<std::uint64_t>(index.base);
+    bool all = true;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i + 16 < n) {
+        const std::uint64_t ahead = static_cast<std::uint64_t>(keys[i + 16]) - base;
+        if (ahead < index.span) __builtin_prefetch(direct + ahead);
+      }
+      const std::uint64_t at = static_cast<std::uint64_t>(keys[i]) - base;
+      const std::int64_t row = at < index.span ? direct[at] : -1;
+      rows[i] = row;
+      all &= row >= 0;
+    }
+    return all;
+  }
   const std::int64_t* slots = index.pairs();
   std::uint64_t at[2][key_batch];
   bool all = true;

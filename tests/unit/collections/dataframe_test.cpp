@@ -284,6 +284,24 @@ TEST(DataFrameShuffle, MergeOnAUniqueRightKeyByEveryRoute) {
       EXPECT_EQ(t.column("b").format(0) + " " + t.column("b").format(1) + " " + t.column("b").format(2), "12 11 10");
     }
   }
+  // Dense right keys (a direct array) and sparse ones (a hash table), and
+  // left keys below, inside (matched or not) and above the right's range;
+  // a repeated right key takes the general join.
+  for (std::int64_t s : {1, 1000}) {
+    const auto r = dd::from_table(keyed({3 * s, 1 * s, 4 * s}, "b", 10), 2);
+    const auto l = dd::from_table(keyed({-5, 1 * s, 2 * s, 4 * s, 9 * s}, "a", 0), 3);
+    dd::MergeOptions o;
+    o.on = {"key"};
+    o.broadcast = 1;
+    o.how = "left";
+    auto k = [](std::int64_t v) { return std::to_string(v); };
+    EXPECT_EQ(rows_of(l.merge(r, o)), (std::vector<std::string>{"-5,0,NaN", k(s) + ",1,11", k(2 * s) + ",2,NaN",
+                                                                  k(4 * s) + ",3,12", k(9 * s) + ",4,NaN"}))
+        << s;
+    const auto repeated = dd::from_table(keyed({3 * s, 1 * s, 3 * s}, "b", 10), 2);
+    o.how = "inner";
+    EXPECT_EQ(rows_of(l.merge(repeated, o)), (std::vector<std::string>{k(s) + ",1,11"})) << s;
+  }
   // A null key on either side takes the general join (nulls match nulls, as pandas'): the same rows either way.
   ColumnBuilder k(ColumnType::int64), a(ColumnType::float64);
   for (int i = 0; i < 6; ++i) {
