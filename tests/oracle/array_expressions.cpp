@@ -225,6 +225,9 @@ int main(int argc, char** argv) {
   w.put("result", "slabs_argmin_ax0", big.argmin(0).compute());
   w.put("result", "slabs_centered_std", (big - big.mean(1, true)).std().compute());
   w.put("result", "slabs_nanmax_ax1", da::nanmax(da::where(big > 2, std::nan(""), big), 1).compute());
+  Array big2 = da::from_hdf5(in, "/big2", {1100, 1300});  // a second file leaf read in slabs beside the first
+  w.put("result", "slabs_two_files_var_ax0", (big - big2).var(0).compute());
+  w.put("result", "slabs_two_files_greater", (big > big2).sum().compute());
   Array long_ints = da::from_hdf5(in, "/long", ChunkSpec{1'500'000});
   w.put("result", "slabs_long_sum", long_ints.sum().compute());
   w.put("result", "slabs_long_argmin", long_ints.argmin().compute());

@@ -153,6 +153,8 @@ def expected(v):
             "slabs_long_argmin": np.int64(H5PY_LONG.argmin()),
             "slabs_cube_max_ax1": H5PY_CUBE.max(1),
             "slabs_cube_mean_02": H5PY_CUBE.mean((0, 2)),
+            "slabs_two_files_var_ax0": (H5PY_BIG - H5PY_BIG2).var(0),
+            "slabs_two_files_greater": np.int64((H5PY_BIG > H5PY_BIG2).sum()),
             "wide_rows_sum_ax1": H5PY_WIDE.sum(1),
             "wide_rows_centered_var": (H5PY_WIDE - H5PY_WIDE.mean(1, keepdims=True)).var(),
         }
@@ -163,6 +165,7 @@ H5PY_F32 = rng.standard_normal((301, 257)).astype(np.float32)
 H5PY_I32 = rng.integers(-1000, 1000, (23, 17)).astype(np.int32)
 H5PY_I64 = rng.integers(-10**12, 10**12, 1009)
 H5PY_BIG = rng.standard_normal((1100, 1300))  # 11.4 MB: one block, three slabs
+H5PY_BIG2 = rng.standard_normal((1100, 1300))
 H5PY_LONG = rng.integers(-10**6, 10**6, 1_500_000).astype(np.int32)  # 6 MB: two slabs
 H5PY_CUBE = rng.standard_normal((60, 200, 150)).astype(np.float32)  # 7.2 MB, HDF5-chunked
 H5PY_WIDE = rng.standard_normal((3, 600_000))  # rows of 4.8 MB, over a slab: whole-block reads
@@ -175,6 +178,7 @@ def write_h5py_input(d):
         f.create_dataset("grp/sub/i32", data=H5PY_I32)
         f.create_dataset("i64", data=H5PY_I64)
         f.create_dataset("big", data=H5PY_BIG)
+        f.create_dataset("big2", data=H5PY_BIG2)
         f.create_dataset("long", data=H5PY_LONG)
         f.create_dataset("cube", data=H5PY_CUBE, chunks=(16, 50, 150))
         f.create_dataset("wide", data=H5PY_WIDE)
