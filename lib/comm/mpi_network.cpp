@@ -630,7 +630,7 @@ void MpiNetwork::broadcast_outputs(std::span<Value> values, std::span<const int>
     std::vector<std::byte> block(block_bytes);
     std::uint64_t sizes[2] = {packed.size(), large.size()};
     std::memcpy(block.data(), sizes, head);
-    if (rank_ == root && packed.size() <= block_bytes - head) {
+    if (rank_ == root && !packed.empty() && packed.size() <= block_bytes - head) {  // empty: data() may be null
       std::memcpy(block.data() + head, packed.data(), packed.size());
     }
     check_mpi(MPI_Bcast(block.data(), static_cast<int>(block_bytes), MPI_BYTE, root, comm_), "MPI_Bcast (outputs)",
@@ -638,7 +638,7 @@ void MpiNetwork::broadcast_outputs(std::span<Value> values, std::span<const int>
     std::memcpy(sizes, block.data(), head);
     packed.resize(static_cast<std::size_t>(sizes[0]));
     if (sizes[0] <= block_bytes - head) {
-      std::memcpy(packed.data(), block.data() + head, packed.size());
+      if (!packed.empty()) std::memcpy(packed.data(), block.data() + head, packed.size());
     } else {
       broadcast_bytes(packed.data(), sizes[0], root);
     }
