@@ -577,6 +577,7 @@ class DistributedRun final : public ProgressSource {
     }
     batches_.resize(ranks_);
     push_batches_.resize(ranks_);
+    waiting_on_.resize(static_cast<std::size_t>(ranks_));
     if (tasks_left_ == 0) finish();
   }
 
@@ -588,6 +589,23 @@ class DistributedRun final : public ProgressSource {
   bool schedule_ready() {
     bool any = false;
     deferred_.clear();
+    // Tasks waiting for a slot on a rank: as many as it has free slots try
+    // again, best first; while some rank idles, one more of any of them
+    // (the idle rank may take it, away from its inputs).
+    for (int r = 0; r < ranks_; ++r) {
+      auto& waiting = waiting_on_[static_cast<std::size_t>(r)];
+      for (std::size_t room = policy_->free_slots(r); room > 0 && !waiting.empty(); --room) {
+        ready_.push(waiting.top());
+        waiting.pop();
+      }
+    }
+    if (policy_->any_idle_rank()) {
+      for (auto& waiting : waiting_on_) {
+        if (waiting.empty()) continue;
+        ready_.push(waiting.top());
+        waiting.pop();
+      }
+    }
     if (!held_roots_.empty()) {
       for (std::size_t room = policy_->held_roots_to_admit(held_roots_.size()); room > 0 && !held_roots_.empty();
            --room) {
@@ -595,10 +613,7 @@ class DistributedRun final : public ProgressSource {
         held_roots_.pop();
       }
     }
-    // Deferred tasks wait for slots where their inputs are: a round looks
-    // past a bounded number of them, not at every ready task each time.
-    const std::size_t max_deferred = 64 * static_cast<std::size_t>(ranks_);
-    while (!ready_.empty() && policy_->any_free_slot() && deferred_.size() < max_deferred) {
+    while (!ready_.empty() && policy_->any_free_slot()) {
       auto top = ready_.top();
       ready_.pop();
       if (exchanges_.is_exchange(top.second)) {
@@ -613,7 +628,12 @@ class DistributedRun final : public ProgressSource {
       const auto decision = policy_->decide(top.second, holders_, nbytes_);
       switch (decision.action) {
         case Placement::Decision::Action::hold: held_roots_.push(top); continue;
-        case Placement::Decision::Action::defer: deferred_.push_back(top); continue;
+        case Placement::Decision::Action::defer:
+          // Set aside until that rank frees a slot, so that a round does not
+          // look at every waiting task again.
+          if (decision.rank >= 0) waiting_on_[static_cast<std::size_t>(decision.rank)].push(top);
+          else deferred_.push_back(top);
+          continue;
         case Placement::Decision::Action::run: break;
       }
       assign(top.second, decision.rank);
@@ -778,6 +798,10 @@ class DistributedRun final : public ProgressSource {
                       std::greater<>>
       ready_;
   std::vector<std::pair<std::uint32_t, NodeId>> deferred_;
+  // Per rank: ready tasks waiting for a slot there (restricted to it, or 8 MiB of their inputs are there).
+  std::vector<std::priority_queue<std::pair<std::uint32_t, NodeId>, std::vector<std::pair<std::uint32_t, NodeId>>,
+                                  std::greater<>>>
+      waiting_on_;
   std::priority_queue<std::pair<std::uint32_t, NodeId>, std::vector<std::pair<std::uint32_t, NodeId>>,
                       std::greater<>>
       held_roots_;  // roots waiting for room (Placement::holding_roots_back)

@@ -61,10 +61,15 @@ Placement::Placement(const Graph& graph, const std::vector<unsigned>& threads_pe
 // (stay_with_bytes). Only ranks
 // that hold an input or are preferred can beat the least loaded one, so
 // this costs O(inputs + log ranks), not O(ranks).
-int Placement::place(NodeId task, std::span<const std::vector<int>> holders, std::span<const std::uint64_t> nbytes) {
+int Placement::place(NodeId task, std::span<const std::vector<int>> holders, std::span<const std::uint64_t> nbytes,
+                     int& waits_for) {
   const TaskAnnotations& hints = graph_.node(task).annotations;
   const int owner = owner_.empty() ? -1 : owner_[task];
-  if (int only = owner >= 0 ? owner : hints.restricted_to; only >= 0) return load_[only] < capacity_[only] ? only : -1;
+  if (int only = owner >= 0 ? owner : hints.restricted_to; only >= 0) {
+    if (load_[only] < capacity_[only]) return only;
+    waits_for = only;
+    return -1;
+  }
   auto credit = [&](int r, std::uint64_t bytes) {
     if (r < 0 || r >= ranks_ || bytes == 0) return;
     if (bytes_on_[r] == 0) candidates_.push_back(r);
@@ -82,11 +87,11 @@ int Placement::place(NodeId task, std::span<const std::vector<int>> holders, std
     for (int r : holders[dep]) credit(r, bytes);
   }
   for (int r : hints.preferred_ranks) credit(r, std::max<std::uint64_t>(hints.expected_bytes, 1));
-  int best = -1;
-  std::uint64_t on_full = 0;  // the most input bytes on a rank without a free slot
+  int best = -1, full = -1;  // full: the rank without a free slot that holds the most input bytes
+  std::uint64_t on_full = 0;
   for (int r : candidates_) {
     if (load_[r] >= capacity_[r]) {
-      on_full = std::max(on_full, bytes_on_[r]);
+      if (bytes_on_[r] > on_full) on_full = bytes_on_[r], full = r;
       continue;
     }
     if (best < 0 || bytes_on_[r] > bytes_on_[best] || (bytes_on_[r] == bytes_on_[best] && less_loaded(r, best))) {
@@ -99,7 +104,10 @@ int Placement::place(NodeId task, std::span<const std::vector<int>> holders, std
   const int chosen = best >= 0 ? best : least_loaded();
   // Most of its bytes are on a full rank: wait for a slot there, unless
   // `chosen` has nothing to do (then moving them beats idling).
-  if (on_full >= stay_with_bytes && on_full > on_best && chosen >= 0 && load_[chosen] > 0) return -1;
+  if (on_full >= stay_with_bytes && on_full > on_best && (chosen < 0 || load_[chosen] > 0)) {
+    waits_for = full;
+    return -1;
+  }
   return chosen;
 }
 
@@ -165,7 +173,8 @@ std::size_t Placement::held_roots_to_admit(std::size_t held) const {
 
 Placement::Decision Placement::decide(NodeId task, std::span<const std::vector<int>> holders,
                                       std::span<const std::uint64_t> nbytes) {
-  int rank = place(task, holders, nbytes);
+  int waits_for = -1;
+  int rank = place(task, holders, nbytes, waits_for);
   const TaskAnnotations& hints = graph_.node(task).annotations;
   if (holding_roots_back() && graph_.deps(task).empty() && hints.restricted_to < 0 && hints.preferred_ranks.empty()) {
     // A large root with nothing to say where: its home rank, round robin
@@ -185,7 +194,7 @@ Placement::Decision Placement::decide(NodeId task, std::span<const std::vector<i
     if (!root_room(other)) return {Decision::Action::hold};
     rank = other;
   }
-  if (rank < 0) return {Decision::Action::defer};
+  if (rank < 0) return {Decision::Action::defer, waits_for};
   return {Decision::Action::run, rank};
 }
 

@@ -30,7 +30,7 @@ class Placement {
     enum class Action {
       run,    // assign it to `rank`
       hold,   // a large root without room: hold it back until there is some
-      defer,  // restricted to a full rank: try again next round, let the others pass
+      defer,  // it waits for a slot on `rank` (restricted there, or its large inputs are): let the others pass
     } action;
     int rank = -1;
   };
@@ -43,6 +43,9 @@ class Placement {
   /// How many of `held` held-back roots may compete again now.
   std::size_t held_roots_to_admit(std::size_t held) const;
   bool any_free_slot() const { return ranks_with_free_slots_ > 0; }
+  std::size_t free_slots(int rank) const { return load_[rank] < capacity_[rank] ? capacity_[rank] - load_[rank] : 0; }
+  /// Some rank has nothing assigned (it may take a task away from its inputs).
+  bool any_idle_rank() const { return std::find(load_.begin(), load_.end(), 0u) != load_.end(); }
 
   void assigned(int rank) { set_load(rank, load_[rank] + 1); }
   /// No task assigned anywhere is unfinished.
@@ -51,7 +54,9 @@ class Placement {
   void finished(int rank, NodeId task, std::uint64_t nbytes);
 
  private:
-  int place(NodeId task, std::span<const std::vector<int>> holders, std::span<const std::uint64_t> nbytes);
+  /// -1 when it should wait, with `waits_for` the full rank it waits for.
+  int place(NodeId task, std::span<const std::vector<int>> holders, std::span<const std::uint64_t> nbytes,
+            int& waits_for);
   int least_loaded() const;
   bool less_loaded(int a, int b) const;
   double load_ratio(int r) const { return static_cast<double>(load_[r]) / capacity_[r]; }

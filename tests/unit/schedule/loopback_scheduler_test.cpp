@@ -10,6 +10,7 @@
 
 #include "schedule/distributed_executor.hpp"
 #include "schedule/loopback_network.hpp"
+#include "schedule/placement.hpp"
 #include "schedule/root_gate.hpp"
 #include "schedule/thread_pool.hpp"
 
@@ -164,6 +165,49 @@ TEST_P(LoopbackScheduler, WideMapAndTreeReduce) {
 
 // The gate on its own: which roots wait, the order a forced one comes out in,
 // and that a root let go is never parked again (the scheduler asks again).
+// A task whose inputs are 8 MiB or more on a rank without a free slot waits
+// for one there (the decision names the rank) rather than go to a busy
+// rank; an idle rank takes it; small inputs go to the free rank as before.
+TEST(Placement, LargeInputsWaitForTheirFullRankUnlessAnotherIdles) {
+  Graph g;
+  std::vector<NodeId> inputs, tasks;
+  for (int i = 0; i < 12; ++i) {
+    // The inputs are computed results (a task over only literals counts as a root, placed apart).
+    inputs.push_back(g.add_resolved(Key("make", {i}), TaskFunction([](TaskArgs) { return Value::of(1); }), Value(), {}));
+    tasks.push_back(g.add_resolved(Key("use", {i}), TaskFunction([](TaskArgs) { return Value::of(1); }), Value(),
+                                   std::span<const NodeId>(&inputs.back(), 1)));
+  }
+  std::vector<std::vector<int>> holders(g.size());
+  std::vector<std::uint64_t> nbytes(g.size(), 0);
+  for (int i = 0; i < 12; ++i) {
+    holders[inputs[static_cast<std::size_t>(i)]] = {0};
+    nbytes[inputs[static_cast<std::size_t>(i)]] = i < 11 ? 16u << 20 : 1u << 20;  // the last one small
+  }
+  schedule::Placement p(g, {1, 1});  // 8 slots a rank
+  using Action = schedule::Placement::Decision::Action;
+  auto decide = [&](int i) { return p.decide(tasks[static_cast<std::size_t>(i)], holders, nbytes); };
+  for (int i = 0; i < 8; ++i) {
+    const auto d = decide(i);
+    ASSERT_EQ(d.action, Action::run);
+    EXPECT_EQ(d.rank, 0) << "where its input is, " << i;
+    p.assigned(0);
+  }
+  auto d = decide(8);  // rank 0 is full and rank 1 idles: rank 1 takes it
+  ASSERT_EQ(d.action, Action::run);
+  EXPECT_EQ(d.rank, 1);
+  p.assigned(1);
+  d = decide(9);  // rank 1 is busy now: wait for rank 0
+  EXPECT_EQ(d.action, Action::defer);
+  EXPECT_EQ(d.rank, 0);
+  d = decide(11);  // 1 MiB of input: not worth waiting for
+  ASSERT_EQ(d.action, Action::run);
+  EXPECT_EQ(d.rank, 1);
+  p.finished(0, tasks[0], 8);
+  d = decide(9);  // a slot came free where its input is
+  ASSERT_EQ(d.action, Action::run);
+  EXPECT_EQ(d.rank, 0);
+}
+
 TEST(RootGate, ParksSecondReadsAndLetsThemGoWhenTheTotalIsDone) {
   const std::int64_t n = 3;
   std::vector<Key> outputs;
@@ -347,6 +391,38 @@ TEST_P(LoopbackScheduler, PersistedOutputsStayOnTheirHolders) {
       }
     }
   }
+}
+
+// Many tasks over large inputs that all live on rank 0: they wait for rank
+// 0's slots (set aside per rank, not looked at again every round) instead of
+// pulling their inputs to busy ranks; the run completes with every result.
+TEST_P(LoopbackScheduler, TasksOverLargeInputsOnOneRankWaitForItsSlots) {
+  const int n = ranks();
+  constexpr int tasks = 60;
+  auto build = [](int rank) {
+    Job job;
+    std::vector<NodeId> inputs;
+    for (int i = 0; i < tasks; ++i) {  // 16 MiB each as placement sees them
+      inputs.push_back(job.graph.add_persisted(Key("big", {i}), rank == 0 ? Value::of(std::int64_t{i}) : Value(), 0,
+                                               16u << 20));
+    }
+    for (int i = 0; i < tasks; ++i) {
+      job.outputs.push_back(job.graph.add_resolved(
+          Key("use", {i}), TaskFunction([](TaskArgs args) { return Value::of(args[0]->get<std::int64_t>() * 3); }),
+          Value(), std::span<const NodeId>(&inputs[static_cast<std::size_t>(i)], 1)));
+    }
+    return job;
+  };
+  auto outcomes = run_on(n, build);
+  expect_no_errors(outcomes);
+  for (int r = 0; r < n; ++r) {
+    const auto& values = outcomes[static_cast<std::size_t>(r)].out.values;
+    ASSERT_EQ(values.size(), static_cast<std::size_t>(tasks));
+    for (int i = 0; i < tasks; ++i) EXPECT_EQ(values[static_cast<std::size_t>(i)].get<std::int64_t>(), 3 * i) << r;
+  }
+  int on_holder = 0;
+  for (const auto& [key, rank] : outcomes[0].stats.placement) on_holder += key.str().rfind("('use", 0) == 0 && rank == 0;
+  EXPECT_GE(on_holder, tasks / 2) << "most ran where their inputs are";
 }
 
 // A shuffle: `senders` tasks each send value v (0 <= v < 1000, 1000 values of
