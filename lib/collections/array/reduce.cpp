@@ -679,11 +679,10 @@ class ChunkLayer final : public Layer {
     const auto& leaves = plan.program.leaves;
     const Shape shape = block_shape(plan.program.chunks, index);
     BlockFold fold(plan, index, shape);
+    const std::int64_t row_elements = product(std::span(shape).subspan(1));
     std::int64_t row_bytes = 1;
     for (std::size_t l = 0; l < leaves.size(); ++l) {
-      if (!plan.streamed[l]) continue;
-      const std::int64_t bytes = product(std::span(shape).subspan(1)) * static_cast<std::int64_t>(itemsize(leaves[l]->dtype));
-      row_bytes = std::max(row_bytes, bytes);
+      if (plan.streamed[l]) row_bytes = std::max(row_bytes, row_elements * static_cast<std::int64_t>(itemsize(leaves[l]->dtype)));
     }
     const std::int64_t rows = std::max<std::int64_t>(1, slab_bytes / row_bytes);
     if (slab_scratch.size() < leaves.size()) slab_scratch.resize(leaves.size());
@@ -697,7 +696,7 @@ class ChunkLayer final : public Layer {
           bytes[l] = {b.data(), b.size()};
           continue;
         }
-        const auto need = static_cast<std::size_t>(count * product(std::span(shape).subspan(1))) * itemsize(leaves[l]->dtype);
+        const auto need = static_cast<std::size_t>(count * row_elements) * itemsize(leaves[l]->dtype);
         auto& scratch = slab_scratch[l];
         if (scratch.size() < need) scratch.resize(need);
         if (need > 0) leaves[l]->layer->read_rows(index, first, count, scratch.data());
