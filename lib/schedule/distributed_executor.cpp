@@ -592,18 +592,22 @@ class DistributedRun final : public ProgressSource {
     // Tasks waiting for a slot on a rank: as many as it has free slots try
     // again, best first; while some rank idles, one more of any of them
     // (the idle rank may take it, away from its inputs).
-    for (int r = 0; r < ranks_; ++r) {
+    // This runs every turn of the progress loop: with nothing waiting (the
+    // usual case) it costs no scan over the ranks.
+    for (int r = 0; r < ranks_ && waiting_count_ > 0; ++r) {
       auto& waiting = waiting_on_[static_cast<std::size_t>(r)];
       for (std::size_t room = policy_->free_slots(r); room > 0 && !waiting.empty(); --room) {
         ready_.push(waiting.top());
         waiting.pop();
+        --waiting_count_;
       }
     }
-    if (policy_->any_idle_rank()) {
+    if (waiting_count_ > 0 && policy_->any_idle_rank()) {
       for (auto& waiting : waiting_on_) {
         if (waiting.empty()) continue;
         ready_.push(waiting.top());
         waiting.pop();
+        --waiting_count_;
       }
     }
     if (!held_roots_.empty()) {
@@ -631,8 +635,12 @@ class DistributedRun final : public ProgressSource {
         case Placement::Decision::Action::defer:
           // Set aside until that rank frees a slot, so that a round does not
           // look at every waiting task again.
-          if (decision.rank >= 0) waiting_on_[static_cast<std::size_t>(decision.rank)].push(top);
-          else deferred_.push_back(top);
+          if (decision.rank >= 0) {
+            waiting_on_[static_cast<std::size_t>(decision.rank)].push(top);
+            ++waiting_count_;
+          } else {
+            deferred_.push_back(top);
+          }
           continue;
         case Placement::Decision::Action::run: break;
       }
@@ -802,6 +810,7 @@ class DistributedRun final : public ProgressSource {
   std::vector<std::priority_queue<std::pair<std::uint32_t, NodeId>, std::vector<std::pair<std::uint32_t, NodeId>>,
                                   std::greater<>>>
       waiting_on_;
+  std::size_t waiting_count_ = 0;  // tasks in waiting_on_, over all ranks
   std::priority_queue<std::pair<std::uint32_t, NodeId>, std::vector<std::pair<std::uint32_t, NodeId>>,
                       std::greater<>>
       held_roots_;  // roots waiting for room (Placement::holding_roots_back)
