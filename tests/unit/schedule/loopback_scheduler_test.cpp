@@ -422,7 +422,10 @@ TEST_P(LoopbackScheduler, TasksOverLargeInputsOnOneRankWaitForItsSlots) {
   }
   int on_holder = 0;
   for (const auto& [key, rank] : outcomes[0].stats.placement) on_holder += key.str().rfind("('use", 0) == 0 && rank == 0;
-  EXPECT_GE(on_holder, tasks / 2) << "most ran where their inputs are";
+  // The first round fills the holder's slots (8 a thread) with tasks over its
+  // inputs; after that, how many more it runs depends on how often the other
+  // ranks idle (an idle rank takes a waiting task), which is timing.
+  EXPECT_GE(on_holder, static_cast<int>(8 * threads_per_rank)) << "the holder's slots went to its own inputs";
 }
 
 // A shuffle: `senders` tasks each send value v (0 <= v < 1000, 1000 values of
