@@ -108,6 +108,9 @@ class MpiNetwork final : public schedule::Network {
   std::deque<std::int64_t> query_payloads_;  // buffers of sends nobody waits for
   int departed_rank_ = -1;                    // a rank that ended its Runtime (depart()), and
   std::int64_t departed_made_ = 0;            // the collective calls it had made
+  std::vector<char> departed_;                // per rank: has it ended its Runtime
+  int departures_ = 0;                        // how many have
+  void receive_departures();
 };
 
 }  // namespace tessera::comm

@@ -1,5 +1,5 @@
 // Ranks that do not all reach a compute(): collective_wait late|missing|departed.
-//   late:     rank 0 reaches it a second after the others (they warn, then it runs)
+//   late:     rank 0 reaches it seconds after the others (they warn, then it runs)
 //   missing:  rank 0 never does, but lives on (with TESSERA_COLLECTIVE_TIMEOUT the job ends)
 //   departed: rank 0 ends its Runtime instead (the others fail at once, naming it)
 // tests/mpi/collective_wait_test.sh checks what the waiting ranks print.
@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(std::chrono::seconds(50));
       return 0;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    std::this_thread::sleep_for(std::chrono::milliseconds(3000));
   }
   const int two = tessera::compute(inc(1));  // collective call #2
   std::printf("rank %d computed %d\n", runtime.rank(), two);
