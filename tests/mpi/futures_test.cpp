@@ -145,6 +145,7 @@ TEST(Futures, CancelledFuturesAndTheirDependentsSayTheyWereCancelled) {
   auto b = submit([](int x) { return x + 1; }, a);
   auto other = submit([] { return 10; });
   a.cancel();
+  runtime().barrier();  // every rank has asked rank 0 to cancel before any gate opens
   gate_open = true;
   EXPECT_TRUE(a.cancelled());
   EXPECT_THROW(a.result(), CancelledError);
@@ -196,24 +197,27 @@ TEST(Futures, ResultOnSomeRanksOnly) {
 }
 
 // A submit made while an earlier future runs starts at once; as_completed
-// yields each future as soon as it has finished.
+// yields each future as soon as it has finished. The slow one waits for a
+// release that comes only after every rank has checked it is still running,
+// so nothing here depends on how fast a loaded machine is.
+std::atomic<bool> slow_released{false};
+
 TEST(Futures, SubmitsDoNotWaitForEarlierWorkAndAsCompletedStreams) {
-  using Clock = std::chrono::steady_clock;
+  slow_released = false;
   auto slow = submit([] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    for (int i = 0; i < 60'000 && !slow_released; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     return 1;
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the slow task is under way
-  const auto start = Clock::now();
   auto quick = submit([](int x) { return x + 1; }, 41);
   EXPECT_EQ(quick.result(), 42);
-  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(1500)) << "the quick future waited for the slow one";
-  EXPECT_FALSE(slow.done());
+  EXPECT_FALSE(slow.done()) << "the quick future waited for the slow one";
   std::vector<Future<int>> both{slow, submit([] { return 2; })};
   std::vector<int> order;
   for (auto& f : as_completed(both)) {
     if (order.empty()) {
       EXPECT_FALSE(slow.done()) << "as_completed waited for every future";
+      runtime().barrier();  // the futures' service has a communicator of its own
+      slow_released = true;
     }
     order.push_back(f.result());
   }

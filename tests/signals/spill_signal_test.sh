@@ -14,11 +14,12 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 # A run that spills for many seconds: 2 GiB through a 64 MiB budget.
 spill=(--no-progress bench spill --total 2GiB --chunk 16MiB --memory-limit 64MiB)
 
-# Waits until DIR holds at least N spill directories (60 s at most).
+# Waits until DIR holds at least N spill directories with their spill file
+# (a rank makes the directory, then the file) (60 s at most).
 wait_for_spill() {
   local dir=$1 n=$2
   for _ in $(seq 600); do
-    (( $(find "$dir" -mindepth 1 -maxdepth 1 -name 'tessera-spill-*' | wc -l) >= n )) && return 0
+    (( $(find "$dir" -mindepth 2 -maxdepth 2 -path '*/tessera-spill-*/spill' | wc -l) >= n )) && return 0
     sleep 0.1
   done
   return 1
@@ -47,6 +48,9 @@ mkdir -p "$dir"
 pid=$!
 if wait_for_spill "$dir" 2; then
   kill -TERM $pid
+  # A launcher that does not end in 60 s fails the test rather than hanging it.
+  for _ in $(seq 600); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+  kill -KILL $pid 2>/dev/null
   wait $pid; rc=$?
   echo "mpiexec -n 2, SIGTERM: exit status $rc"
   [ $rc -ne 0 ] || fail "mpiexec -n 2: the job succeeded although it was sent SIGTERM"

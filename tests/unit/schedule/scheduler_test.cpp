@@ -114,7 +114,8 @@ TEST_P(SchedulerTest, NoTaskStartsAfterAnError) {
   std::vector<Delayed<int>> tasks;
   auto slow = delayed([&started](int i) {
     ++started;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    // Long enough that 100 of them leave a loaded machine a second to see the error.
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
     return i;
   }, "slow");
   tasks.push_back(delayed([]() -> int { throw std::runtime_error("first"); }, "fail")());
