@@ -19,6 +19,7 @@ Action add_info(CLI::App& app, const GlobalOptions& global) {
     const MemoryStatus memory = memory_status();
     auto lines = runtime.all_gather("rank " + std::to_string(runtime.rank()) + "/" + std::to_string(runtime.size()) +
                                     " host=" + runtime.host() + " threads=" + std::to_string(runtime.threads()) +
+                                    " worker_cpus=" + std::to_string(runtime.worker_cpus()) +
                                     " memory_limit=" + format_size(memory.limit) +
                                     " spill_above=" + format_size(memory.target));
     const auto settings = effective_settings();

@@ -47,6 +47,9 @@ class Runtime {
   int rank() const;
   int size() const;
   unsigned threads() const;  // worker threads on this rank
+  /// CPUs the worker threads may run on (the launcher's binding, or the
+  /// whole cpuset when that binding has fewer CPUs than threads).
+  unsigned worker_cpus() const;
   std::string host() const;
 
   /// Collective helpers for programs and tests.

@@ -17,10 +17,13 @@
 #include "graph/crash_report.hpp"
 #include "graph/task_error.hpp"
 #include "memory/budget.hpp"
+#include "schedule/thread_pool.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <string_view>
 #include <thread>
 #include <sched.h>
 #include <unistd.h>
@@ -71,7 +74,7 @@ class RuntimeState {
       threads_ = std::max(1u, std::thread::hardware_concurrency() / static_cast<unsigned>(ranks_on_node));
       config::note_source("threads", "default: the node's cores / ranks on the node");
     }
-    warn_if_bound_to_fewer_cores();
+    spread_workers_beyond_binding();
     std::vector<unsigned> all(static_cast<std::size_t>(size_));
     check_mpi(MPI_Allgather(&threads_, 1, MPI_UNSIGNED, all.data(), 1, MPI_UNSIGNED, comm_), "MPI_Allgather");
     network_ = std::make_unique<MpiNetwork>(comm_, std::move(all));
@@ -100,15 +103,33 @@ class RuntimeState {
 
   // Open MPI binds each rank to one core when it starts two ranks or fewer,
   // and a rank's worker threads then share that core: W1 at one rank took
-  // 4.5-7 s instead of 1.4 s. Said once, by rank 0, when it is so bound.
-  void warn_if_bound_to_fewer_cores() const {
+  // 4.5-7 s instead of 1.4 s. The pool's threads are ours, so they go on any
+  // CPU of the process's cpuset instead; the main thread keeps its binding.
+  // TESSERA_KEEP_BINDING=1 keeps the launcher's for all, with a warning.
+  void spread_workers_beyond_binding() {
     cpu_set_t mask;
     CPU_ZERO(&mask);
-    if (rank_ != 0 || ::sched_getaffinity(0, sizeof mask, &mask) != 0) return;
-    const int cores = CPU_COUNT(&mask);
-    if (cores <= 0 || static_cast<unsigned>(cores) >= threads_) return;
+    if (::sched_getaffinity(0, sizeof mask, &mask) != 0) return;
+    const int bound = CPU_COUNT(&mask);
+    worker_cpus_ = static_cast<unsigned>(std::max(bound, 0));
+    if (bound <= 0 || static_cast<unsigned>(bound) >= threads_) return;
+    const char* keep = std::getenv("TESSERA_KEEP_BINDING");
+    if (!(keep && *keep && std::string_view(keep) != "0")) {
+      const unsigned spread = schedule::spread_pool_threads();
+      if (spread > static_cast<unsigned>(bound)) {
+        worker_cpus_ = spread;
+        if (rank_ == 0 && log_enabled(LogLevel::info)) {
+          log(LogLevel::info, "rank 0 is bound to " + std::to_string(bound) + (bound == 1 ? " CPU" : " CPUs") +
+                                  ", fewer than its " + std::to_string(threads_) +
+                                  " worker threads: the workers besides the main thread run on any of " +
+                                  std::to_string(spread) + " CPUs (TESSERA_KEEP_BINDING=1 keeps the binding)");
+        }
+        return;
+      }
+    }
+    if (rank_ != 0) return;
     log(LogLevel::warn, "rank 0 runs " + std::to_string(threads_) + " worker threads but is bound to " +
-                            std::to_string(cores) + (cores == 1 ? " CPU" : " CPUs") +
+                            std::to_string(bound) + (bound == 1 ? " CPU" : " CPUs") +
                             ", so they share it (Open MPI binds each rank to one core when it starts two or fewer): "
                             "run with `mpiexec --bind-to none`, `--map-by slot:PE=" + std::to_string(threads_) +
                             "`, or under Slurm `srun --cpus-per-task=" + std::to_string(threads_) + "`");
@@ -123,6 +144,7 @@ class RuntimeState {
   MPI_Comm comm_ = MPI_COMM_NULL;
   int rank_ = 0, size_ = 1;
   unsigned threads_ = 1;
+  unsigned worker_cpus_ = 0;
   bool owns_mpi_ = false;
   std::string host_;
   std::unique_ptr<MpiNetwork> network_;
@@ -176,6 +198,7 @@ MPI_Comm runtime_comm() noexcept { return active_comm.load(); }
 }  // namespace comm
 int Runtime::size() const { return state_->size_; }
 unsigned Runtime::threads() const { return state_->threads_; }
+unsigned Runtime::worker_cpus() const { return state_->worker_cpus_; }
 std::string Runtime::host() const { return state_->host_; }
 void Runtime::barrier() const { comm::check_mpi(MPI_Barrier(state_->comm_), "MPI_Barrier"); }
 std::int64_t Runtime::max_over_ranks(std::int64_t value) const { return state_->allreduce(value, MPI_MAX); }

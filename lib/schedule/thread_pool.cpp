@@ -4,10 +4,25 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
+
+#include <sched.h>
 
 namespace tessera::schedule {
 namespace {
 thread_local bool this_thread_is_worker = false;
+
+std::mutex pool_cpus_mutex;
+std::optional<cpu_set_t> pool_cpus;  // unset: the threads keep the binding they inherit
+
+void apply_pool_cpus() {
+  std::optional<cpu_set_t> cpus;
+  {
+    std::lock_guard lock(pool_cpus_mutex);
+    cpus = pool_cpus;
+  }
+  if (cpus) ::sched_setaffinity(0, sizeof *cpus, &*cpus);  // best effort
+}
 
 // Marks the caller as a worker while it takes part in a job, so that a task
 // calling compute() runs its nested graph synchronously instead of waiting on
@@ -67,6 +82,7 @@ void ThreadPool::run(const std::function<void(unsigned)>& job) {
 
 void ThreadPool::loop(unsigned worker) {
   this_thread_is_worker = true;
+  apply_pool_cpus();
   graph::use_alternate_signal_stack();  // a task that overflows its stack is still named
   std::uint64_t seen = 0;
   for (;;) {
@@ -94,6 +110,24 @@ ThreadPool& shared_pool(unsigned workers) {
     pool = std::make_unique<ThreadPool>(workers);
   }
   return *pool;
+}
+
+// The kernel narrows a requested mask to the CPUs the process's cpuset
+// allows: asking for all of them, on a thread of its own, and reading back
+// what it got is how to learn that set whatever the launcher bound us to.
+unsigned spread_pool_threads() {
+  std::optional<cpu_set_t> allowed;
+  std::thread([&] {
+    cpu_set_t all;
+    CPU_ZERO(&all);
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) CPU_SET(cpu, &all);
+    cpu_set_t got;
+    if (::sched_setaffinity(0, sizeof all, &all) == 0 && ::sched_getaffinity(0, sizeof got, &got) == 0) allowed = got;
+  }).join();
+  if (!allowed) return 0;
+  std::lock_guard lock(pool_cpus_mutex);
+  pool_cpus = allowed;
+  return static_cast<unsigned>(CPU_COUNT(&*allowed));
 }
 
 }  // namespace tessera::schedule

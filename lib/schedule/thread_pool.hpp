@@ -42,4 +42,9 @@ class ThreadPool {
 /// The process's pool with `workers` workers, made (or remade) on demand.
 ThreadPool& shared_pool(unsigned workers);
 
+/// Lets the pool's own threads (not the caller, worker 0) run on every CPU
+/// this process may use, whatever the launcher bound it to; for threads
+/// started afterwards. Returns how many CPUs that is (0: unknown, unchanged).
+unsigned spread_pool_threads();
+
 }  // namespace tessera::schedule

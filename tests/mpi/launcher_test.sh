@@ -8,7 +8,7 @@ failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 out=$(run "$tessera" info 2>&1) || fail "info exited $?"
-lines=$(grep -c "^rank [0-9]*/$np host=.* threads=[0-9]* memory_limit=[0-9.]* [KMGT]*i*B spill_above=" <<<"$out")
+lines=$(grep -c "^rank [0-9]*/$np host=.* threads=[0-9]* worker_cpus=[0-9]* memory_limit=[0-9.]* [KMGT]*i*B spill_above=" <<<"$out")
 [ "$lines" = "$np" ] || fail "info printed $lines rank lines, expected $np: $out"
 grep -q "^ranks: $np$" <<<"$out" || fail "info lacks 'ranks: $np'"
 
@@ -29,12 +29,17 @@ out=$(run "$tessera" info --threads 1 2>&1) || fail "info --threads 1 exited $?"
 lines=$(grep -c "^rank [0-9]*/$np host=.* threads=1 " <<<"$out")
 [ "$lines" = "$np" ] || fail "info --threads 1 printed $lines rank lines with threads=1: $out"
 
-# A rank bound to fewer cores than its worker threads is told so, with the fix;
-# an unbound one is not (one rank: Open MPI's default binds it to one core).
+# A rank bound to fewer cores than its worker threads spreads its workers
+# over the node (one rank: Open MPI's default binds it to one core); with
+# TESSERA_KEEP_BINDING=1 it keeps the binding and is told so, with the fix.
 if [ "$np" = 1 ] && [ "$(nproc)" -ge 2 ]; then
   out=$(run --bind-to core "$tessera" info --threads 2 2>&1) || fail "info bound to a core exited $?"
+  grep -q "threads=2 worker_cpus=$(nproc) " <<<"$out" || fail "a rank bound to a core did not spread its workers: $out"
+  grep -q "is bound to" <<<"$out" && fail "binding warning although the workers spread: $out"
+  out=$(TESSERA_KEEP_BINDING=1 run --bind-to core "$tessera" info --threads 2 2>&1) || fail "info keeping its binding exited $?"
   grep -q "warning: rank 0 runs 2 worker threads but is bound to 1 CPU.*--bind-to none" <<<"$out" ||
-    fail "no binding warning for 2 threads on one core: $out"
+    fail "no binding warning for 2 threads kept on one core: $out"
+  grep -q "threads=2 worker_cpus=1 " <<<"$out" || fail "TESSERA_KEEP_BINDING=1 did not keep the binding: $out"
   out=$(run --bind-to none "$tessera" info --threads 2 2>&1) || fail "info unbound exited $?"
   grep -q "is bound to" <<<"$out" && fail "binding warning without a binding: $out"
 fi
