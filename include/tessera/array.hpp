@@ -307,7 +307,9 @@ class Array {
   /// NumPy's reshape (one axis may be -1) where each new chunk is one old
   /// chunk (no data moves); InputError naming the axes whose chunks do not allow it.
   Array reshape(Shape shape) const;
-  Array ravel() const { return reshape({-1}); }
+  /// The flattened array; blocks cut along any axis but the first are first
+  /// rechunked into panels of whole rows (as Dask does), so it always works.
+  Array ravel() const;
   /// The same values cut into other chunks (Dask's rechunk): each new chunk
   /// is copied from the old ones it overlaps, on the rank that computes it.
   Array rechunk(ChunkSpec chunks) const;

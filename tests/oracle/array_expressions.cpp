@@ -167,6 +167,9 @@ int main(int argc, char** argv) {
       {"t_cumprod_2", (t * 0.01 + 1).cumprod(2)},
       {"i64_cumprod_wraps", (i64 % 5 + 2).cumprod(1)},
       {"cumsum_flat", da::arange(8400, ChunkSpec{1050}).reshape({24, 35, 10}).cumsum()},
+      {"ravel_cut_columns", x.ravel()},        // rechunked into panels of whole rows first, as Dask
+      {"cumsum_flat_cut_columns", i32.cumsum()},
+      {"empty_rows_min_ax1", x[da::slice(3, 3)].min(1)},
       {"rechunk_bigger", x.rechunk({1000, 2311}).sum(1)},
       {"rechunk_odd", i64.rechunk(da::ChunkSizes{{1, 1536}, {2000, 300, 11}})},
       // Boolean masks: lengths unknown until computed.
@@ -183,6 +186,10 @@ int main(int argc, char** argv) {
          return p[p < 1] + p[p < 1];
        }()},
       {"mask_t_lead2", t[t.sum(2) > 0]},
+      {"mask_length1_broadcasts", [&] {
+         Array r = da::arange(0, 40, 1, ChunkSpec{40});
+         return r[r == 7] * 10 + r[r % 3 == 0];
+       }()},
       {"mask_persisted_slice", x[x > 1].persist()[da::slice(5, 3000, 2)] - 1},
   };
   for (const auto& [name, a] : results) w.put("result", name, a.compute());

@@ -219,6 +219,9 @@ ChunkSizes known_chunks(const ChunkSizes& chunks, DType dtype, std::span<const s
 
 /// `e` cut into other `chunks` of the same shape (a copy layer; `e` itself when they are its own).
 ExprPtr rechunked(const ExprPtr& e, const ChunkSizes& chunks);
+/// `in`'s chunks with its first `lead` axes cut along the first only, into
+/// panels of whole rows near the size of its largest block over them.
+ChunkSizes panel_chunks(const ArrayExpr& in, std::size_t lead);
 
 /// The Buffer inside a block's Value.
 const Buffer& block_buffer(const Value& v);

@@ -414,6 +414,8 @@ ProgramRun::ProgramRun(const Program& program, std::span<const std::int64_t> blo
     : program_(program), shape_(block_shape(program.chunks, block)) {
   const std::size_t nd = shape_.size();
   const bool whole = window.count < 0 || nd == 0;
+  std::vector<bool> unknown(nd);
+  for (std::size_t d = 0; d < nd; ++d) unknown[d] = shape_[d] < 0;
   if (!whole) shape_[0] = window.count;
   std::vector<Shape> lshapes;
   for (std::size_t l = 0; l < program.leaves.size(); ++l) {
@@ -428,11 +430,43 @@ ProgramRun::ProgramRun(const Program& program, std::span<const std::int64_t> blo
     Shape lshape = block_shape(leaf.chunks, lblock);
     if (!whole && l < windowed.size() && windowed[l]) lshape[0] = window.count;
     resolve_unknown(lshape, leaf_bytes[l].size(), leaf.dtype);
-    // An unknown length of the output is its leaves' (they match one to one there).
-    for (std::size_t ld = 0; ld < lshape.size(); ++ld) {
-      if (shape_[ld + shift] < 0 && !maps[ld + shift].broadcast) shape_[ld + shift] = lshape[ld];
-    }
     lshapes.push_back(std::move(lshape));
+  }
+  // Unknown lengths (boolean-mask results) are known only here. Operands cut
+  // alike there must agree block for block, and a length-1 operand that is
+  // one block along the axis broadcasts as NumPy's would; anything else is
+  // NumPy's broadcast error, not a read past a block's end.
+  std::vector<std::vector<bool>> stretched(program.leaves.size(), std::vector<bool>(nd, false));
+  for (std::size_t d = 0; d < nd; ++d) {
+    if (!unknown[d]) continue;
+    auto length_of = [&](std::size_t l) -> std::int64_t {  // -1: the leaf does not reach axis d
+      const std::size_t shift = nd - program.leaves[l]->shape.size();
+      return d < shift || program.leaf_maps[l][d].broadcast ? -1 : lshapes[l][d - shift];
+    };
+    std::int64_t length = -1;
+    std::size_t from = 0;
+    auto mismatch = [&](std::size_t l) {
+      return InputError("operands could not be broadcast together with shapes " + shape_str(lshapes[from]) + " " +
+                        shape_str(lshapes[l]) + " (block " + shape_str(Shape(block.begin(), block.end())) +
+                        " of arrays whose lengths were unknown until computed, as boolean-mask results)");
+    };
+    for (std::size_t l = 0; l < program.leaves.size(); ++l) {
+      const std::int64_t n = length_of(l);
+      if (n < 0) continue;
+      if (length < 0 || (length == 1 && n != 1)) {
+        length = n;
+        from = l;
+      } else if (n != 1 && n != length) {
+        throw mismatch(l);
+      }
+    }
+    for (std::size_t l = 0; l < program.leaves.size(); ++l) {
+      if (length_of(l) != 1 || length == 1) continue;
+      const std::size_t shift = nd - program.leaves[l]->shape.size();
+      if (program.leaves[l]->chunks[d - shift].size() != 1) throw mismatch(l);
+      stretched[l][d] = true;
+    }
+    shape_[d] = length;
   }
   Shape out_strides(nd, 1);
   for (std::size_t d = nd; d-- > 1;) out_strides[d - 1] = out_strides[d] * shape_[d];
@@ -451,7 +485,7 @@ ProgramRun::ProgramRun(const Program& program, std::span<const std::int64_t> blo
     lb.strides.assign(nd, 0);
     for (std::size_t d = shift; d < nd; ++d) {
       const AxisMap& m = maps[d];
-      if (m.broadcast) continue;
+      if (m.broadcast || stretched[l][d]) continue;
       lb.strides[d] = lstrides[d - shift];
       std::int64_t start = m.offset[static_cast<std::size_t>(block[d])];
       // The window's first row, unless the leaf's bytes start there already.

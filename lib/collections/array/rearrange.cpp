@@ -578,6 +578,35 @@ ExprPtr rechunked(const ExprPtr& e, const ChunkSizes& chunks) {
 
 }  // namespace detail
 
+namespace detail {
+
+ChunkSizes panel_chunks(const ArrayExpr& in, std::size_t lead) {
+  std::int64_t block = 1, row = 1;
+  for (std::size_t d = 0; d < lead; ++d) {
+    block *= std::max(longest(in.chunks[d]), std::int64_t{1});
+    if (d > 0) row *= in.shape[d];
+  }
+  const std::int64_t rows = std::max<std::int64_t>(1, block / std::max<std::int64_t>(row, 1));
+  ChunkSizes out = in.chunks;
+  out[0].clear();
+  for (std::int64_t left = in.shape[0]; left > 0; left -= rows) out[0].push_back(std::min(rows, left));
+  if (out[0].empty()) out[0].push_back(0);
+  for (std::size_t d = 1; d < lead; ++d) out[d] = {in.shape[d]};
+  return out;
+}
+
+}  // namespace detail
+
+Array Array::ravel() const {
+  const ArrayExpr& in = *expr_;
+  bool panels = true;
+  for (std::size_t d = 1; d < in.chunks.size(); ++d) panels = panels && in.chunks[d].size() <= 1;
+  if (panels) return reshape({-1});
+  // Dask rechunks here too: flattening needs blocks of whole rows.
+  require_known(in, "ravel");
+  return Array(rechunked(expr_, panel_chunks(in, in.shape.size()))).reshape({-1});
+}
+
 Array Array::rechunk(ChunkSpec chunks) const {
   const ArrayExpr& in = *expr_;
   require_known(in, "rechunk");
@@ -617,15 +646,8 @@ Array Array::operator[](const Array& mask) const {
     require_known(m, "x[mask] with x and mask cut differently");
     ChunkSizes lead_chunks(lead);
     if (!panels) {
-      std::int64_t block = 1, row = 1;
-      for (::std::size_t d = 0; d < lead; ++d) {
-        block *= ::std::max(longest(in.chunks[d]), ::std::int64_t{1});
-        if (d > 0) row *= in.shape[d];
-      }
-      const ::std::int64_t rows = ::std::max<::std::int64_t>(1, block / ::std::max<::std::int64_t>(row, 1));
-      for (::std::int64_t left = in.shape[0]; left > 0; left -= rows) lead_chunks[0].push_back(::std::min(rows, left));
-      if (lead_chunks[0].empty()) lead_chunks[0].push_back(0);
-      for (::std::size_t d = 1; d < lead; ++d) lead_chunks[d] = {in.shape[d]};
+      const ChunkSizes whole = panel_chunks(in, lead);
+      ::std::copy(whole.begin(), whole.begin() + static_cast<::std::ptrdiff_t>(lead), lead_chunks.begin());
     } else {
       const std::vector<std::int64_t>* both[] = {&in.chunks[0], &m.chunks[0]};
       lead_chunks[0] = union_of_chunks(both, in.shape[0]);

@@ -398,7 +398,14 @@ class TypedReducer final : public Reducer {
             o[c] = static_cast<R>(v);
             break;
           }
-          case Kind::argmin: case Kind::argmax: o[c] = static_cast<R>(get<std::int64_t>(cell, 1)); break;
+          case Kind::argmin: case Kind::argmax:
+            // Only a nan-variant sees no candidate: NumPy raises there, and -1 would be a valid index.
+            if (get<std::int64_t>(cell, 1) < 0) {
+              throw InputError(std::string(op_.kind == Kind::argmin ? "nanargmin" : "nanargmax") +
+                               ": All-NaN slice encountered");
+            }
+            o[c] = static_cast<R>(get<std::int64_t>(cell, 1));
+            break;
           case Kind::any: case Kind::all: o[c] = static_cast<R>(get<std::int64_t>(cell, 0) != 0); break;
         }
       }
@@ -893,9 +900,22 @@ Array make_reduction(const Array& x, ReductionSpec spec) {
   const ArrayExpr& in = *x.expr();
   const char* op = op_name(spec.op);
   const Kind kind = info_of(spec.op).kind;
-  if (in.shape.size() != 0 && product(in.shape) == 0 &&
-      (kind == Kind::min || kind == Kind::max || kind == Kind::argmin || kind == Kind::argmax)) {
-    throw InputError(std::string("zero-size array to reduction operation ") + op + " which has no identity");
+  // As NumPy: only an empty reduction that has somewhere to put its result
+  // lacks an identity; (0, 5).min(axis=1) is simply empty.
+  if (kind == Kind::min || kind == Kind::max || kind == Kind::argmin || kind == Kind::argmax) {
+    bool empty_reduction = false, output_has_elements = true;
+    for (std::size_t d = 0; d < in.shape.size(); ++d) {
+      const bool reduced = std::find(spec.axes.begin(), spec.axes.end(), static_cast<int>(d)) != spec.axes.end();
+      if (in.shape[d] != 0) continue;
+      if (reduced) {
+        empty_reduction = true;
+      } else {
+        output_has_elements = false;
+      }
+    }
+    if (empty_reduction && output_has_elements) {
+      throw InputError(std::string("zero-size array to reduction operation ") + op + " which has no identity");
+    }
   }
   if (kind == Kind::argmin || kind == Kind::argmax) require_known(in, op);
   const DType dtype = result_dtype(spec.op, in.dtype);

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include <sstream>
 
@@ -51,6 +52,16 @@ TEST(ArrayChunks, MismatchesAreNamed) {
               ThrowsMessage<InputError>(HasSubstr("chunk shape (2,) does not match the array's shape (3, 3)")));
 }
 
+TEST(ArrayErrors, NanArgminOfAnAllNanSliceRaisesAsNumPy) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const Array a = da::from_ndarray(NDArray::from_vector<double>({nan, nan, 1, 2}, {2, 2}));
+  EXPECT_THAT([&] { (void)a.reduce(da::ReduceOp::nanargmin, 1).compute(); },
+              ThrowsMessage<tessera::TaskError>(HasSubstr("nanargmin: All-NaN slice encountered")));
+  const NDArray rows = a.reduce(da::ReduceOp::nanargmax, 0).compute();
+  EXPECT_EQ(rows.view<std::int64_t>()[0], 1);
+  EXPECT_EQ(rows.view<std::int64_t>()[1], 1);
+}
+
 TEST(ArrayErrors, BroadcastMismatchNamesBothShapesAtBuildTime) {
   auto a = da::ones({3, 4}, {.chunks = {2, 2}});
   auto b = da::ones({3}, {.chunks = {3}});
@@ -62,6 +73,12 @@ TEST(ArrayErrors, BroadcastMismatchNamesBothShapesAtBuildTime) {
               ThrowsMessage<InputError>(HasSubstr("boolean subtract")));
   EXPECT_THAT([&] { (void)(a << 1); }, ThrowsMessage<InputError>(HasSubstr("left_shift")));
   EXPECT_THAT([&] { (void)da::zeros({0}).max(); }, ThrowsMessage<InputError>(HasSubstr("zero-size array")));
+  // As NumPy: an empty reduction with somewhere to put a result has no identity; an empty result needs none.
+  EXPECT_THAT([&] { (void)da::zeros({0, 5}).min(0); }, ThrowsMessage<InputError>(HasSubstr("zero-size array")));
+  EXPECT_THAT([&] { (void)da::zeros({5, 0}).argmax(1); }, ThrowsMessage<InputError>(HasSubstr("zero-size array")));
+  EXPECT_EQ(da::zeros({0, 5}).min(1).shape(), (da::Shape{0}));
+  EXPECT_EQ(da::zeros({0, 5}).argmax(1).compute().shape(), (da::Shape{0}));
+  EXPECT_EQ(da::zeros({0, 0}).max(1).compute().shape(), (da::Shape{0}));
 }
 
 TEST(ArrayErrors, IndexingAndShapeOpsNameWhatIsWrong) {
@@ -126,6 +143,19 @@ TEST(ArrayMasks, UnknownLengthsUntilPersisted) {
   EXPECT_THAT([&] { (void)picked.argmax(); }, ThrowsMessage<InputError>(HasSubstr("argmax needs known chunk lengths")));
   EXPECT_THAT([&] { (void)(picked + x); },
               ThrowsMessage<InputError>(HasSubstr("could not be broadcast together with shapes (nan,) (12,)")));
+  // Two unknown lengths are checked block by block when computed: NumPy's
+  // broadcast error (never a read past a block), a length-1 whole operand broadcasts.
+  const Array one_block = da::arange(0, 5, 1, da::ChunkSpec{5});
+  EXPECT_THAT([&] { (void)(one_block[one_block > 1] + one_block[one_block < 2]).compute(); },
+              ThrowsMessage<tessera::TaskError>(HasSubstr("could not be broadcast together with shapes (3,) (2,)")));
+  EXPECT_THAT([&] { (void)(one_block[one_block > 1] + one_block[one_block > 9]).compute(); },
+              ThrowsMessage<tessera::TaskError>(HasSubstr("could not be broadcast together with shapes (3,) (0,)")));
+  const NDArray stretched = (one_block[one_block == 3] + one_block[one_block < 4]).compute();
+  EXPECT_EQ(stretched.shape(), (da::Shape{4}));
+  EXPECT_EQ(std::vector<std::int64_t>(stretched.view<std::int64_t>().begin(), stretched.view<std::int64_t>().end()),
+            (std::vector<std::int64_t>{3, 4, 5, 6}));
+  EXPECT_THAT([&] { (void)(x[x == 3] + x[x < 12]).compute(); },  // x is three blocks: (1,) is not the whole array
+              ThrowsMessage<tessera::TaskError>(HasSubstr("could not be broadcast together")));
   EXPECT_THAT([&] { (void)x[x]; }, ThrowsMessage<InputError>(HasSubstr("x[mask] needs a boolean mask, not int64")));
   EXPECT_THAT([&] { (void)x[da::ones({12, 1}, {.dtype = DType::bool_})]; },
               ThrowsMessage<InputError>(HasSubstr("does not fit an array of shape (12,)")));
