@@ -24,7 +24,9 @@ Action add_h5_reduce(CLI::App& app, const GlobalOptions& global) {
   auto* cmd = app.add_subcommand("h5-reduce", "reduce an HDF5 dataset (sum, mean, min, max, std, var) in parallel");
   cmd->add_option("file", options->file, "the HDF5 file")->required();
   cmd->add_option("dataset", options->dataset, "the dataset's path in the file, e.g. /big-data or /group/x")->required();
-  cmd->add_option("--op", options->op, "the reduction")->check(CLI::IsMember({"sum", "mean", "min", "max", "std", "var"}));
+  cmd->add_option("--op", options->op, "the reduction")
+      ->required()  // a silent default would answer a question nobody asked
+      ->check(CLI::IsMember({"sum", "mean", "min", "max", "std", "var"}));
   cmd->add_option("--axis", options->axis, "reduce along this axis only: one number per remaining index");
   cmd->add_flag("--center", options->center, "reduce x - x.mean(axis=1, keepdims=True) instead of x");
   return [options, &global] {

@@ -13,6 +13,7 @@
 #include <tessera/settings.hpp>
 #include <tessera/version.hpp>
 
+#include <cstdio>
 #include <iostream>
 #include <memory>
 #include <vector>
@@ -148,10 +149,13 @@ int main(int argc, char** argv) {
     const bool everywhere = kind == tessera::ErrorKind::task || kind == tessera::ErrorKind::mismatch ||
                             kind == tessera::ErrorKind::memory;
     if (!runtime || runtime->rank() == 0 || !everywhere) {
-      std::cerr << "tessera: error";
+      // One write per line, so that ranks failing alike do not interleave.
+      std::string line = "tessera: error";
       // what() names the rank when the error knows it; say it here only otherwise.
-      if (runtime && runtime->size() > 1 && e.info().rank < 0) std::cerr << " (rank " << runtime->rank() << ")";
-      std::cerr << ": " << e.what() << "\n";
+      if (runtime && runtime->size() > 1 && e.info().rank < 0) line += " (rank " + std::to_string(runtime->rank()) + ")";
+      line += std::string(": ") + e.what() + "\n";
+      std::fwrite(line.data(), 1, line.size(), stderr);
+      std::fflush(stderr);
     }
     // A failed run's records are kept too: the report says which task failed and where. Only
     // after an error every rank shares can the ranks still meet to gather them.

@@ -376,7 +376,9 @@ inline Array ceil(const Array& x) { return unary(UnaryOp::ceil, x); }
 inline Array isnan(const Array& x) { return unary(UnaryOp::isnan, x); }
 inline Array isfinite(const Array& x) { return unary(UnaryOp::isfinite, x); }
 
-/// NumPy's nan-reductions: NaNs are skipped (an all-NaN slice gives NaN).
+/// NumPy's nan-reductions: NaNs are skipped. An all-NaN slice gives what
+/// NumPy gives: 0 for nansum, 1 for nanprod, NaN for the others, and an
+/// error (TaskError when computed) for nanargmin/nanargmax.
 inline Array nansum(const Array& x, Axes axes = {}, bool keepdims = false) { return x.reduce(ReduceOp::nansum, std::move(axes), keepdims); }
 inline Array nanprod(const Array& x, Axes axes = {}, bool keepdims = false) { return x.reduce(ReduceOp::nanprod, std::move(axes), keepdims); }
 inline Array nanmean(const Array& x, Axes axes = {}, bool keepdims = false) { return x.reduce(ReduceOp::nanmean, std::move(axes), keepdims); }
@@ -384,6 +386,12 @@ inline Array nanmin(const Array& x, Axes axes = {}, bool keepdims = false) { ret
 inline Array nanmax(const Array& x, Axes axes = {}, bool keepdims = false) { return x.reduce(ReduceOp::nanmax, std::move(axes), keepdims); }
 inline Array nanvar(const Array& x, Axes axes = {}, bool keepdims = false, int ddof = 0) { return x.reduce(ReduceOp::nanvar, std::move(axes), keepdims, ddof); }
 inline Array nanstd(const Array& x, Axes axes = {}, bool keepdims = false, int ddof = 0) { return x.reduce(ReduceOp::nanstd, std::move(axes), keepdims, ddof); }
+inline Array nanargmin(const Array& x, ::std::optional<int> axis = ::std::nullopt, bool keepdims = false) {
+  return axis ? x.reduce(ReduceOp::nanargmin, Axes(*axis), keepdims) : x.reduce(ReduceOp::nanargmin, Axes(), keepdims);
+}
+inline Array nanargmax(const Array& x, ::std::optional<int> axis = ::std::nullopt, bool keepdims = false) {
+  return axis ? x.reduce(ReduceOp::nanargmax, Axes(*axis), keepdims) : x.reduce(ReduceOp::nanargmax, Axes(), keepdims);
+}
 
 template <class A, class B>
 concept ArrayOperands = (std::is_same_v<A, Array> || std::is_same_v<B, Array>) &&

@@ -54,10 +54,13 @@ def main():
                 ok = np.allclose([float(g) for g in got], want.astype(np.float64), rtol=1e-12, atol=1e-12)
             if not ok:
                 failures.append(f"{' '.join(args[1:])}: got {got[:3]}..., NumPy {want[:3]}")
-        r = run(launcher + [tessera, "h5-reduce", path, "/grp/missing"])
+        r = run(launcher + [tessera, "h5-reduce", path, "/grp/missing", "--op", "sum"])
         if r.returncode == 0 or "/grp/missing" not in r.stderr:
             failures.append(f"a missing dataset: exit {r.returncode}, stderr {r.stderr.strip()!r}")
-        r = run(launcher + [tessera, "h5-reduce", os.path.join(d, "nope.h5"), "/x"])
+        r = run(launcher + [tessera, "h5-reduce", os.path.join(d, "nope.h5"), "/x", "--op", "sum"])
+        r2 = run(launcher + [tessera, "h5-reduce", path, "/x"])
+        if r2.returncode == 0 or "--op is required" not in r2.stderr:
+            failures.append(f"no --op: exit {r2.returncode}, stderr {r2.stderr.strip()!r}")
         if r.returncode == 0 or "nope.h5" not in r.stderr:
             failures.append(f"a missing file: exit {r.returncode}, stderr {r.stderr.strip()!r}")
     if failures:

@@ -55,9 +55,9 @@ TEST(ArrayChunks, MismatchesAreNamed) {
 TEST(ArrayErrors, NanArgminOfAnAllNanSliceRaisesAsNumPy) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const Array a = da::from_ndarray(NDArray::from_vector<double>({nan, nan, 1, 2}, {2, 2}));
-  EXPECT_THAT([&] { (void)a.reduce(da::ReduceOp::nanargmin, 1).compute(); },
+  EXPECT_THAT([&] { (void)da::nanargmin(a, 1).compute(); },
               ThrowsMessage<tessera::TaskError>(HasSubstr("nanargmin: All-NaN slice encountered")));
-  const NDArray rows = a.reduce(da::ReduceOp::nanargmax, 0).compute();
+  const NDArray rows = da::nanargmax(a, 0).compute();
   EXPECT_EQ(rows.view<std::int64_t>()[0], 1);
   EXPECT_EQ(rows.view<std::int64_t>()[1], 1);
 }
