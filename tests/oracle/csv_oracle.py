@@ -136,10 +136,11 @@ with tempfile.TemporaryDirectory() as tmp:
         "few.csv": "a,b,c\n1,2\n3,4,5\n6\n",
         "header_only.csv": "a,b,c\n",
         "ints_floats.csv": "a,b\n1,2\n3,4.5\n-7,+8\n",
+        "bom.csv": "\ufeffid,text\n8,bom\n9,\"q,\"\n",  # Excel's UTF-8 mark: not part of the first name
     }
     for name, text in by_hand.items():
         path = os.path.join(tmp, name)
-        with open(path, "w", newline="") as f:
+        with open(path, "w", newline="", encoding="utf-8") as f:
             f.write(text)
         check(path, [0, 1, 5])
 

@@ -1,6 +1,6 @@
 // NDArray (the dense local result of compute()), chunk specifications, and
-// NumPy's printing: values aligned on the decimal point, floats in their
-// shortest round-trip form, summarised with `...` above 1,000 elements.
+// NumPy's printing (precision 8, points aligned, rows wrapped at 75
+// characters), summarised with `...` above 1,000 elements.
 #include "collections/array/expr.hpp"
 
 #include <tessera/error.hpp>
@@ -176,50 +176,58 @@ std::string shortest(double v) {
   return std::string(buf, end);
 }
 
-// NumPy's float formatting: positional with aligned decimal points, or
-// scientific when the magnitudes span too much.
+// NumPy's float formatting (precision 8, floatmode "maxprec"): each value's
+// shortest round-trip digits, cut to 8 after the point; positional with the
+// points aligned, or scientific when the magnitudes span too much.
+template <class F>
+std::string digits(F v, std::chars_format format) {
+  char buf[64];
+  std::string out(buf, std::to_chars(buf, buf + sizeof buf, v, format).ptr);
+  const auto dot = out.find('.');
+  const auto end = out.find('e') == std::string::npos ? out.size() : out.find('e');
+  if (dot != std::string::npos && end - dot - 1 > 8) {  // more than NumPy shows: round to 8, drop trailing zeros
+    out.assign(buf, std::to_chars(buf, buf + sizeof buf, v, format, 8).ptr);
+    const auto e = out.find('e') == std::string::npos ? out.size() : out.find('e');
+    std::size_t last = e;
+    while (last > 0 && out[last - 1] == '0') --last;
+    out.erase(last, e - last);
+  }
+  return out;
+}
+
 std::vector<std::string> format_floats(const std::vector<double>& values, bool f32) {
   double max_abs = 0, min_abs = std::numeric_limits<double>::infinity();
   for (double v : values) {
-    if (!std::isfinite(v)) continue;
+    if (!std::isfinite(v) || v == 0) continue;
     max_abs = std::max(max_abs, std::fabs(v));
-    if (v != 0) min_abs = std::min(min_abs, std::fabs(v));
+    min_abs = std::min(min_abs, std::fabs(v));
   }
-  const bool scientific = max_abs >= 1e16 || (min_abs < 1e-4 && min_abs > 0) || (min_abs > 0 && max_abs / min_abs > 1e3 && max_abs >= 1e8);
-  std::vector<std::string> out;
-  out.reserve(values.size());
-  if (scientific) {
-    for (double v : values) {
-      char buf[64];
-      const auto r = f32 ? std::to_chars(buf, buf + sizeof buf, static_cast<float>(v), std::chars_format::scientific)
-                         : std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
-      std::string s(buf, r.ptr);
-      if (!std::isfinite(v)) s = shortest(v);
-      out.push_back(s);
-    }
-    return out;
-  }
-  std::size_t frac = 0;
+  const bool any = max_abs > 0;
+  const bool scientific = any && (max_abs >= 1e8 || min_abs < 1e-4 || max_abs / min_abs > 1e3);
+  const auto format = scientific ? std::chars_format::scientific : std::chars_format::fixed;
   std::vector<std::string> raw;
+  raw.reserve(values.size());
+  std::size_t frac = 0;
   for (double v : values) {
-    std::string s;
     if (!std::isfinite(v)) {
-      s = shortest(v);
-    } else {
-      char buf[64];
-      const auto r = f32 ? std::to_chars(buf, buf + sizeof buf, static_cast<float>(v), std::chars_format::fixed)
-                         : std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
-      s.assign(buf, r.ptr);
-      if (s.find('.') == std::string::npos) s += '.';
-      frac = std::max(frac, s.size() - s.find('.') - 1);
+      raw.push_back(shortest(v));
+      continue;
     }
+    std::string s = f32 ? digits(static_cast<float>(v), format) : digits(v, format);
+    const auto e = s.find('e') == std::string::npos ? s.size() : s.find('e');
+    if (s.find('.') == std::string::npos) s.insert(e, 1, '.');
+    const auto dot = s.find('.');
+    const auto end = s.find('e') == std::string::npos ? s.size() : s.find('e');
+    frac = std::max(frac, end - dot - 1);
     raw.push_back(std::move(s));
   }
+  // Scientific mantissas are padded with zeros ("1.0e+00"), positional fractions with spaces.
   for (auto& s : raw) {
     const auto dot = s.find('.');
-    const std::size_t have = dot == std::string::npos ? 0 : s.size() - dot - 1;
-    if (dot != std::string::npos && have < frac) s.append(frac - have, ' ');
-    if (dot == std::string::npos) s.append(frac + 1 > s.size() ? 0 : 0, ' ');
+    if (dot == std::string::npos) continue;  // nan, inf
+    const auto end = s.find('e') == std::string::npos ? s.size() : s.find('e');
+    const std::size_t have = end - dot - 1;
+    if (have < frac) s.insert(end, frac - have, scientific ? '0' : ' ');
   }
   return raw;
 }
@@ -268,44 +276,86 @@ struct Printer {
     }
   }
 
-  void print(std::string& out, std::size_t axis, std::int64_t base, std::size_t indent) const {
+  // NumPy's _formatArray: rows wrap at 75 characters, continuation lines
+  // indented under the first element; `hanging` stands for the brackets.
+  std::string format(std::size_t axis, std::int64_t base, const std::string& hanging, std::size_t line_width) const {
     const Shape& shape = a.shape();
     const std::int64_t len = shape[axis];
     std::int64_t stride = 1;
     for (std::size_t d = axis + 1; d < shape.size(); ++d) stride *= shape[d];
-    out += '[';
-    const bool last = axis + 1 == shape.size();
-    for (std::int64_t i = 0; i < len; ++i) {
-      if (summarise && len > 2 * edge && i == edge) {
-        out += last ? "..." : "...";
-        i = len - edge - 1;
-        if (last) out += ' ';
-        else {
-          out.push_back('\n');
-          out.append(indent + 1, ' ');
+    const bool cut = summarise && len > 2 * edge;
+    std::string s;
+    if (axis + 1 == shape.size()) {
+      const std::size_t element_width = line_width - 1;  // room for the ']'
+      std::string line = hanging;
+      auto extend = [&](const std::string& word) {
+        if (line.size() + word.size() > element_width && line.size() > hanging.size()) {
+          while (!line.empty() && line.back() == ' ') line.pop_back();
+          s += line;
+          s += '\n';
+          line = hanging;
         }
-        continue;
+        line += word;
+      };
+      for (std::int64_t i = 0; i < len; ++i) {
+        if (cut && i == edge) {
+          extend("...");
+          line += ' ';
+          i = len - edge - 1;
+          continue;
+        }
+        const std::string& text_i = text[static_cast<std::size_t>(base + i)];
+        std::string word(width - text_i.size(), ' ');
+        word += text_i;
+        extend(word);
+        if (i + 1 < len) line += ' ';
       }
-      if (last) {
-        const std::string& s = text[static_cast<std::size_t>(base + i)];
-        out.append(width - s.size(), ' ');
-        out.append(s);
-        if (i + 1 < len) out += ' ';
-      } else {
-        print(out, axis + 1, base + i * stride, indent + 1);
-        if (i + 1 < len) {
-          out.append(shape.size() - axis - 1, '\n');
-          out.append(indent + 1, ' ');
+      s += line;
+    } else {
+      const std::string next = hanging + ' ';
+      const std::string between(shape.size() - axis - 1, '\n');
+      for (std::int64_t i = 0; i < len; ++i) {
+        if (cut && i == edge) {
+          s += hanging;
+          s += "...";
+          s += between;
+          i = len - edge - 1;
+          continue;
         }
+        s += hanging;
+        s += format(axis + 1, base + i * stride, next, line_width - 1);
+        if (i + 1 < len) s += between;
       }
     }
+    std::string out = "[";
+    out.append(s, hanging.size());
     out += ']';
+    return out;
   }
 };
 
 }  // namespace
 
+namespace {
+// A 0-d float prints as NumPy prints it, which is Python's repr: shortest
+// round-trip digits, positional unless the exponent is below -4 or 16 and up.
+template <class F>
+std::string python_repr(F v) {
+  if (!std::isfinite(v)) return shortest(static_cast<double>(v));
+  char buf[64];
+  const std::string sci(buf, std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific).ptr);
+  const int exponent = std::atoi(sci.c_str() + sci.find('e') + 1);
+  if (exponent < -4 || exponent >= 16) return sci;
+  std::string fixed(buf, std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed).ptr);
+  if (fixed.find('.') == std::string::npos) fixed += ".0";
+  return fixed;
+}
+}  // namespace
+
 std::string NDArray::str() const {
+  if (shape_.empty() && is_float(dtype_)) {
+    return dtype_ == DType::float32 ? python_repr(static_cast<float>(at(0))) : python_repr(at(0));
+  }
   if (shape_.empty()) {
     NDArray flat = *this;
     flat.shape_ = {1};
@@ -317,9 +367,7 @@ std::string NDArray::str() const {
   if (size() == 0) return "[]";
   Printer p{*this, size() > 1000, {}, 0};
   p.prepare();
-  std::string out;
-  p.print(out, 0, 0, 0);
-  return out;
+  return p.format(0, 0, " ", 75);
 }
 
 std::ostream& operator<<(std::ostream& os, const NDArray& a) { return os << a.str(); }

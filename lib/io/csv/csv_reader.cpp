@@ -217,6 +217,7 @@ struct BlockReader::Parser {
     std::int64_t pos = block.begin > 0 && !block.compressed ? first_row_start(file, block.begin, rules) : 0;
     bool header_pending = pos == 0 && options.header;
     file.load(pos, end + (1 << 16));
+    if (pos == 0 && starts_with_utf8_bom(file.at(0), size)) pos = 3;  // as pandas: not part of the first name
     scanner.reset();
     const std::int64_t first_row = pos;
     std::int64_t rows = 0;

@@ -11,6 +11,12 @@
 
 namespace tessera::csv {
 
+/// Whether a file's first bytes are a UTF-8 byte order mark (Excel writes
+/// one), which readers skip as pandas does.
+inline bool starts_with_utf8_bom(const char* bytes, std::int64_t size) {
+  return size >= 3 && bytes[0] == '\xEF' && bytes[1] == '\xBB' && bytes[2] == '\xBF';
+}
+
 class FileBytes {
  public:
   FileBytes() = default;

@@ -91,6 +91,7 @@ Schema infer_schema(const std::string& path, const CsvOptions& options) {
   for (;;) {
     text = read_prefix(path, want);
     at_eof = static_cast<std::int64_t>(text.size()) < want;
+    if (starts_with_utf8_bom(text.data(), static_cast<std::int64_t>(text.size()))) text.erase(0, 3);
     header.clear();
     rows.clear();
     const char* p = text.data();

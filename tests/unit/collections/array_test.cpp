@@ -209,6 +209,27 @@ TEST(ArrayPrint, ReprAndNumPyLikeValues) {
   EXPECT_EQ((da::ones({2, 2}) * 2).compute().str(), "[[2. 2.]\n [2. 2.]]");
   EXPECT_EQ(da::arange(0, 2000, 1, da::ChunkSpec{512}).compute().str(), "[   0    1    2 ... 1997 1998 1999]");
   EXPECT_EQ((da::ones({3}) > 0).compute().str(), "[ True  True  True]");
+  // As NumPy 1.24's str() (precision 8, rows wrapped at 75, scientific when magnitudes span 1e3).
+  EXPECT_EQ((da::arange(0, 30, 1, da::ChunkSpec{7}).astype(DType::float64) / 7).compute().str(),
+            "[0.         0.14285714 0.28571429 0.42857143 0.57142857 0.71428571\n"
+            " 0.85714286 1.         1.14285714 1.28571429 1.42857143 1.57142857\n"
+            " 1.71428571 1.85714286 2.         2.14285714 2.28571429 2.42857143\n"
+            " 2.57142857 2.71428571 2.85714286 3.         3.14285714 3.28571429\n"
+            " 3.42857143 3.57142857 3.71428571 3.85714286 4.         4.14285714]");
+  EXPECT_EQ((da::arange(0, 40, 1, da::ChunkSpec{40}).reshape({2, 20}) * 1000).compute().str(),
+            "[[    0  1000  2000  3000  4000  5000  6000  7000  8000  9000 10000 11000\n"
+            "  12000 13000 14000 15000 16000 17000 18000 19000]\n"
+            " [20000 21000 22000 23000 24000 25000 26000 27000 28000 29000 30000 31000\n"
+            "  32000 33000 34000 35000 36000 37000 38000 39000]]");
+  auto printed = [](std::vector<double> v) { return NDArray::from_vector<double>(v, {static_cast<std::int64_t>(v.size())}).str(); };
+  EXPECT_EQ(printed({1., 2000.}), "[1.e+00 2.e+03]");
+  EXPECT_EQ(printed({1.5e10, 1}), "[1.5e+10 1.0e+00]");
+  EXPECT_EQ(printed({std::numeric_limits<double>::quiet_NaN(), 1e9, 1.0}), "[   nan 1.e+09 1.e+00]");
+  EXPECT_EQ(printed({2.0 / 3, 1.0, -3.25}), "[ 0.66666667  1.         -3.25      ]");
+  EXPECT_EQ(NDArray::from_vector<float>({2.0f / 3, 1}, {2}).str(), "[0.6666667 1.       ]");
+  EXPECT_EQ(da::ones({4}).sum().compute().str(), "4.0");  // a 0-d float prints as Python's repr
+  EXPECT_EQ((da::ones({2}) * 1e20).sum().compute().str(), "2e+20");
+  EXPECT_EQ((da::ones({3}) / 3).sum().compute().str(), "1.0");
 }
 
 TEST_P(ArrayTest, SmallResultsByHand) {
