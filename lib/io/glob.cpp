@@ -24,7 +24,7 @@ bool is_directory(const std::string& path) {
 std::vector<std::string> expand_glob(const std::string& pattern) {
   if (!has_wildcard(pattern)) {
     struct stat st {};
-    if (::stat(pattern.c_str(), &st) != 0) throw InputError(std::string("no file matches '").append(pattern).append("'"));
+    if (::stat(pattern.c_str(), &st) != 0) throw InputError(std::string(pattern).append(": no such file"));
     if (S_ISDIR(st.st_mode)) throw InputError(std::string("'").append(pattern).append("' is a directory, not a file"));
     return {pattern};
   }

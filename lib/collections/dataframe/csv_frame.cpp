@@ -88,6 +88,13 @@ std::uint64_t read_token(const std::vector<std::string>& paths, const CsvOptions
 DataFrame read_csv(const std::vector<std::string>& paths, const CsvOptions& options) {
   if (paths.empty()) throw InputError("read_csv: no files given");
   csv::Schema schema = csv::infer_schema(paths.front(), options);
+  // A first file with a header only says nothing of the types (every column
+  // would be a string): the next file with rows does, under the same header.
+  for (std::size_t i = 1; schema.sampled_rows == 0 && i < paths.size(); ++i) {
+    csv::Schema next = csv::infer_schema(paths[i], options);
+    if (next.header != schema.header || next.names != schema.names) break;  // the read names the mismatch
+    if (next.sampled_rows > 0) schema = std::move(next);
+  }
   std::vector<csv::Block> blocks = csv::plan_blocks(paths, options);
   detail::Schema s;
   s.names = schema.names;

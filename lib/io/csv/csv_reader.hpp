@@ -30,6 +30,7 @@ struct Schema {
   std::vector<int> field_of;         // output column -> field index in a row
   int fields = 0;                    // fields a row has
   std::vector<std::string> header;   // the file's own header fields (empty without header)
+  std::int64_t sampled_rows = 0;     // data rows the types were inferred from
 };
 
 /// The schema from the header and the first `options.sample` bytes of

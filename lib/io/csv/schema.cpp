@@ -128,6 +128,7 @@ Schema infer_schema(const std::string& path, const CsvOptions& options) {
   }
 
   Schema schema;
+  schema.sampled_rows = static_cast<std::int64_t>(rows.size());
   schema.header = options.header ? header : std::vector<std::string>{};
   schema.fields = static_cast<int>(options.header ? header.size() : rows.empty() ? options.names.size() : rows[0].size());
   std::vector<std::string> columns;

@@ -5,7 +5,9 @@
 #include "io/csv/field_values.hpp"
 #include "io/csv/row_scanner.hpp"
 
+#include <tessera/dataframe.hpp>
 #include <tessera/error.hpp>
+#include <tessera/io/csv.hpp>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -240,6 +242,17 @@ TEST_F(Csv, GlobSortsAndMatchesDirectories) {
   EXPECT_EQ(csv::expand_glob(d + "/a.csv"), (std::vector<std::string>{d + "/a.csv"}));
   EXPECT_THAT(error_of([&] { csv::expand_glob(d + "/*.tsv"); }), HasSubstr(std::string("no file matches '").append(d).append("/*.tsv'")));
   EXPECT_THAT(error_of([&] { csv::expand_glob(d + "/none.csv"); }), HasSubstr("none.csv"));
+}
+
+TEST_F(Csv, AHeaderOnlyFirstFileLeavesTheTypesToTheNextFile) {
+  write("g/a.csv", "x,y\n");
+  write("g/b.csv", "x,y\n1,2.5\n3,4\n");
+  const auto df = tessera::dataframe::read_csv((dir_ / "g" / "*.csv").string());
+  EXPECT_EQ(df.dtypes(), (std::vector<std::pair<std::string, ColumnType>>{{"x", ColumnType::int64}, {"y", ColumnType::float64}}));
+}
+
+TEST_F(Csv, AMissingPlainPathSaysNoSuchFile) {
+  EXPECT_THAT(error_of([&] { csv::expand_glob((dir_ / "nope.csv").string()); }), HasSubstr("nope.csv: no such file"));
 }
 
 TEST_F(Csv, GzipIsOneBlock) {
