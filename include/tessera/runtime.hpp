@@ -17,7 +17,10 @@
 /// A simulation that already uses MPI hands over its communicator instead
 /// (`#include <tessera/mpi.hpp>`, then `tessera::Runtime runtime(MPI_COMM_WORLD)`);
 /// Tessera then neither initialises nor finalises MPI, and works on a
-/// private duplicate of that communicator.
+/// private duplicate of that communicator. Ending a Runtime is collective,
+/// like the MPI_Comm_free it makes: a rank's destructor returns once every
+/// rank of the communicator has ended its own (a rank still computing with
+/// it learns at once that this one left).
 #include <cstdint>
 #include <memory>
 #include <string>
