@@ -179,15 +179,20 @@ std::string shortest(double v) {
 // NumPy's float formatting (precision 8, floatmode "maxprec"): each value's
 // shortest round-trip digits, cut to 8 after the point; positional with the
 // points aligned, or scientific when the magnitudes span too much.
+// Where a formatted number's mantissa ends: at its exponent, else its end.
+std::size_t mantissa_end(const std::string& s) {
+  const auto e = s.find('e');
+  return e == std::string::npos ? s.size() : e;
+}
+
 template <class F>
 std::string digits(F v, std::chars_format format) {
   char buf[64];
   std::string out(buf, std::to_chars(buf, buf + sizeof buf, v, format).ptr);
   const auto dot = out.find('.');
-  const auto end = out.find('e') == std::string::npos ? out.size() : out.find('e');
-  if (dot != std::string::npos && end - dot - 1 > 8) {  // more than NumPy shows: round to 8, drop trailing zeros
+  if (dot != std::string::npos && mantissa_end(out) - dot - 1 > 8) {  // more than NumPy shows: round to 8, drop trailing zeros
     out.assign(buf, std::to_chars(buf, buf + sizeof buf, v, format, 8).ptr);
-    const auto e = out.find('e') == std::string::npos ? out.size() : out.find('e');
+    const auto e = mantissa_end(out);
     std::size_t last = e;
     while (last > 0 && out[last - 1] == '0') --last;
     out.erase(last, e - last);
@@ -214,18 +219,15 @@ std::vector<std::string> format_floats(const std::vector<double>& values, bool f
       continue;
     }
     std::string s = f32 ? digits(static_cast<float>(v), format) : digits(v, format);
-    const auto e = s.find('e') == std::string::npos ? s.size() : s.find('e');
-    if (s.find('.') == std::string::npos) s.insert(e, 1, '.');
-    const auto dot = s.find('.');
-    const auto end = s.find('e') == std::string::npos ? s.size() : s.find('e');
-    frac = std::max(frac, end - dot - 1);
+    if (s.find('.') == std::string::npos) s.insert(mantissa_end(s), 1, '.');
+    frac = std::max(frac, mantissa_end(s) - s.find('.') - 1);
     raw.push_back(std::move(s));
   }
   // Scientific mantissas are padded with zeros ("1.0e+00"), positional fractions with spaces.
   for (auto& s : raw) {
     const auto dot = s.find('.');
     if (dot == std::string::npos) continue;  // nan, inf
-    const auto end = s.find('e') == std::string::npos ? s.size() : s.find('e');
+    const auto end = mantissa_end(s);
     const std::size_t have = end - dot - 1;
     if (have < frac) s.insert(end, frac - have, scientific ? '0' : ' ');
   }
